@@ -1,0 +1,185 @@
+//! The key layout: how the engine's state is laid out in a key–value store.
+//!
+//! Every request reads some of these keys, decides, and writes some of them
+//! back only if none changed meanwhile (SPEC "Storage callbacks", R14). Each
+//! key holds one JSON value (`Record::to_json`). Ranges that a rule lists
+//! (`holder/<f>/…`, `wait/<f>/…`, `account/…`) each have a *guard* key that
+//! every change to the range also writes, so a commit that expects the guard's
+//! version cannot miss an insertion into the range (no phantoms).
+//!
+//! | key                          | value                                   | guard of |
+//! |------------------------------|-----------------------------------------|----------|
+//! | `licence`                    | the SPEC licence                         | |
+//! | `policy`                     | the SPEC policy                          | |
+//! | `server`                     | `{settings}`                             | |
+//! | `domain/<domain>`            | `{settings}`                             | |
+//! | `class/<domain>/<class>`     | `{settings}`                             | |
+//! | `accounts`                   | `{count}` (mailboxes in use)             | `account/…` |
+//! | `account/<id>`               | `{type, class?, settings, capped}`       | |
+//! | `seats/<feature>`            | `{holders, nextSeq, waiting, nextWait}`  | `holder/<f>/…`, `wait/<f>/…` |
+//! | `holder/<feature>/<id>`      | `{seq, since, via, lastSeen}`            | |
+//! | `wait/<feature>/<id>`        | `{seq}` (arrival order)                  | |
+//! | `capped/<feature>/<id>`      | `{at}` (index of capped markers, R11)    | |
+//!
+//! Feature, domain and class names never contain `/` (see `model`), so a
+//! prefix such as `holder/activesync/` selects exactly one feature's holders.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Policy, Settings, Via};
+use crate::time::Timestamp;
+
+pub const LICENCE: &str = "licence";
+pub const POLICY: &str = "policy";
+pub const SERVER: &str = "server";
+pub const ACCOUNTS: &str = "accounts";
+pub const ACCOUNT_PREFIX: &str = "account/";
+pub const DOMAIN_PREFIX: &str = "domain/";
+
+pub fn domain(d: &DomainName) -> String {
+    format!("domain/{d}")
+}
+pub fn class(d: &DomainName, c: &ClassName) -> String {
+    format!("class/{d}/{c}")
+}
+pub fn class_prefix(d: &DomainName) -> String {
+    format!("class/{d}/")
+}
+pub fn account(id: &AccountId) -> String {
+    format!("account/{id}")
+}
+pub fn seats(f: &Feature) -> String {
+    format!("seats/{f}")
+}
+pub fn holder(f: &Feature, id: &AccountId) -> String {
+    format!("holder/{f}/{id}")
+}
+pub fn holder_prefix(f: &Feature) -> String {
+    format!("holder/{f}/")
+}
+pub fn waiter(f: &Feature, id: &AccountId) -> String {
+    format!("wait/{f}/{id}")
+}
+pub fn waiter_prefix(f: &Feature) -> String {
+    format!("wait/{f}/")
+}
+pub fn capped(f: &Feature, id: &AccountId) -> String {
+    format!("capped/{f}/{id}")
+}
+pub fn capped_prefix(f: &Feature) -> String {
+    format!("capped/{f}/")
+}
+
+/// The settings of the server, a domain or a class.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRec {
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRec {
+    #[serde(rename = "type")]
+    pub kind: AccountType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<ClassName>,
+    #[serde(default)]
+    pub settings: Settings,
+    /// Features whose `disabled` setting was written by the cap (R5), and when.
+    #[serde(default)]
+    pub capped: BTreeMap<Feature, Timestamp>,
+}
+
+/// Per-feature ledger header: counts and sequence numbers, and the guard of
+/// the holder and waitlist ranges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeatsRec {
+    pub holders: u64,
+    pub next_seq: u64,
+    pub waiting: u64,
+    pub next_wait: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HolderRec {
+    /// Claim order within the feature.
+    pub seq: u64,
+    pub since: Timestamp,
+    pub via: Via,
+    pub last_seen: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaiterRec {
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CappedRec {
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountRec {
+    pub count: u64,
+}
+
+/// One stored value; its variant follows from its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Licence(Licence),
+    Policy(Policy),
+    Node(NodeRec),
+    Account(AccountRec),
+    Count(CountRec),
+    Seats(SeatsRec),
+    Holder(HolderRec),
+    Waiter(WaiterRec),
+    Capped(CappedRec),
+}
+
+impl Record {
+    /// The value as a store keeps it.
+    pub fn to_json(&self) -> String {
+        let text = match self {
+            Record::Licence(r) => serde_json::to_string(r),
+            Record::Policy(r) => serde_json::to_string(r),
+            Record::Node(r) => serde_json::to_string(r),
+            Record::Account(r) => serde_json::to_string(r),
+            Record::Count(r) => serde_json::to_string(r),
+            Record::Seats(r) => serde_json::to_string(r),
+            Record::Holder(r) => serde_json::to_string(r),
+            Record::Waiter(r) => serde_json::to_string(r),
+            Record::Capped(r) => serde_json::to_string(r),
+        };
+        // These types hold only strings, numbers and string-keyed maps: serialising cannot fail.
+        text.unwrap_or_default()
+    }
+
+    /// Reads a stored value back, choosing its type by the key.
+    pub fn from_json(key: &str, text: &str) -> Result<Record, String> {
+        let prefix = key.split('/').next().unwrap_or_default();
+        let bad = |e: serde_json::Error| format!("stored value of `{key}` is not valid: {e}");
+        Ok(match prefix {
+            "licence" => Record::Licence(serde_json::from_str(text).map_err(bad)?),
+            "policy" => Record::Policy(serde_json::from_str(text).map_err(bad)?),
+            "server" | "domain" | "class" => Record::Node(serde_json::from_str(text).map_err(bad)?),
+            "accounts" => Record::Count(serde_json::from_str(text).map_err(bad)?),
+            "account" => Record::Account(serde_json::from_str(text).map_err(bad)?),
+            "seats" => Record::Seats(serde_json::from_str(text).map_err(bad)?),
+            "holder" => Record::Holder(serde_json::from_str(text).map_err(bad)?),
+            "wait" => Record::Waiter(serde_json::from_str(text).map_err(bad)?),
+            "capped" => Record::Capped(serde_json::from_str(text).map_err(bad)?),
+            _ => return Err(format!("`{key}` is not a seatcap key")),
+        })
+    }
+}

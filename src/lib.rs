@@ -1,0 +1,26 @@
+//! seatcap: per-account feature licences for mail servers, capped the way
+//! Axigen caps ActiveSync seats (see SPEC.md; rules are cited as R1…R14).
+//!
+//! The crate is a pure core: no I/O, no clock, no randomness. Every request
+//! is *read these keys → decide → write these keys if unchanged* ([`tx`],
+//! [`keys`]); the in-memory simulator ([`simulate`]) and the JavaScript
+//! hosts drive the same [`rules::execute`].
+
+pub mod error;
+pub mod keys;
+pub mod memory;
+pub mod model;
+pub mod outcome;
+pub mod resolve;
+pub mod rules;
+pub mod scenario;
+pub mod simulate;
+pub mod time;
+pub mod tx;
+
+#[cfg(feature = "wasm")]
+mod wasm;
+
+pub use error::{Error, ErrorCode};
+pub use rules::{execute, Decision, Reason, Request, Response};
+pub use simulate::{simulate, simulate_with_progress};

@@ -1,0 +1,87 @@
+//! Licence changes (R10) and restoring capped accounts (R11).
+
+use std::cmp::Reverse;
+
+use super::{ledger, Ctx};
+use crate::keys::{self, HolderRec, Record};
+use crate::model::{AccountId, Feature, Licence, Shrink, Via};
+use crate::tx::Halt;
+
+pub(super) fn set_licence(ctx: &mut Ctx<'_>, licence: &Licence) -> Result<(), Halt> {
+    let old = std::mem::replace(&mut ctx.licence, licence.clone());
+    ctx.tx.put(keys::LICENCE.to_string(), Record::Licence(licence.clone()));
+    for feature in old.features.keys().filter(|f| !licence.features.contains_key(*f)) {
+        drop_ledger(ctx, feature)?;
+    }
+    for (feature, new) in &licence.features {
+        let Some(old_seats) = old.seats(feature) else { continue };
+        let grew = match (old_seats, new.seats) {
+            (Some(_), None) => true,
+            (Some(before), Some(after)) => after > before,
+            (None, _) => false,
+        };
+        if grew {
+            if ctx.policy.restore_on_grow {
+                restore_capped(ctx, feature)?;
+            }
+            ctx.freed.insert(feature.clone());
+        }
+        if let Some(limit) = new.seats {
+            shrink(ctx, feature, limit)?;
+        }
+    }
+    Ok(())
+}
+
+/// A feature the licence no longer lists loses its ledger; capped markers
+/// stay on the accounts, inert until the feature comes back.
+fn drop_ledger(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
+    for (id, _) in ctx.tx.holders(feature)? {
+        ctx.tx.del(keys::holder(feature, &id));
+    }
+    for (id, _) in ctx.tx.waiters(feature)? {
+        ctx.tx.del(keys::waiter(feature, &id));
+    }
+    ctx.tx.del(keys::seats(feature));
+    Ok(())
+}
+
+/// R10 with fewer seats than holders: evict by `policy.shrink`, connect and
+/// waitlist holders before admin ones; evicted accounts get the capped marker.
+fn shrink(ctx: &mut Ctx<'_>, feature: &Feature, limit: u64) -> Result<(), Halt> {
+    let mut holders = ctx.tx.holders(feature)?;
+    let excess = (holders.len() as u64).saturating_sub(limit);
+    if excess == 0 {
+        return Ok(());
+    }
+    let admin_last = |h: &HolderRec| h.via == Via::Admin;
+    match ctx.policy.shrink {
+        Shrink::Grandfather => return Ok(()),
+        // Latest `since` first; on equal times the later claim first.
+        Shrink::EvictNewest => holders.sort_by_key(|(_, h)| (admin_last(h), Reverse(h.since), Reverse(h.seq))),
+        // Oldest `lastSeen` first; on equal times the later claim first.
+        Shrink::EvictIdle => holders.sort_by_key(|(_, h)| (admin_last(h), h.last_seen, Reverse(h.seq))),
+    }
+    let evicted: Vec<AccountId> = holders.into_iter().take(excess as usize).map(|(id, _)| id).collect();
+    for id in evicted {
+        ledger::release(ctx, feature, &id)?;
+        if let Some(mut account) = ctx.tx.account(&id)? {
+            ledger::mark_capped(ctx, feature, &id, &mut account);
+        }
+    }
+    // Evictions free no seat for anyone else.
+    ctx.freed.remove(feature);
+    Ok(())
+}
+
+/// R11: every capped account of the feature goes back to `inherit`.
+pub(super) fn restore_capped(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
+    ctx.limit(feature)?;
+    for id in ctx.tx.capped(feature)? {
+        let Some(mut account) = ctx.tx.account(&id)? else { continue };
+        ledger::clear_capped(ctx, feature, &id, &mut account);
+        account.settings.remove(feature);
+        ctx.tx.put(keys::account(&id), Record::Account(account));
+    }
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! Read → decide → write: the shape every request has (sans-I/O).
+//!
+//! A rule runs against a [`Snapshot`] through a [`Tx`], which records what it
+//! writes and shows those writes to the rule's later reads. The rule never
+//! touches storage: the host gets the keys, runs the rule, and commits the
+//! writes if nothing it read has changed (R14). A snapshot that lacks a key it
+//! was not given answers [`Missing`]; the host fetches that key and runs the
+//! rule again, which is safe because rules are pure functions (R13).
+
+use std::collections::BTreeMap;
+
+use crate::error::Error;
+use crate::keys::{self, AccountRec, CountRec, HolderRec, NodeRec, Record, SeatsRec, WaiterRec};
+use crate::model::{AccountId, ClassName, DomainName, Feature, Licence, Policy};
+
+/// A key or key range the snapshot has not loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    Key(String),
+    Prefix(String),
+}
+
+/// Why a rule stopped without a result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Halt {
+    /// The request is refused; nothing may be written.
+    Refused(Error),
+    /// The host must load this and run the rule again.
+    Missing(Missing),
+}
+
+impl From<Error> for Halt {
+    fn from(e: Error) -> Self {
+        Halt::Refused(e)
+    }
+}
+
+/// Read access to stored state.
+pub trait Snapshot {
+    /// `Ok(None)` when the key is absent.
+    fn get(&self, key: &str) -> Result<Option<Record>, Missing>;
+    /// Every key starting with `prefix`, in ascending key order.
+    fn scan(&self, prefix: &str) -> Result<Vec<(String, Record)>, Missing>;
+}
+
+/// The writes of one request: `Some` puts, `None` deletes.
+pub type Writes = BTreeMap<String, Option<Record>>;
+
+/// A snapshot plus the writes made so far by the running rule.
+pub struct Tx<'s> {
+    snap: &'s dyn Snapshot,
+    writes: Writes,
+}
+
+/// The stored value under a key was of another type than its key promises.
+fn corrupt(key: &str) -> Halt {
+    Halt::Refused(Error::new(crate::error::ErrorCode::StoreError, format!("stored value of `{key}` has the wrong shape")))
+}
+
+macro_rules! typed_get {
+    ($name:ident, $variant:ident, $ty:ty) => {
+        fn $name(&self, key: &str) -> Result<Option<$ty>, Halt> {
+            match self.get(key)? {
+                None => Ok(None),
+                Some(Record::$variant(r)) => Ok(Some(r)),
+                Some(_) => Err(corrupt(key)),
+            }
+        }
+    };
+}
+
+impl<'s> Tx<'s> {
+    pub fn new(snap: &'s dyn Snapshot) -> Self {
+        Tx { snap, writes: Writes::new() }
+    }
+
+    pub fn into_writes(self) -> Writes {
+        self.writes
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<Record>, Halt> {
+        match self.writes.get(key) {
+            Some(written) => Ok(written.clone()),
+            None => self.snap.get(key).map_err(Halt::Missing),
+        }
+    }
+
+    pub fn put(&mut self, key: String, record: Record) {
+        self.writes.insert(key, Some(record));
+    }
+
+    pub fn del(&mut self, key: String) {
+        self.writes.insert(key, None);
+    }
+
+    /// The snapshot's range merged with this request's own writes.
+    pub fn scan(&self, prefix: &str) -> Result<Vec<(String, Record)>, Halt> {
+        let mut merged: BTreeMap<String, Record> = self.snap.scan(prefix).map_err(Halt::Missing)?.into_iter().collect();
+        for (key, value) in self.writes.range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded)) {
+            if !key.starts_with(prefix) {
+                break;
+            }
+            match value {
+                Some(record) => merged.insert(key.clone(), record.clone()),
+                None => merged.remove(key),
+            };
+        }
+        Ok(merged.into_iter().collect())
+    }
+
+    typed_get!(get_licence_rec, Licence, Licence);
+    typed_get!(get_policy_rec, Policy, Policy);
+    typed_get!(get_node, Node, NodeRec);
+    typed_get!(get_account_rec, Account, AccountRec);
+    typed_get!(get_count, Count, CountRec);
+    typed_get!(get_seats, Seats, SeatsRec);
+    typed_get!(get_holder, Holder, HolderRec);
+    typed_get!(get_waiter, Waiter, WaiterRec);
+
+    /// The licence; a store without one has nothing licensed.
+    pub fn licence(&self) -> Result<Licence, Halt> {
+        Ok(self.get_licence_rec(keys::LICENCE)?.unwrap_or(Licence {
+            mailboxes: Some(0),
+            features: BTreeMap::new(),
+            expires: None,
+        }))
+    }
+
+    pub fn policy(&self) -> Result<Policy, Halt> {
+        Ok(self.get_policy_rec(keys::POLICY)?.unwrap_or_default())
+    }
+
+    pub fn server(&self) -> Result<NodeRec, Halt> {
+        Ok(self.get_node(keys::SERVER)?.unwrap_or_default())
+    }
+
+    pub fn domain(&self, d: &DomainName) -> Result<Option<NodeRec>, Halt> {
+        self.get_node(&keys::domain(d))
+    }
+
+    pub fn class(&self, d: &DomainName, c: &ClassName) -> Result<Option<NodeRec>, Halt> {
+        self.get_node(&keys::class(d, c))
+    }
+
+    pub fn account(&self, id: &AccountId) -> Result<Option<AccountRec>, Halt> {
+        self.get_account_rec(&keys::account(id))
+    }
+
+    pub fn account_count(&self) -> Result<u64, Halt> {
+        Ok(self.get_count(keys::ACCOUNTS)?.map_or(0, |c| c.count))
+    }
+
+    pub fn seats(&self, f: &Feature) -> Result<SeatsRec, Halt> {
+        Ok(self.get_seats(&keys::seats(f))?.unwrap_or_default())
+    }
+
+    pub fn holder(&self, f: &Feature, id: &AccountId) -> Result<Option<HolderRec>, Halt> {
+        self.get_holder(&keys::holder(f, id))
+    }
+
+    pub fn waiter(&self, f: &Feature, id: &AccountId) -> Result<Option<WaiterRec>, Halt> {
+        self.get_waiter(&keys::waiter(f, id))
+    }
+
+    /// Holders of a feature in claim order.
+    pub fn holders(&self, f: &Feature) -> Result<Vec<(AccountId, HolderRec)>, Halt> {
+        let mut holders = self.scan_typed(&keys::holder_prefix(f), |r| match r {
+            Record::Holder(h) => Some(h),
+            _ => None,
+        })?;
+        holders.sort_by_key(|(_, h)| h.seq);
+        Ok(holders)
+    }
+
+    /// Waiting accounts of a feature in arrival order.
+    pub fn waiters(&self, f: &Feature) -> Result<Vec<(AccountId, WaiterRec)>, Halt> {
+        let mut waiters = self.scan_typed(&keys::waiter_prefix(f), |r| match r {
+            Record::Waiter(w) => Some(w),
+            _ => None,
+        })?;
+        waiters.sort_by_key(|(_, w)| w.seq);
+        Ok(waiters)
+    }
+
+    /// Accounts carrying a capped marker for a feature, in id order.
+    pub fn capped(&self, f: &Feature) -> Result<Vec<AccountId>, Halt> {
+        let found = self.scan_typed(&keys::capped_prefix(f), |r| match r {
+            Record::Capped(c) => Some(c),
+            _ => None,
+        })?;
+        Ok(found.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// Every account, in id order.
+    pub fn accounts(&self) -> Result<Vec<(AccountId, AccountRec)>, Halt> {
+        self.scan_typed(keys::ACCOUNT_PREFIX, |r| match r {
+            Record::Account(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    fn scan_typed<T>(&self, prefix: &str, pick: impl Fn(Record) -> Option<T>) -> Result<Vec<(AccountId, T)>, Halt> {
+        self.scan(prefix)?
+            .into_iter()
+            .map(|(key, record)| {
+                let id = key.get(prefix.len()..).and_then(|id| AccountId::parse(id).ok());
+                match (id, pick(record)) {
+                    (Some(id), Some(value)) => Ok((id, value)),
+                    _ => Err(corrupt(&key)),
+                }
+            })
+            .collect()
+    }
+}
