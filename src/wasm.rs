@@ -16,10 +16,10 @@ fn to_js<T: Serialize>(value: &T) -> JsValue {
 }
 
 #[derive(Serialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-enum Answer<T> {
-    Success(T),
-    Failure { error: Error },
+struct Failure {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    error: Error,
 }
 
 fn success<T: Serialize>(field: &str, value: T) -> JsValue {
@@ -30,7 +30,7 @@ fn success<T: Serialize>(field: &str, value: T) -> JsValue {
 }
 
 fn failure(error: Error) -> JsValue {
-    to_js(&Answer::<()>::Failure { error })
+    to_js(&Failure { kind: "failure", error })
 }
 
 /// JSON text of the input: a string as given, anything else through `JSON.stringify`.
