@@ -7,6 +7,7 @@
 //! hosts drive the same [`rules::execute`].
 
 pub mod error;
+pub mod export;
 pub mod keys;
 pub mod memory;
 pub mod model;

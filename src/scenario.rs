@@ -24,14 +24,14 @@ use crate::tx::{Tx, Writes};
 pub const MAX_ACCOUNTS: u64 = 10_000_000;
 
 /// A scenario file as written, before cross-field checks.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     pub licence: Licence,
     #[serde(default)]
     pub policy: Policy,
     pub directory: DirectoryFile,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub seats: BTreeMap<Feature, RecordedSeats>,
     #[serde(default)]
     pub events: Vec<Box<RawValue>>,
