@@ -7,6 +7,7 @@ use crate::outcome::{state_view, EventResult, OpResult, Outcome};
 use crate::model::{AccountId, Feature};
 use crate::rules::{execute, explain, Decision, Explanation, Reason, Request, Response};
 use crate::time::Timestamp;
+use serde_json::value::RawValue;
 use crate::scenario::{parse_event, Scenario, ScenarioError};
 use crate::tx::Halt;
 
@@ -40,33 +41,55 @@ pub struct Ran {
 
 /// Applies every event of a parsed scenario.
 pub fn run(scenario: Scenario, progress: &mut dyn FnMut(u64, u64)) -> Ran {
-    let Scenario { mut state, events, start, .. } = scenario;
-    let total = events.len() as u64;
+    let total = scenario.events.len() as u64;
     let step = (total / 100).max(1);
-    let mut results = Vec::with_capacity(events.len());
-    let mut clock = None;
-    for (i, raw) in events.iter().enumerate() {
-        let event = parse_event(raw);
-        // An event without a (valid) `at` comes one second after the previous one.
-        let at = event.at.unwrap_or_else(|| clock.map_or(start, |t: Timestamp| t.plus_seconds(1)));
-        clock = Some(at);
-        results.push(match event.request {
-            Ok(request) => apply(&mut state, &request, at),
-            Err(_) if event.is_connect => EventResult::Decision(Decision::deny(Reason::InvalidInput, None)),
-            Err(message) => EventResult::Op(OpResult { ok: false, error: Some(Error::invalid(message)) }),
-        });
+    let mut sim = Simulator::new(scenario.state, scenario.start);
+    let mut results = Vec::with_capacity(scenario.events.len());
+    for (i, raw) in scenario.events.iter().enumerate() {
+        results.push(sim.step(raw));
         let done = i as u64 + 1;
         if done % step == 0 || done == total {
             progress(done, total);
         }
     }
-    let view = match state_view(&state) {
+    let view = match state_view(&sim.state) {
         Ok(view) => view,
         // A fully loaded in-memory state never misses a key.
         Err(_) => Default::default(),
     };
-    let next_at = clock.map_or(start, |t| t.plus_seconds(1));
-    Ran { outcome: Outcome { events: results, state: view }, state, next_at }
+    let next_at = sim.next_at();
+    Ran { outcome: Outcome { events: results, state: view }, state: sim.state, next_at }
+}
+
+/// Steps through events one at a time, keeping the scenario clock.
+pub struct Simulator {
+    pub state: MemoryState,
+    start: Timestamp,
+    clock: Option<Timestamp>,
+}
+
+impl Simulator {
+    pub fn new(state: MemoryState, start: Timestamp) -> Self {
+        Simulator { state, start, clock: None }
+    }
+
+    /// The time an event without `at` would get now.
+    pub fn next_at(&self) -> Timestamp {
+        self.clock.map_or(self.start, |t| t.plus_seconds(1))
+    }
+
+    /// Applies one event: all of its writes, or none when it is refused.
+    pub fn step(&mut self, raw: &RawValue) -> EventResult {
+        let event = parse_event(raw);
+        // An event without a (valid) `at` comes one second after the previous one.
+        let at = event.at.unwrap_or_else(|| self.next_at());
+        self.clock = Some(at);
+        match event.request {
+            Ok(request) => apply(&mut self.state, &request, at),
+            Err(_) if event.is_connect => EventResult::Decision(Decision::deny(Reason::InvalidInput, None)),
+            Err(message) => EventResult::Op(OpResult { ok: false, error: Some(Error::invalid(message)) }),
+        }
+    }
 }
 
 fn halt_error(halt: Halt) -> Error {

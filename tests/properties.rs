@@ -1,0 +1,308 @@
+//! Property tests: thousands of random event sequences per run, checking the
+//! invariants SPEC promises after every single event (R4–R14).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+use seatcap::export::export_scenario;
+use seatcap::keys::Record;
+use seatcap::memory::MemoryState;
+use seatcap::model::{AccountType, Setting, Shrink};
+use seatcap::outcome::{state_view, EventResult};
+use seatcap::resolve::resolve_in;
+use seatcap::scenario::Scenario;
+use seatcap::simulate::Simulator;
+use seatcap::tx::Tx;
+use serde_json::{json, Value};
+use serde_json::value::RawValue;
+
+const FEATURES: [&str; 3] = ["as", "oc", "zz"];
+const ACCOUNTS: [&str; 11] = [
+    "a1@a.com", "a2@a.com", "a3@a.com", "a4@a.com", "b1@b.com", "b2@b.com", "b3@b.com",
+    "n1@a.com", "n2@b.com", "z@c.com", "A1@A.com",
+];
+const NODES: [&str; 8] = [
+    "server", "domain:a.com", "domain:b.com", "domain:c.com", "class:a.com/x", "class:a.com/y", "class:a.com/q", "server",
+];
+const VALUES: [&str; 3] = ["enabled", "disabled", "inherit"];
+
+fn seats() -> impl Strategy<Value = Value> {
+    prop_oneof![4 => (0u64..4).prop_map(Value::from), 1 => Just(Value::Null)]
+}
+
+fn licence() -> impl Strategy<Value = Value> {
+    (prop::option::weighted(0.9, seats()), prop::option::weighted(0.8, seats()), prop::option::of(6u64..12)).prop_map(
+        |(a, o, mailboxes)| {
+            let mut features = serde_json::Map::new();
+            if let Some(s) = a {
+                features.insert("as".into(), json!({"seats": s}));
+            }
+            if let Some(s) = o {
+                features.insert("oc".into(), json!({"seats": s}));
+            }
+            json!({"mailboxes": mailboxes, "features": features})
+        },
+    )
+}
+
+fn pick<T: Clone + std::fmt::Debug + 'static>(items: &'static [T]) -> impl Strategy<Value = T> {
+    prop::sample::select(items)
+}
+
+fn settings() -> impl Strategy<Value = Value> {
+    prop::collection::btree_map(pick(&FEATURES), pick(&VALUES), 0..3).prop_map(|m| json!(m))
+}
+
+fn event() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        8 => (pick(&ACCOUNTS), pick(&FEATURES)).prop_map(|(a, f)| json!({"op": "connect", "account": a, "feature": f})),
+        4 => (prop_oneof![pick(&NODES).prop_map(str::to_string), pick(&ACCOUNTS).prop_map(|a| format!("account:{a}"))],
+              pick(&FEATURES), pick(&VALUES))
+            .prop_map(|(n, f, v)| json!({"op": "set", "node": n, "feature": f, "value": v})),
+        2 => licence().prop_map(|l| json!({"op": "licence", "licence": l})),
+        2 => (pick(&ACCOUNTS), prop::bool::weighted(0.8), prop::option::of(pick(&["x", "y", "q"])), settings())
+            .prop_map(|(a, premium, class, settings)| json!({"op": "create", "account": a,
+                "type": if premium { "premium" } else { "basic" }, "class": class, "settings": settings})),
+        1 => pick(&ACCOUNTS).prop_map(|a| json!({"op": "delete", "account": a})),
+        1 => (pick(&ACCOUNTS), pick(&["premium", "basic"])).prop_map(|(a, t)| json!({"op": "set-type", "account": a, "type": t})),
+        1 => pick(&FEATURES).prop_map(|f| json!({"op": "restore-capped", "feature": f})),
+        1 => prop::sample::select(vec![json!({"op": "connect"}), json!({"op": "nope"}), json!([]),
+                                       json!({"op": "set", "node": "server", "feature": "as", "value": "inherit"})]),
+    ]
+}
+
+/// Events with times: mostly increasing, some repeated, some left to the default.
+fn timed_events(max: usize, always_at: bool) -> impl Strategy<Value = Vec<Value>> {
+    prop::collection::vec((event(), 0u64..3, prop::bool::weighted(0.7)), 1..max).prop_map(move |items| {
+        let mut hour = 0u64;
+        items
+            .into_iter()
+            .map(|(mut e, step, with_at)| {
+                hour += step;
+                if (with_at || always_at) && e.is_object() {
+                    e["at"] = json!(format!("2026-02-{:02}T{:02}:00:00Z", 1 + hour / 24, hour % 24));
+                }
+                e
+            })
+            .collect()
+    })
+}
+
+fn policy() -> impl Strategy<Value = Value> {
+    (pick(&["on-attempt", "at-cap"]), pick(&["disable", "waitlist"]), pick(&["grandfather", "evict-newest", "evict-idle"]), any::<bool>())
+        .prop_map(|(c, o, s, r)| json!({"capping": c, "overflow": o, "shrink": s, "restoreOnGrow": r}))
+}
+
+fn scenario(events: Vec<Value>, policy: Value, licence: Value) -> Value {
+    json!({
+        "licence": licence,
+        "policy": policy,
+        "directory": {
+            "server": {"oc": "enabled"},
+            "domains": {"a.com": {"settings": {"as": "enabled"}, "classes": {"x": {"settings": {"as": "disabled", "oc": "enabled"}}, "y": {}}},
+                        "b.com": {"settings": {"oc": "disabled"}}},
+            "accounts": [
+                {"id": "a1@a.com"}, {"id": "a2@a.com", "class": "x"}, {"id": "a3@a.com", "class": "y"},
+                {"id": "a4@a.com", "type": "basic"}, {"id": "b1@b.com", "settings": {"as": "enabled"}},
+                {"id": "b2@b.com"}, {"id": "b3@b.com", "settings": {"oc": "enabled"}}
+            ]
+        },
+        "events": events
+    })
+}
+
+fn raw(events: &[Value]) -> Vec<Box<RawValue>> {
+    events.iter().map(|e| RawValue::from_string(e.to_string()).expect("json")).collect()
+}
+
+/// holders per licensed feature, for the cap check.
+fn holder_counts(state: &MemoryState) -> Vec<(String, u64, Option<u64>)> {
+    let tx = Tx::new(state);
+    let licence = tx.licence().expect("licence");
+    licence
+        .features
+        .iter()
+        .map(|(f, l)| (f.to_string(), tx.holders(f).expect("holders").len() as u64, l.seats))
+        .collect()
+}
+
+/// The invariants of SPEC that hold after every event.
+fn check_invariants(state: &MemoryState) -> Result<(), TestCaseError> {
+    let tx = Tx::new(state);
+    let licence = tx.licence().expect("licence");
+    let accounts = tx.accounts().expect("accounts");
+    prop_assert_eq!(tx.account_count().expect("count"), accounts.len() as u64, "mailbox count matches accounts");
+    for (feature, _) in &licence.features {
+        let holders = tx.holders(feature).expect("holders");
+        let waiters = tx.waiters(feature).expect("waiters");
+        let header = tx.seats(feature).expect("header");
+        prop_assert_eq!(header.holders, holders.len() as u64, "header counts holders of {}", feature);
+        prop_assert_eq!(header.waiting, waiters.len() as u64, "header counts waiters of {}", feature);
+        let ids: BTreeSet<_> = holders.iter().map(|(id, _)| id.clone()).collect();
+        prop_assert_eq!(ids.len(), holders.len(), "no account holds two seats");
+        for (id, _) in &holders {
+            let account = tx.account(id).expect("read");
+            prop_assert!(account.is_some(), "holder {} exists", id);
+            let account = account.unwrap_or_else(|| unreachable!());
+            prop_assert_eq!(account.kind, AccountType::Premium, "holder {} is premium", id);
+            let r = resolve_in(&tx, id, &account, feature).expect("resolve");
+            prop_assert_eq!(r.effective, Setting::Enabled, "holder {} resolves to enabled for {}", id, feature);
+        }
+        for (id, _) in &waiters {
+            prop_assert!(!ids.contains(id), "{} both holds and waits", id);
+        }
+    }
+    let mut markers = 0;
+    for (id, account) in &accounts {
+        for feature in account.capped.keys() {
+            markers += 1;
+            prop_assert_eq!(account.settings.get(feature), Some(&Setting::Disabled), "capped {} of {} is disabled", feature, id);
+            let indexed = matches!(state_get(state, &seatcap::keys::capped(feature, id)), Some(Record::Capped(_)));
+            prop_assert!(indexed, "capped marker of {} is indexed", id);
+        }
+    }
+    let index = state.iter().filter(|(k, _)| k.starts_with("capped/")).count();
+    prop_assert_eq!(index, markers, "capped index has no stale entries");
+    for (key, _) in state.iter() {
+        if let Some(rest) = key.strip_prefix("holder/").or_else(|| key.strip_prefix("wait/")).or_else(|| key.strip_prefix("seats/")) {
+            let feature = rest.split('/').next().unwrap_or_default();
+            prop_assert!(licence.features.keys().any(|f| f.as_str() == feature), "ledger key {} of an unlicensed feature", key);
+        }
+    }
+    Ok(())
+}
+
+fn state_get(state: &MemoryState, key: &str) -> Option<Record> {
+    use seatcap::tx::Snapshot;
+    state.get(key).ok().flatten()
+}
+
+/// Whether an event's answer says it was refused or denied without writes.
+fn changes_nothing(result: &EventResult, event: &Value, before: &MemoryState) -> bool {
+    match result {
+        EventResult::Op(op) => !op.ok,
+        EventResult::Decision(d) => {
+            use seatcap::Reason::*;
+            match d.reason {
+                UnknownAccount | UnknownFeature | LicenceExpired | NotPremium | Disabled | InvalidInput => true,
+                // Capped by a marker it already carries: nothing more is written.
+                Capped => {
+                    let (Some(id), Some(feature)) = (event["account"].as_str(), event["feature"].as_str()) else { return false };
+                    let (Ok(id), Ok(feature)) = (seatcap::model::AccountId::parse(id), seatcap::model::Feature::parse(feature)) else { return false };
+                    Tx::new(before).account(&id).ok().flatten().is_some_and(|a| a.capped.contains_key(&feature))
+                }
+                SeatHeld | SeatClaimed | Waitlisted => false,
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// R4, R5, R10, R12, R14: after every event the ledger is exact, holders
+    /// are premium and enabled, capped means disabled, refusals write nothing,
+    /// and holders exceed seats only as R10 grandfathering allows.
+    #[test]
+    fn invariants_hold_after_every_event(events in timed_events(60, false), policy in policy(), licence in licence()) {
+        let shrink: Shrink = serde_json::from_value(policy["shrink"].clone()).expect("shrink");
+        let s = scenario(events.clone(), policy, licence);
+        let parsed = Scenario::parse(&s.to_string()).expect("valid scenario");
+        let mut sim = Simulator::new(parsed.state, parsed.start);
+        check_invariants(&sim.state)?;
+        for (i, event) in raw(&events).iter().enumerate() {
+            let before = sim.state.clone();
+            let counts_before = holder_counts(&before);
+            let result = sim.step(event);
+            check_invariants(&sim.state)?;
+            if changes_nothing(&result, &events[i], &before) {
+                prop_assert!(sim.state == before, "event {} ({}) was refused but changed the state", i, events[i]);
+            }
+            let is_licence = events[i]["op"] == "licence";
+            for (feature, after, limit) in holder_counts(&sim.state) {
+                let Some(limit) = limit else { continue };
+                let before = counts_before.iter().find(|(f, _, _)| *f == feature).map_or(0, |c| c.1);
+                if is_licence && shrink != Shrink::Grandfather {
+                    prop_assert!(after <= limit, "{}: {} holders over {} seats after an evicting shrink", feature, after, limit);
+                } else {
+                    prop_assert!(after <= limit.max(before), "{}: {} holders over {} seats (was {}) after {}", feature, after, limit, before, events[i]);
+                }
+            }
+        }
+    }
+
+    /// R13: the same scenario twice gives the same outcome.
+    #[test]
+    fn same_scenario_same_outcome(events in timed_events(40, false), policy in policy(), licence in licence()) {
+        let s = scenario(events, policy, licence).to_string();
+        let first = serde_json::to_string(&seatcap::simulate(&s).expect("valid")).expect("json");
+        let second = serde_json::to_string(&seatcap::simulate(&s).expect("valid")).expect("json");
+        prop_assert_eq!(first, second);
+    }
+
+    /// SPEC "Recorded state": export after some events, then simulate the
+    /// rest from the export: same answers, same final state.
+    #[test]
+    fn export_then_simulate_reproduces_the_live_state(events in timed_events(50, true), split in 0usize..50, policy in policy(), licence in licence()) {
+        let split = split.min(events.len());
+        let s = scenario(events.clone(), policy, licence);
+        let parsed = Scenario::parse(&s.to_string()).expect("valid scenario");
+        let mut live = Simulator::new(parsed.state, parsed.start);
+        let all = raw(&events);
+        for event in &all[..split] {
+            live.step(event);
+        }
+        let mut exported = export_scenario(&live.state).expect("export");
+        exported.events = raw(&events[split..]);
+        let exported_text = serde_json::to_string(&exported).expect("json");
+        let replay = seatcap::simulate(&exported_text).map_err(|e| TestCaseError::fail(format!("export rejected: {e}\n{exported_text}")))?;
+        let live_results: Vec<EventResult> = all[split..].iter().map(|e| live.step(e)).collect();
+        prop_assert_eq!(&replay.events, &live_results);
+        prop_assert_eq!(&replay.state, &state_view(&live.state).expect("view"));
+    }
+
+    /// No input makes the engine panic (a panic in wasm poisons the instance).
+    #[test]
+    fn arbitrary_json_never_panics(value in arbitrary_json(), wrap in 0u8..4) {
+        let text = match wrap {
+            0 => value.to_string(),
+            1 => json!({"licence": value, "directory": {}}).to_string(),
+            2 => json!({"licence": {"features": {"f": {"seats": 1}}}, "directory": value}).to_string(),
+            _ => json!({"licence": {"features": {"f": {"seats": 1}}}, "directory": {"domains": {"d.com": {}}, "accounts": [{"id": "a@d.com"}]},
+                        "events": [value.clone(), {"op": "connect", "account": value.clone(), "feature": "f"},
+                                   {"op": "set", "node": value.clone(), "feature": "f", "value": value}]}).to_string(),
+        };
+        let _ = seatcap::simulate(&text);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in ".{0,300}") {
+        let _ = seatcap::simulate(&text);
+        let _ = seatcap::time::Timestamp::parse(&text);
+        let _ = seatcap::model::AccountId::parse(&text);
+        let _ = seatcap::model::Node::parse(&text);
+        let _ = seatcap::simulate::explain_after(&text, &text, &text);
+    }
+}
+
+fn arbitrary_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        ".{0,20}".prop_map(Value::from),
+        pick(&["connect", "set", "licence", "create", "delete", "set-type", "restore-capped", "enabled", "a@d.com", "f", "server", "2026-01-01T00:00:00Z"]).prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            prop::collection::btree_map(
+                pick(&["op", "account", "feature", "node", "value", "at", "licence", "seats", "features", "type", "class", "settings", "id", "domains"]).prop_map(str::to_string),
+                inner, 0..6
+            ).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
