@@ -136,12 +136,14 @@ fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, (String, String)> {
     Ok(value)
 }
 
-/// serde_json appends "at line L column C", which says nothing once the path is known.
+/// serde_json appends "at line L column C", which says nothing once the path
+/// is known; for text that is not JSON at all the position is what helps.
 fn strip_position(e: &serde_json::Error) -> String {
     let text = e.to_string();
     match (e.classify(), text.rfind(" at line ")) {
         (serde_json::error::Category::Data, Some(i)) => text.get(..i).unwrap_or(&text).to_string(),
-        _ => text,
+        (serde_json::error::Category::Data, None) => text,
+        _ => format!("not valid JSON: {text}"),
     }
 }
 
@@ -171,6 +173,10 @@ pub struct Summary {
 
 impl Scenario {
     pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        // serde would also read a struct from a JSON array; a scenario is an object.
+        if text.trim_start().starts_with('[') {
+            return Err(reject("scenario", "expected a JSON object, found an array"));
+        }
         let file: ScenarioFile = parse_json(text).map_err(|(path, message)| {
             if path.is_empty() {
                 reject("scenario", message)
