@@ -41,7 +41,7 @@ impl ErrorCode {
 /// A refused request: a code, a sentence for people, and for
 /// `seats-exhausted` the holders the administrator could disable (R6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "ErrorBody"))]
 #[error("{}: {message}", code.as_str())]
 pub struct Error {
     pub code: ErrorCode,

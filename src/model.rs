@@ -216,20 +216,25 @@ impl<'de> Deserialize<'de> for Node {
 
 /// `{"seats": N|null}`; `null` is unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
 #[serde(deny_unknown_fields)]
 pub struct FeatureLicence {
     #[serde(deserialize_with = "required_nullable")]
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub seats: Option<u64>,
 }
 
 /// The licence: mailbox cap, seats per feature, expiry. `null` is unlimited / never.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
 #[serde(deny_unknown_fields)]
 pub struct Licence {
     #[serde(default)]
+    #[cfg_attr(test, ts(optional, type = "number | null"))]
     pub mailboxes: Option<u64>,
     pub features: BTreeMap<Feature, FeatureLicence>,
     #[serde(default)]
+    #[cfg_attr(test, ts(optional = nullable))]
     pub expires: Option<Timestamp>,
 }
 
@@ -277,8 +282,12 @@ pub enum Shrink {
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Policy {
+    #[cfg_attr(test, ts(as = "Option<Capping>", optional))]
     pub capping: Capping,
+    #[cfg_attr(test, ts(as = "Option<Overflow>", optional))]
     pub overflow: Overflow,
+    #[cfg_attr(test, ts(as = "Option<Shrink>", optional))]
     pub shrink: Shrink,
+    #[cfg_attr(test, ts(as = "Option<bool>", optional))]
     pub restore_on_grow: bool,
 }

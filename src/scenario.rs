@@ -24,85 +24,169 @@ use crate::tx::{Tx, Writes};
 pub const MAX_ACCOUNTS: u64 = 10_000_000;
 
 /// A scenario file as written, before cross-field checks.
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Scenario"))]
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     pub licence: Licence,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Policy>", optional))]
     pub policy: Policy,
     pub directory: DirectoryFile,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<BTreeMap<Feature, RecordedSeats>>", optional))]
     pub seats: BTreeMap<Feature, RecordedSeats>,
     #[serde(default)]
+    #[cfg_attr(test, ts(type = "Array<ScenarioEvent>", optional))]
     pub events: Vec<Box<RawValue>>,
 }
 
+/// The events of a scenario, for the generated TypeScript types only: the
+/// engine reads each event itself ([`parse_event`]) so one bad event does not
+/// reject the scenario.
+#[cfg(test)]
+#[allow(dead_code)]
+#[derive(ts_rs::TS)]
+#[ts(export, export_to = "../js/src/generated/", tag = "op", rename_all = "kebab-case")]
+enum ScenarioEvent {
+    Connect {
+        account: String,
+        feature: String,
+        #[ts(optional)]
+        at: Option<String>,
+    },
+    Set {
+        /// `server`, `domain:<name>`, `class:<domain>/<name>` or `account:<id>`.
+        node: String,
+        feature: String,
+        value: Setting,
+        #[ts(optional)]
+        at: Option<String>,
+    },
+    Licence {
+        licence: Licence,
+        #[ts(optional)]
+        at: Option<String>,
+    },
+    Create {
+        account: String,
+        #[ts(optional, rename = "type")]
+        kind: Option<AccountType>,
+        #[ts(optional)]
+        class: Option<String>,
+        #[ts(optional)]
+        settings: Option<Settings>,
+        #[ts(optional)]
+        at: Option<String>,
+    },
+    Delete {
+        account: String,
+        #[ts(optional)]
+        at: Option<String>,
+    },
+    SetType {
+        account: String,
+        #[ts(rename = "type")]
+        kind: AccountType,
+        #[ts(optional)]
+        at: Option<String>,
+    },
+    RestoreCapped {
+        feature: String,
+        #[ts(optional)]
+        at: Option<String>,
+    },
+}
+
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Directory"))]
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DirectoryFile {
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Settings>", optional))]
     pub server: Settings,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<BTreeMap<String, DomainFile>>", optional))]
     pub domains: BTreeMap<String, DomainFile>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Vec<AccountFile>>", optional))]
     pub accounts: Vec<AccountFile>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<GenerateFile>>", optional))]
     pub generate: Vec<GenerateFile>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "DomainConfig"))]
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DomainFile {
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Settings>", optional))]
     pub settings: Settings,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<BTreeMap<ClassName, ClassFile>>", optional))]
     pub classes: BTreeMap<ClassName, ClassFile>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "ClassConfig"))]
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassFile {
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Settings>", optional))]
     pub settings: Settings,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "AccountConfig"))]
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountFile {
     pub id: AccountId,
     #[serde(rename = "type", default)]
+    #[cfg_attr(test, ts(as = "Option<AccountType>", optional))]
     pub kind: AccountType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub class: Option<ClassName>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Settings>", optional))]
     pub settings: Settings,
     /// Recorded state: feature → when its capped marker was written.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<BTreeMap<Feature, Timestamp>>", optional))]
     pub capped: BTreeMap<Feature, Timestamp>,
 }
 
 /// `<prefix>1@domain` … `<prefix>N@domain`.
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Generate"))]
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateFile {
     pub domain: DomainName,
+    #[cfg_attr(test, ts(type = "number"))]
     pub count: u64,
     pub prefix: String,
     #[serde(rename = "type", default)]
+    #[cfg_attr(test, ts(as = "Option<AccountType>", optional))]
     pub kind: AccountType,
     #[serde(default)]
+    #[cfg_attr(test, ts(optional))]
     pub class: Option<ClassName>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedSeats {
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Vec<RecordedHolder>>", optional))]
     pub holders: Vec<RecordedHolder>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Vec<AccountId>>", optional))]
     pub waitlist: Vec<AccountId>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RecordedHolder {
