@@ -6,6 +6,12 @@
 //! [`keys`]); the in-memory simulator ([`simulate`]) and the JavaScript
 //! hosts drive the same [`rules::execute`].
 
+// A panic in wasm poisons the instance: the library code must not have a way to panic.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable, clippy::todo)
+)]
+
 pub mod error;
 pub mod export;
 pub mod keys;

@@ -1,5 +1,6 @@
 //! The Outcome JSON of SPEC "Outcome": one entry per event and the final state.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
@@ -85,14 +86,12 @@ pub fn state_view(snap: &dyn Snapshot) -> Result<StateView, Halt> {
     let mut accounts = BTreeMap::new();
     for (id, account) in tx.accounts()? {
         let d = id.domain();
-        if !domains.contains_key(&d) {
-            domains.insert(d.clone(), tx.domain(&d)?);
+        if let Entry::Vacant(slot) = domains.entry(d.clone()) {
+            slot.insert(tx.domain(&d)?);
         }
         if let Some(c) = &account.class {
-            let key = (d.clone(), c.clone());
-            if !classes.contains_key(&key) {
-                let rec = tx.class(&d, c)?;
-                classes.insert(key, rec);
+            if let Entry::Vacant(slot) = classes.entry((d.clone(), c.clone())) {
+                slot.insert(tx.class(&d, c)?);
             }
         }
         let class = account

@@ -52,11 +52,8 @@ pub fn run(scenario: Scenario, progress: &mut dyn FnMut(u64, u64)) -> Ran {
             progress(done, total);
         }
     }
-    let view = match state_view(&sim.state) {
-        Ok(view) => view,
-        // A fully loaded in-memory state never misses a key.
-        Err(_) => Default::default(),
-    };
+    // A fully loaded in-memory state never misses a key or holds a mistyped record.
+    let view = state_view(&sim.state).unwrap_or_default();
     let next_at = sim.next_at();
     Ran { outcome: Outcome { events: results, state: view }, state: sim.state, next_at }
 }

@@ -134,7 +134,7 @@ fn check_invariants(state: &MemoryState) -> Result<(), TestCaseError> {
     let licence = tx.licence().expect("licence");
     let accounts = tx.accounts().expect("accounts");
     prop_assert_eq!(tx.account_count().expect("count"), accounts.len() as u64, "mailbox count matches accounts");
-    for (feature, _) in &licence.features {
+    for feature in licence.features.keys() {
         let holders = tx.holders(feature).expect("holders");
         let waiters = tx.waiters(feature).expect("waiters");
         let header = tx.seats(feature).expect("header");
