@@ -2,7 +2,7 @@
 //! simulator starts exactly where production is ("Export followed by
 //! simulate must reproduce the live state exactly").
 
-use std::collections::BTreeMap;
+use crate::vecmap::VecMap;
 
 use crate::keys::{self, Record};
 use crate::model::Feature;
@@ -13,11 +13,11 @@ use crate::tx::{Halt, Snapshot, Tx};
 pub fn export_scenario(snap: &dyn Snapshot) -> Result<ScenarioFile, Halt> {
     let tx = Tx::new(snap);
     let licence = tx.licence()?;
-    let mut domains: BTreeMap<String, DomainFile> = BTreeMap::new();
+    let mut domains: VecMap<String, DomainFile> = VecMap::new();
     for (key, record) in tx.scan(keys::DOMAIN_PREFIX)? {
         let (Some(name), Record::Node(node)) = (key.strip_prefix(keys::DOMAIN_PREFIX), record) else { continue };
         let d = crate::model::DomainName::parse(name).map_err(|_| corrupt(&key))?;
-        let mut classes = BTreeMap::new();
+        let mut classes = VecMap::new();
         for (class_key, class_record) in tx.scan(&keys::class_prefix(&d))? {
             let prefix = keys::class_prefix(&d);
             let (Some(class), Record::Node(class_node)) = (class_key.strip_prefix(prefix.as_str()), class_record) else {
@@ -33,7 +33,7 @@ pub fn export_scenario(snap: &dyn Snapshot) -> Result<ScenarioFile, Halt> {
         .into_iter()
         .map(|(id, a)| AccountFile { id, kind: a.kind, class: a.class, settings: a.settings, capped: a.capped })
         .collect();
-    let mut seats: BTreeMap<Feature, RecordedSeats> = BTreeMap::new();
+    let mut seats: VecMap<Feature, RecordedSeats> = VecMap::new();
     for feature in licence.features.keys() {
         let holders: Vec<RecordedHolder> = tx
             .holders(feature)?

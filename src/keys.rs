@@ -24,7 +24,7 @@
 //! Feature, domain and class names never contain `/` (see `model`), so a
 //! prefix such as `holder/activesync/` selects exactly one feature's holders.
 
-use std::collections::BTreeMap;
+use crate::vecmap::VecMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -91,7 +91,7 @@ pub struct AccountRec {
     pub settings: Settings,
     /// Features whose `disabled` setting was written by the cap (R5), and when.
     #[serde(default)]
-    pub capped: BTreeMap<Feature, Timestamp>,
+    pub capped: VecMap<Feature, Timestamp>,
 }
 
 /// Per-feature ledger header: counts and sequence numbers, and the guard of

@@ -14,6 +14,7 @@
 
 pub mod error;
 pub mod export;
+pub mod input;
 pub mod keys;
 pub mod memory;
 pub mod model;
@@ -24,6 +25,7 @@ pub mod scenario;
 pub mod simulate;
 pub mod time;
 pub mod tx;
+pub mod vecmap;
 
 #[cfg(feature = "wasm")]
 mod wasm;

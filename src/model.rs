@@ -4,7 +4,7 @@
 //! account id over 254 characters or a feature name that would break the
 //! key layout (see `keys`).
 
-use std::collections::BTreeMap;
+use crate::vecmap::VecMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -139,7 +139,7 @@ impl Setting {
 }
 
 /// Settings of one node, feature → value. Absent means `inherit`.
-pub type Settings = BTreeMap<Feature, Setting>;
+pub type Settings = VecMap<Feature, Setting>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
@@ -232,7 +232,8 @@ pub struct Licence {
     #[serde(default)]
     #[cfg_attr(test, ts(optional, type = "number | null"))]
     pub mailboxes: Option<u64>,
-    pub features: BTreeMap<Feature, FeatureLicence>,
+    #[cfg_attr(test, ts(as = "std::collections::BTreeMap<Feature, FeatureLicence>"))]
+    pub features: VecMap<Feature, FeatureLicence>,
     #[serde(default)]
     #[cfg_attr(test, ts(optional = nullable))]
     pub expires: Option<Timestamp>,

@@ -1,7 +1,6 @@
 //! The Outcome JSON of SPEC "Outcome": one entry per event and the final state.
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::vecmap::VecMap;
 
 use serde::Serialize;
 
@@ -40,8 +39,10 @@ pub struct OpResult {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
 pub struct StateView {
-    pub seats: BTreeMap<Feature, SeatsView>,
-    pub accounts: BTreeMap<AccountId, BTreeMap<Feature, AccountFeatureView>>,
+    #[cfg_attr(test, ts(as = "std::collections::BTreeMap<Feature, SeatsView>"))]
+    pub seats: VecMap<Feature, SeatsView>,
+    #[cfg_attr(test, ts(as = "std::collections::BTreeMap<AccountId, std::collections::BTreeMap<Feature, AccountFeatureView>>"))]
+    pub accounts: VecMap<AccountId, VecMap<Feature, AccountFeatureView>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,48 +73,47 @@ pub struct AccountFeatureView {
 pub fn state_view(snap: &dyn Snapshot) -> Result<StateView, Halt> {
     let tx = Tx::new(snap);
     let licence = tx.licence()?;
-    let mut seats = BTreeMap::new();
-    let mut holding: HashMap<&Feature, HashSet<AccountId>> = HashMap::new();
+    let mut seats = VecMap::new();
     for (feature, lic) in &licence.features {
-        let holders: Vec<AccountId> = tx.holders(feature)?.into_iter().map(|(id, _)| id).collect();
+        let holders = tx.holders(feature)?.into_iter().map(|(id, _)| id).collect();
         let waitlist = tx.waiters(feature)?.into_iter().map(|(id, _)| id).collect();
-        holding.insert(feature, holders.iter().cloned().collect());
-        seats.insert(feature.clone(), SeatsView { limit: lic.seats, holders, waitlist });
+        seats.push_sorted(feature.clone(), SeatsView { limit: lic.seats, holders, waitlist });
     }
     let server = tx.server()?;
-    let mut domains: HashMap<DomainName, Option<NodeRec>> = HashMap::new();
-    let mut classes: HashMap<(DomainName, ClassName), Option<NodeRec>> = HashMap::new();
-    let mut accounts = BTreeMap::new();
+    // Few domains and classes, many accounts: look each node up once.
+    let mut domains: VecMap<DomainName, Option<NodeRec>> = VecMap::new();
+    let mut classes: VecMap<(DomainName, ClassName), Option<NodeRec>> = VecMap::new();
+    let mut accounts = VecMap::new();
     for (id, account) in tx.accounts()? {
         let d = id.domain();
-        if let Entry::Vacant(slot) = domains.entry(d.clone()) {
-            slot.insert(tx.domain(&d)?);
+        if !domains.contains_key(&d) {
+            domains.insert(d.clone(), tx.domain(&d)?);
         }
-        if let Some(c) = &account.class {
-            if let Entry::Vacant(slot) = classes.entry((d.clone(), c.clone())) {
-                slot.insert(tx.class(&d, c)?);
+        let class_key = account.class.as_ref().map(|c| (d.clone(), c.clone()));
+        if let Some(key @ (_, c)) = &class_key {
+            if !classes.contains_key(key) {
+                classes.insert(key.clone(), tx.class(&d, c)?);
             }
         }
-        let class = account
-            .class
-            .as_ref()
-            .and_then(|c| classes.get(&(d.clone(), c.clone())).and_then(|r| r.as_ref()).map(|r| (Node::Class(d.clone(), c.clone()), r)));
-        let parents = Parents { class, domain: (Node::Domain(d.clone()), domains.get(&d).and_then(|r| r.as_ref())), server: &server };
-        let mut features = BTreeMap::new();
+        let class = class_key.as_ref().and_then(|key @ (_, c)| {
+            classes.get(key).and_then(Option::as_ref).map(|rec| (Node::Class(d.clone(), c.clone()), rec))
+        });
+        let parents = Parents { class, domain: (Node::Domain(d.clone()), domains.get(&d).and_then(Option::as_ref)), server: &server };
+        let mut features = VecMap::new();
         for feature in licence.features.keys() {
             let r = resolve(&id, &account, &parents, feature);
-            features.insert(
+            features.push_sorted(
                 feature.clone(),
                 AccountFeatureView {
                     setting: account.settings.get(feature).copied().unwrap_or(Setting::Inherit),
                     capped: account.capped.contains_key(feature),
                     effective: r.effective,
                     source: r.source,
-                    seat: holding.get(feature).is_some_and(|h| h.contains(&id)),
+                    seat: tx.holder(feature, &id)?.is_some(),
                 },
             );
         }
-        accounts.insert(id, features);
+        accounts.push_sorted(id, features);
     }
     Ok(StateView { seats, accounts })
 }

@@ -5,12 +5,13 @@
 //! rejects the whole scenario with one line naming the field; a problem in an
 //! event only makes that event answer `invalid-input` (see [`parse_event`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::vecmap::VecMap;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
+use serde_json::Value;
 
+use crate::input::{self, At, Invalid, Path};
 use crate::keys::{self, AccountRec, CappedRec, CountRec, HolderRec, NodeRec, Record, SeatsRec, WaiterRec};
 use crate::memory::MemoryState;
 use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Policy, Setting, Settings, Via};
@@ -25,7 +26,7 @@ pub const MAX_ACCOUNTS: u64 = 10_000_000;
 
 /// A scenario file as written, before cross-field checks.
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Scenario"))]
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     pub licence: Licence,
@@ -33,9 +34,9 @@ pub struct ScenarioFile {
     #[cfg_attr(test, ts(as = "Option<Policy>", optional))]
     pub policy: Policy,
     pub directory: DirectoryFile,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(test, ts(as = "Option<BTreeMap<Feature, RecordedSeats>>", optional))]
-    pub seats: BTreeMap<Feature, RecordedSeats>,
+    #[serde(default, skip_serializing_if = "VecMap::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, RecordedSeats>>", optional))]
+    pub seats: VecMap<Feature, RecordedSeats>,
     #[serde(default)]
     #[cfg_attr(test, ts(type = "Array<ScenarioEvent>", optional))]
     pub events: Vec<Box<RawValue>>,
@@ -75,7 +76,7 @@ enum ScenarioEvent {
         #[ts(optional)]
         class: Option<String>,
         #[ts(optional)]
-        settings: Option<Settings>,
+        settings: Option<std::collections::BTreeMap<Feature, Setting>>,
         #[ts(optional)]
         at: Option<String>,
     },
@@ -99,15 +100,15 @@ enum ScenarioEvent {
 }
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Directory"))]
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DirectoryFile {
     #[serde(default)]
-    #[cfg_attr(test, ts(as = "Option<Settings>", optional))]
+    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
     pub server: Settings,
     #[serde(default)]
-    #[cfg_attr(test, ts(as = "Option<BTreeMap<String, DomainFile>>", optional))]
-    pub domains: BTreeMap<String, DomainFile>,
+    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<String, DomainFile>>", optional))]
+    pub domains: VecMap<String, DomainFile>,
     #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<Vec<AccountFile>>", optional))]
     pub accounts: Vec<AccountFile>,
@@ -117,28 +118,28 @@ pub struct DirectoryFile {
 }
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "DomainConfig"))]
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DomainFile {
     #[serde(default)]
-    #[cfg_attr(test, ts(as = "Option<Settings>", optional))]
+    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
     pub settings: Settings,
     #[serde(default)]
-    #[cfg_attr(test, ts(as = "Option<BTreeMap<ClassName, ClassFile>>", optional))]
-    pub classes: BTreeMap<ClassName, ClassFile>,
+    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<ClassName, ClassFile>>", optional))]
+    pub classes: VecMap<ClassName, ClassFile>,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "ClassConfig"))]
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassFile {
     #[serde(default)]
-    #[cfg_attr(test, ts(as = "Option<Settings>", optional))]
+    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
     pub settings: Settings,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "AccountConfig"))]
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountFile {
     pub id: AccountId,
@@ -149,17 +150,17 @@ pub struct AccountFile {
     #[cfg_attr(test, ts(optional))]
     pub class: Option<ClassName>,
     #[serde(default)]
-    #[cfg_attr(test, ts(as = "Option<Settings>", optional))]
+    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
     pub settings: Settings,
     /// Recorded state: feature → when its capped marker was written.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(test, ts(as = "Option<BTreeMap<Feature, Timestamp>>", optional))]
-    pub capped: BTreeMap<Feature, Timestamp>,
+    #[serde(default, skip_serializing_if = "VecMap::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Timestamp>>", optional))]
+    pub capped: VecMap<Feature, Timestamp>,
 }
 
 /// `<prefix>1@domain` … `<prefix>N@domain`.
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Generate"))]
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateFile {
     pub domain: DomainName,
@@ -175,7 +176,7 @@ pub struct GenerateFile {
 }
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedSeats {
     #[serde(default)]
@@ -187,7 +188,7 @@ pub struct RecordedSeats {
 }
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RecordedHolder {
     pub account: AccountId,
@@ -208,27 +209,231 @@ fn reject(path: impl Into<String>, message: impl Into<String>) -> ScenarioError 
     ScenarioError { path: path.into(), message: message.into() }
 }
 
-/// Deserialises with the failing field's path in the error (`licence.features.x.seats`).
-fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, (String, String)> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        (if path == "." { String::new() } else { path }, strip_position(&inner))
-    })?;
-    de.end().map_err(|e| (String::new(), strip_position(&e)))?;
-    Ok(value)
+impl From<Invalid> for ScenarioError {
+    fn from(e: Invalid) -> Self {
+        ScenarioError { path: if e.path.is_empty() { "scenario".into() } else { e.path }, message: e.message }
+    }
 }
 
-/// serde_json appends "at line L column C", which says nothing once the path
-/// is known; for text that is not JSON at all the position is what helps.
-fn strip_position(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match (e.classify(), text.rfind(" at line ")) {
-        (serde_json::error::Category::Data, Some(i)) => text.get(..i).unwrap_or(&text).to_string(),
-        (serde_json::error::Category::Data, None) => text,
-        _ => format!("not valid JSON: {text}"),
+/// Splits a JSON object into its fields, unparsed, refusing unknown ones.
+fn raw_fields(text: &str, path: &str, allowed: &[&str]) -> Result<VecMap<String, Box<RawValue>>, ScenarioError> {
+    let RawObject(entries) = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => reject(path, "expected a JSON object"),
+        _ => reject(path, format!("not valid JSON: {e}")),
+    })?;
+    let mut fields = VecMap::new();
+    for (key, value) in entries {
+        if !allowed.contains(&key.as_str()) {
+            let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+            return Err(reject(path, format!("unknown field `{key}`, expected one of {list}")));
+        }
+        if fields.contains_key(&key) {
+            return Err(reject(path, format!("field `{key}` appears twice")));
+        }
+        fields.insert(key, value);
     }
+    Ok(fields)
+}
+
+/// Parses one raw field into a `Value`; `null` is absent.
+fn value_of(raw: Option<&RawValue>, path: &str) -> Result<Option<Value>, ScenarioError> {
+    match raw.map(|r| serde_json::from_str::<Value>(r.get())) {
+        None => Ok(None),
+        Some(Ok(Value::Null)) => Ok(None),
+        Some(Ok(v)) => Ok(Some(v)),
+        Some(Err(e)) => Err(reject(path, format!("not valid JSON: {e}"))),
+    }
+}
+
+/// A JSON array of raw items (events, accounts), each parsed only when used.
+fn raw_items(raw: Option<&RawValue>, path: &str) -> Result<Vec<Box<RawValue>>, ScenarioError> {
+    match raw {
+        None => Ok(Vec::new()),
+        Some(r) if r.get() == "null" => Ok(Vec::new()),
+        Some(r) => serde_json::from_str::<RawArray>(r.get()).map(|a| a.0).map_err(|_| reject(path, "expected an array")),
+    }
+}
+
+/// An object's entries, values left as raw JSON text.
+struct RawObject(Vec<(String, Box<RawValue>)>);
+/// An array's items, left as raw JSON text.
+struct RawArray(Vec<Box<RawValue>>);
+
+/// Accepts only `want`: every other JSON kind is one plain error. (Serde's
+/// default messages format the unexpected value, floats included, which
+/// pulls float printing into the wasm for a message nobody reads.)
+macro_rules! refuse_other_kinds {
+    ($what:literal) => {
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str($what)
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(E::custom(concat!("expected ", $what)))
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(E::custom(concat!("expected ", $what)))
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(E::custom(concat!("expected ", $what)))
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(E::custom(concat!("expected ", $what)))
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(E::custom(concat!("expected ", $what)))
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Err(E::custom(concat!("expected ", $what)))
+        }
+    };
+}
+
+impl<'de> serde::Deserialize<'de> for RawObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = RawObject;
+            refuse_other_kinds!("a JSON object");
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<RawObject, A::Error> {
+                Err(serde::de::Error::custom("expected a JSON object"))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RawObject, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
+                    entries.push(entry);
+                }
+                Ok(RawObject(entries))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RawArray {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = RawArray;
+            refuse_other_kinds!("a JSON array");
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<RawArray, A::Error> {
+                Err(serde::de::Error::custom("expected a JSON array"))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawArray, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Box<RawValue>>()? {
+                    items.push(item);
+                }
+                Ok(RawArray(items))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+fn required(value: Option<Value>, parent: &str, name: &str) -> Result<Value, ScenarioError> {
+    value.ok_or_else(|| reject(parent, format!("missing field `{name}`")))
+}
+
+/// Reads a scenario file. Accounts and events stay raw until used, so a
+/// million of them never sit in memory as a JSON tree.
+pub fn read_file(text: &str) -> Result<ScenarioFile, ScenarioError> {
+    let top = raw_fields(text, "scenario", &["licence", "policy", "directory", "seats", "events"])?;
+    let get = |name: &str| top.get(name).map(|b| &**b);
+    let licence_value = required(value_of(get("licence"), "licence")?, "scenario", "licence")?;
+    let licence = input::licence(At::root(&licence_value, "licence"))?;
+    let policy = match value_of(get("policy"), "policy")? {
+        Some(v) => input::policy(At::root(&v, "policy"))?,
+        None => Policy::default(),
+    };
+    let directory_raw = get("directory").filter(|r| r.get() != "null").ok_or_else(|| reject("scenario", "missing field `directory`"))?;
+    let directory = read_directory(directory_raw.get())?;
+    let seats = match value_of(get("seats"), "seats")? {
+        Some(v) => read_seats(At::root(&v, "seats"))?,
+        None => VecMap::new(),
+    };
+    let events = raw_items(get("events"), "events")?;
+    Ok(ScenarioFile { licence, policy, directory, seats, events })
+}
+
+fn read_directory(text: &str) -> Result<DirectoryFile, ScenarioError> {
+    let dir = raw_fields(text, "directory", &["server", "domains", "accounts", "generate"])?;
+    let get = |name: &str| dir.get(name).map(|b| &**b);
+    let mut out = DirectoryFile::default();
+    if let Some(v) = value_of(get("server"), "directory.server")? {
+        out.server = input::settings(At::root(&v, "directory.server"))?;
+    }
+    if let Some(v) = value_of(get("domains"), "directory.domains")? {
+        for (name, domain) in At::root(&v, "directory.domains").entries()? {
+            domain.object(&["settings", "classes"])?;
+            let mut file = DomainFile::default();
+            if let Some(s) = domain.field("settings") {
+                file.settings = input::settings(s)?;
+            }
+            if let Some(classes) = domain.field("classes") {
+                for (class, spec) in classes.entries()? {
+                    spec.object(&["settings"])?;
+                    let settings = spec.field("settings").map(input::settings).transpose()?.unwrap_or_default();
+                    file.classes.insert(spec.key(class, ClassName::parse)?, ClassFile { settings });
+                }
+            }
+            out.domains.insert(name.to_string(), file);
+        }
+    }
+    let list = Path::Root("directory.accounts");
+    for (i, raw) in raw_items(get("accounts"), "directory.accounts")?.iter().enumerate() {
+        let value: Value = serde_json::from_str(raw.get()).map_err(|e| reject("directory.accounts", e.to_string()))?;
+        out.accounts.push(read_account(At { value: &value, path: Path::Index(&list, i) })?);
+    }
+    if let Some(v) = value_of(get("generate"), "directory.generate")? {
+        for g in At::root(&v, "directory.generate").items()? {
+            g.object(&["domain", "count", "prefix", "type", "class"])?;
+            out.generate.push(GenerateFile {
+                domain: g.req("domain")?.name(DomainName::parse)?,
+                count: g.req("count")?.count()?,
+                prefix: g.req("prefix")?.str()?.to_string(),
+                kind: g.field("type").map(|t| t.choice()).transpose()?.unwrap_or_default(),
+                class: g.field("class").map(|c| c.name(ClassName::parse)).transpose()?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn read_account(a: At<'_>) -> Result<AccountFile, Invalid> {
+    a.object(&["id", "type", "class", "settings", "capped"])?;
+    Ok(AccountFile {
+        id: a.req("id")?.name(AccountId::parse)?,
+        kind: a.field("type").map(|t| t.choice()).transpose()?.unwrap_or_default(),
+        class: a.field("class").map(|c| c.name(ClassName::parse)).transpose()?,
+        settings: a.field("settings").map(input::settings).transpose()?.unwrap_or_default(),
+        capped: a.field("capped").map(input::capped).transpose()?.unwrap_or_default(),
+    })
+}
+
+fn read_seats(at: At<'_>) -> Result<VecMap<Feature, RecordedSeats>, Invalid> {
+    let mut seats = VecMap::new();
+    for (name, ledger) in at.entries()? {
+        ledger.object(&["holders", "waitlist"])?;
+        let mut recorded = RecordedSeats::default();
+        if let Some(holders) = ledger.field("holders") {
+            for h in holders.items()? {
+                h.object(&["account", "since", "via", "lastSeen"])?;
+                recorded.holders.push(RecordedHolder {
+                    account: h.req("account")?.name(AccountId::parse)?,
+                    since: h.req("since")?.time()?,
+                    via: h.req("via")?.choice()?,
+                    last_seen: h.req("lastSeen")?.time()?,
+                });
+            }
+        }
+        if let Some(waitlist) = ledger.field("waitlist") {
+            for w in waitlist.items()? {
+                recorded.waitlist.push(w.name(AccountId::parse)?);
+            }
+        }
+        seats.insert(ledger.key(name, Feature::parse)?, recorded);
+    }
+    Ok(seats)
 }
 
 /// A parsed, validated scenario, ready to run.
@@ -257,18 +462,7 @@ pub struct Summary {
 
 impl Scenario {
     pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
-        // serde would also read a struct from a JSON array; a scenario is an object.
-        if text.trim_start().starts_with('[') {
-            return Err(reject("scenario", "expected a JSON object, found an array"));
-        }
-        let file: ScenarioFile = parse_json(text).map_err(|(path, message)| {
-            if path.is_empty() {
-                reject("scenario", message)
-            } else {
-                reject(path, message)
-            }
-        })?;
-        Scenario::load(file)
+        Scenario::load(read_file(text)?)
     }
 
     fn load(file: ScenarioFile) -> Result<Scenario, ScenarioError> {
@@ -285,7 +479,7 @@ impl Scenario {
         }
         put(&mut w, keys::SERVER.into(), Record::Node(NodeRec { settings: dir.server }));
 
-        let mut domains: BTreeMap<DomainName, BTreeSet<ClassName>> = BTreeMap::new();
+        let mut domains: VecMap<DomainName, Vec<ClassName>> = VecMap::new();
         let mut class_count = 0u64;
         for (name, domain) in dir.domains {
             let path = format!("directory.domains.{name}");
@@ -298,7 +492,7 @@ impl Scenario {
             }
             class_count += domain.classes.len() as u64;
             put(&mut w, keys::domain(&d), Record::Node(NodeRec { settings: domain.settings }));
-            domains.insert(d, domain.classes.into_keys().collect());
+            domains.insert(d, domain.classes.into_keys().collect::<Vec<_>>());
         }
 
         let place = |path: &str, id: &AccountId, class: &Option<ClassName>| -> Result<(), ScenarioError> {
@@ -331,7 +525,8 @@ impl Scenario {
                 latest = latest.max(Some(*at));
                 put(&mut w, keys::capped(feature, &account.id), Record::Capped(CappedRec { at: *at }));
             }
-            let settings = account.settings.into_iter().filter(|(_, v)| *v != Setting::Inherit).collect();
+            let mut settings = account.settings;
+            settings.retain(|_, v| *v != Setting::Inherit);
             let rec = AccountRec { kind: account.kind, class: account.class, settings, capped: account.capped };
             put(&mut w, key, Record::Account(rec));
         }
@@ -347,7 +542,7 @@ impl Scenario {
                 if w.contains_key(&key) {
                     return Err(reject(&path, format!("generated account `{id}` is already in the directory")));
                 }
-                put(&mut w, key, Record::Account(AccountRec { kind: g.kind, class: g.class.clone(), settings: Settings::new(), capped: BTreeMap::new() }));
+                put(&mut w, key, Record::Account(AccountRec { kind: g.kind, class: g.class.clone(), settings: Settings::new(), capped: VecMap::new() }));
             }
         }
         put(&mut w, keys::ACCOUNTS.into(), Record::Count(CountRec { count: total }));
@@ -428,111 +623,75 @@ pub struct ParsedEvent {
     pub request: Result<Request, String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConnectEvent {
-    account: AccountId,
-    feature: Feature,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SetEvent {
-    node: Node,
-    feature: Feature,
-    value: Setting,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LicenceEvent {
-    licence: Licence,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateEvent {
-    account: AccountId,
-    #[serde(rename = "type", default)]
-    kind: AccountType,
-    #[serde(default)]
-    class: Option<ClassName>,
-    #[serde(default)]
-    settings: Settings,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AccountEvent {
-    account: AccountId,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SetTypeEvent {
-    account: AccountId,
-    #[serde(rename = "type")]
-    kind: AccountType,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FeatureEvent {
-    feature: Feature,
-}
-
 /// Reads one event. `op` and `at` are taken first, so an event with a good
 /// `at` but a bad field still keeps its time on the clock.
 pub fn parse_event(raw: &RawValue) -> ParsedEvent {
-    let mut fields: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(raw.get()) {
-        Ok(map) => map,
-        Err(_) => return ParsedEvent { at: None, is_connect: false, request: Err("an event must be a JSON object".into()) },
+    let value: Value = match serde_json::from_str(raw.get()) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return ParsedEvent { at: None, is_connect: false, request: Err("an event must be a JSON object".into()) },
     };
-    let op = fields.remove("op");
-    let is_connect = op.as_ref().and_then(|v| v.as_str()) == Some("connect");
-    let (at, at_error) = match fields.remove("at") {
-        None | Some(serde_json::Value::Null) => (None, None),
-        Some(serde_json::Value::String(text)) => match Timestamp::parse(&text) {
-            Ok(t) => (Some(t), None),
-            Err(e) => (None, Some(format!("at: {e}"))),
-        },
-        Some(_) => (None, Some("at: expected an ISO-8601 time string".to_string())),
+    let event = At::root(&value, "");
+    let op = value.get("op").and_then(Value::as_str);
+    let (at, request) = match event.field("at").map(|t| t.time()).transpose() {
+        Ok(at) => (at, request_of(event, op)),
+        Err(e) => (None, Err(e)),
     };
-    let request = match at_error {
-        Some(e) => Err(e),
-        None => request_of(op, fields),
-    };
-    ParsedEvent { at, is_connect, request }
+    ParsedEvent {
+        at,
+        is_connect: op == Some("connect"),
+        request: request.map_err(|e| e.to_string()),
+    }
 }
 
-fn request_of(op: Option<serde_json::Value>, fields: serde_json::Map<String, serde_json::Value>) -> Result<Request, String> {
-    fn body<T: DeserializeOwned>(fields: serde_json::Map<String, serde_json::Value>) -> Result<T, String> {
-        serde_path_to_error::deserialize(serde_json::Value::Object(fields)).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." { strip_position(&inner) } else { format!("{path}: {}", strip_position(&inner)) }
-        })
-    }
-    let op = match op {
-        Some(serde_json::Value::String(op)) => op,
-        Some(_) => return Err("op: expected a string".into()),
-        None => return Err("missing field `op`".into()),
+fn request_of(e: At<'_>, op: Option<&str>) -> Result<Request, Invalid> {
+    let Some(op) = op else {
+        return match e.value.get("op") {
+            None => e.fail("missing field `op`"),
+            Some(_) => e.req("op")?.fail("expected a string"),
+        };
     };
-    Ok(match op.as_str() {
-        "connect" => body::<ConnectEvent>(fields).map(|e| Request::Connect { account: e.account, feature: e.feature })?,
-        "set" => {
-            let e = body::<SetEvent>(fields)?;
-            if e.node == Node::Server && e.value == Setting::Inherit {
-                return Err("value: the server's setting can't be `inherit`".into());
-            }
-            Request::Set { node: e.node, feature: e.feature, value: e.value }
+    let account = |e: &At<'_>| e.req("account")?.name(AccountId::parse);
+    let feature = |e: &At<'_>| e.req("feature")?.name(Feature::parse);
+    Ok(match op {
+        "connect" => {
+            e.object(&["op", "at", "account", "feature"])?;
+            Request::Connect { account: account(&e)?, feature: feature(&e)? }
         }
-        "licence" => body::<LicenceEvent>(fields).map(|e| Request::SetLicence { licence: e.licence })?,
-        "create" => body::<CreateEvent>(fields)
-            .map(|e| Request::Create { account: e.account, kind: e.kind, class: e.class, settings: e.settings })?,
-        "delete" => body::<AccountEvent>(fields).map(|e| Request::Delete { account: e.account })?,
-        "set-type" => body::<SetTypeEvent>(fields).map(|e| Request::SetType { account: e.account, kind: e.kind })?,
-        "restore-capped" => body::<FeatureEvent>(fields).map(|e| Request::RestoreCapped { feature: e.feature })?,
-        other => return Err(format!("unknown op `{other}`")),
+        "set" => {
+            e.object(&["op", "at", "node", "feature", "value"])?;
+            let node = e.req("node")?.name(Node::parse)?;
+            let value_at = e.req("value")?;
+            let value = value_at.choice()?;
+            if node == Node::Server && value == Setting::Inherit {
+                return value_at.fail("the server's setting can't be `inherit`");
+            }
+            Request::Set { node, feature: feature(&e)?, value }
+        }
+        "licence" => {
+            e.object(&["op", "at", "licence"])?;
+            Request::SetLicence { licence: input::licence(e.req("licence")?)? }
+        }
+        "create" => {
+            e.object(&["op", "at", "account", "type", "class", "settings"])?;
+            Request::Create {
+                account: account(&e)?,
+                kind: e.field("type").map(|t| t.choice()).transpose()?.unwrap_or_default(),
+                class: e.field("class").map(|c| c.name(ClassName::parse)).transpose()?,
+                settings: e.field("settings").map(input::settings).transpose()?.unwrap_or_default(),
+            }
+        }
+        "delete" => {
+            e.object(&["op", "at", "account"])?;
+            Request::Delete { account: account(&e)? }
+        }
+        "set-type" => {
+            e.object(&["op", "at", "account", "type"])?;
+            Request::SetType { account: account(&e)?, kind: e.req("type")?.choice()? }
+        }
+        "restore-capped" => {
+            e.object(&["op", "at", "feature"])?;
+            Request::RestoreCapped { feature: feature(&e)? }
+        }
+        other => return e.req("op")?.fail(format!("unknown op `{other}`")),
     })
 }

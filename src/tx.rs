@@ -95,17 +95,30 @@ impl<'s> Tx<'s> {
 
     /// The snapshot's range merged with this request's own writes.
     pub fn scan(&self, prefix: &str) -> Result<Vec<(String, Record)>, Halt> {
-        let mut merged: BTreeMap<String, Record> = self.snap.scan(prefix).map_err(Halt::Missing)?.into_iter().collect();
-        for (key, value) in self.writes.range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded)) {
-            if !key.starts_with(prefix) {
-                break;
+        let stored = self.snap.scan(prefix).map_err(Halt::Missing)?;
+        let written = self
+            .writes
+            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .take_while(|(key, _)| key.starts_with(prefix));
+        // Both sides are sorted by key: merge them, this request's writes winning.
+        let mut merged = Vec::with_capacity(stored.len());
+        let mut stored = stored.into_iter().peekable();
+        for (key, value) in written {
+            while let Some((k, _)) = stored.peek() {
+                if k.as_str() >= key.as_str() {
+                    break;
+                }
+                merged.extend(stored.next());
             }
-            match value {
-                Some(record) => merged.insert(key.clone(), record.clone()),
-                None => merged.remove(key),
-            };
+            if stored.peek().is_some_and(|(k, _)| k == key) {
+                stored.next();
+            }
+            if let Some(record) = value {
+                merged.push((key.clone(), record.clone()));
+            }
         }
-        Ok(merged.into_iter().collect())
+        merged.extend(stored);
+        Ok(merged)
     }
 
     typed_get!(get_licence_rec, Licence, Licence);
@@ -121,7 +134,7 @@ impl<'s> Tx<'s> {
     pub fn licence(&self) -> Result<Licence, Halt> {
         Ok(self.get_licence_rec(keys::LICENCE)?.unwrap_or(Licence {
             mailboxes: Some(0),
-            features: BTreeMap::new(),
+            features: crate::vecmap::VecMap::new(),
             expires: None,
         }))
     }
@@ -164,22 +177,20 @@ impl<'s> Tx<'s> {
 
     /// Holders of a feature in claim order.
     pub fn holders(&self, f: &Feature) -> Result<Vec<(AccountId, HolderRec)>, Halt> {
-        let mut holders = self.scan_typed(&keys::holder_prefix(f), |r| match r {
+        let holders = self.scan_typed(&keys::holder_prefix(f), |r| match r {
             Record::Holder(h) => Some(h),
             _ => None,
         })?;
-        holders.sort_by_key(|(_, h)| h.seq);
-        Ok(holders)
+        Ok(sort_by_rank(holders, |(_, h)| [h.seq, 0, 0]))
     }
 
     /// Waiting accounts of a feature in arrival order.
     pub fn waiters(&self, f: &Feature) -> Result<Vec<(AccountId, WaiterRec)>, Halt> {
-        let mut waiters = self.scan_typed(&keys::waiter_prefix(f), |r| match r {
+        let waiters = self.scan_typed(&keys::waiter_prefix(f), |r| match r {
             Record::Waiter(w) => Some(w),
             _ => None,
         })?;
-        waiters.sort_by_key(|(_, w)| w.seq);
-        Ok(waiters)
+        Ok(sort_by_rank(waiters, |(_, w)| [w.seq, 0, 0]))
     }
 
     /// Accounts carrying a capped marker for a feature, in id order.
@@ -211,4 +222,14 @@ impl<'s> Tx<'s> {
             })
             .collect()
     }
+}
+
+/// Sorts by a rank of three numbers, smallest first. Every sort in the engine
+/// goes through this one instantiation of the sort code (a wasm size budget:
+/// each `sort_by_key` on a new type adds ~3 KB).
+pub fn sort_by_rank<T>(items: Vec<T>, rank: impl Fn(&T) -> [u64; 3]) -> Vec<T> {
+    let mut order: Vec<([u64; 3], usize)> = items.iter().enumerate().map(|(i, item)| (rank(item), i)).collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|(_, i)| slots.get_mut(i).and_then(Option::take)).collect()
 }

@@ -55,7 +55,7 @@ pub fn release(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId) -> Result<b
     header.holders = header.holders.saturating_sub(1);
     ctx.tx.del(keys::holder(feature, id));
     ctx.tx.put(keys::seats(feature), Record::Seats(header));
-    ctx.freed.insert(feature.clone());
+    ctx.mark_freed(feature);
     Ok(true)
 }
 

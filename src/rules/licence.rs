@@ -1,11 +1,10 @@
 //! Licence changes (R10) and restoring capped accounts (R11).
 
-use std::cmp::Reverse;
-
 use super::{ledger, Ctx};
 use crate::keys::{self, HolderRec, Record};
 use crate::model::{AccountId, Feature, Licence, Shrink, Via};
-use crate::tx::Halt;
+use crate::time::Timestamp;
+use crate::tx::{sort_by_rank, Halt};
 
 pub(super) fn set_licence(ctx: &mut Ctx<'_>, licence: &Licence) -> Result<(), Halt> {
     let old = std::mem::replace(&mut ctx.licence, licence.clone());
@@ -24,7 +23,7 @@ pub(super) fn set_licence(ctx: &mut Ctx<'_>, licence: &Licence) -> Result<(), Ha
             if ctx.policy.restore_on_grow {
                 restore_capped(ctx, feature)?;
             }
-            ctx.freed.insert(feature.clone());
+            ctx.mark_freed(feature);
         }
         if let Some(limit) = new.seats {
             shrink(ctx, feature, limit)?;
@@ -54,14 +53,16 @@ fn shrink(ctx: &mut Ctx<'_>, feature: &Feature, limit: u64) -> Result<(), Halt> 
     if excess == 0 {
         return Ok(());
     }
-    let admin_last = |h: &HolderRec| h.via == Via::Admin;
-    match ctx.policy.shrink {
+    let admin_last = |h: &HolderRec| u64::from(h.via == Via::Admin);
+    // Times are never before 1970 (see `Timestamp::parse`), so they rank as u64.
+    let time = |t: Timestamp| u64::try_from(t.millis()).unwrap_or(0);
+    holders = match ctx.policy.shrink {
         Shrink::Grandfather => return Ok(()),
         // Latest `since` first; on equal times the later claim first.
-        Shrink::EvictNewest => holders.sort_by_key(|(_, h)| (admin_last(h), Reverse(h.since), Reverse(h.seq))),
+        Shrink::EvictNewest => sort_by_rank(holders, |(_, h)| [admin_last(h), u64::MAX - time(h.since), u64::MAX - h.seq]),
         // Oldest `lastSeen` first; on equal times the later claim first.
-        Shrink::EvictIdle => holders.sort_by_key(|(_, h)| (admin_last(h), h.last_seen, Reverse(h.seq))),
-    }
+        Shrink::EvictIdle => sort_by_rank(holders, |(_, h)| [admin_last(h), time(h.last_seen), u64::MAX - h.seq]),
+    };
     let evicted: Vec<AccountId> = holders.into_iter().take(excess as usize).map(|(id, _)| id).collect();
     for id in evicted {
         ledger::release(ctx, feature, &id)?;
@@ -70,7 +71,7 @@ fn shrink(ctx: &mut Ctx<'_>, feature: &Feature, limit: u64) -> Result<(), Halt> 
         }
     }
     // Evictions free no seat for anyone else.
-    ctx.freed.remove(feature);
+    ctx.freed.retain(|f| f != feature);
     Ok(())
 }
 

@@ -35,7 +35,8 @@ pub(super) fn create(
         )
         .into());
     }
-    let settings: Settings = settings.iter().filter(|(_, v)| **v != Setting::Inherit).map(|(f, v)| (f.clone(), *v)).collect();
+    let mut settings = settings.clone();
+    settings.retain(|_, v| *v != Setting::Inherit);
     let account = AccountRec { kind, class: class.cloned(), settings, capped: Default::default() };
     ctx.tx.put(keys::account(id), Record::Account(account.clone()));
     ctx.tx.put(keys::ACCOUNTS.to_string(), Record::Count(CountRec { count: count + 1 }));

@@ -7,8 +7,6 @@ mod ledger;
 mod licence;
 mod lifecycle;
 
-use std::collections::BTreeSet;
-
 use serde::Serialize;
 
 use crate::error::{Error, ErrorCode};
@@ -103,7 +101,7 @@ pub(crate) struct Ctx<'s> {
     pub policy: Policy,
     pub at: Timestamp,
     /// Features where a seat was released or the licence grew: R12 grants run for them.
-    pub freed: BTreeSet<Feature>,
+    pub freed: Vec<Feature>,
 }
 
 impl<'s> Ctx<'s> {
@@ -111,7 +109,7 @@ impl<'s> Ctx<'s> {
         let tx = Tx::new(snap);
         let licence = tx.licence()?;
         let policy = tx.policy()?;
-        Ok(Ctx { tx, licence, policy, at, freed: BTreeSet::new() })
+        Ok(Ctx { tx, licence, policy, at, freed: Vec::new() })
     }
 
     /// The seat limit, or `unknown-feature` (with `source: null` for connects).
@@ -119,6 +117,13 @@ impl<'s> Ctx<'s> {
         self.licence
             .seats(feature)
             .ok_or_else(|| Error::new(ErrorCode::UnknownFeature, format!("`{feature}` is not a feature of the licence")))
+    }
+
+    /// Keeps `freed` sorted, so grants run in feature-name order.
+    pub fn mark_freed(&mut self, feature: &Feature) {
+        if let Err(i) = self.freed.binary_search(feature) {
+            self.freed.insert(i, feature.clone());
+        }
     }
 
     fn grant_freed_seats(&mut self) -> Result<(), Halt> {
