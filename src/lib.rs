@@ -23,6 +23,7 @@ pub mod resolve;
 pub mod rules;
 pub mod scenario;
 pub mod simulate;
+pub mod split;
 pub mod time;
 pub mod tx;
 pub mod vecmap;

@@ -8,10 +8,10 @@
 use crate::vecmap::VecMap;
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::input::{self, At, Invalid, Path};
+use crate::split;
 use crate::keys::{self, AccountRec, CappedRec, CountRec, HolderRec, NodeRec, Record, SeatsRec, WaiterRec};
 use crate::memory::MemoryState;
 use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Policy, Setting, Settings, Via};
@@ -39,7 +39,7 @@ pub struct ScenarioFile {
     pub seats: VecMap<Feature, RecordedSeats>,
     #[serde(default)]
     #[cfg_attr(test, ts(type = "Array<ScenarioEvent>", optional))]
-    pub events: Vec<Box<RawValue>>,
+    pub events: Vec<Value>,
 }
 
 /// The events of a scenario, for the generated TypeScript types only: the
@@ -215,118 +215,36 @@ impl From<Invalid> for ScenarioError {
     }
 }
 
-/// Splits a JSON object into its fields, unparsed, refusing unknown ones.
-fn raw_fields(text: &str, path: &str, allowed: &[&str]) -> Result<VecMap<String, Box<RawValue>>, ScenarioError> {
-    let RawObject(entries) = serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => reject(path, "expected a JSON object"),
-        _ => reject(path, format!("not valid JSON: {e}")),
-    })?;
+/// Splits a JSON object into its fields, unparsed, refusing unknown and repeated ones.
+fn raw_fields<'t>(text: &'t str, path: &str, allowed: &[&str]) -> Result<VecMap<String, &'t str>, ScenarioError> {
+    let entries = split::object(text).map_err(|why| reject(path, why))?;
     let mut fields = VecMap::new();
     for (key, value) in entries {
         if !allowed.contains(&key.as_str()) {
             let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
             return Err(reject(path, format!("unknown field `{key}`, expected one of {list}")));
         }
-        if fields.contains_key(&key) {
+        if fields.insert(key.clone(), value).is_some() {
             return Err(reject(path, format!("field `{key}` appears twice")));
         }
-        fields.insert(key, value);
     }
     Ok(fields)
 }
 
 /// Parses one raw field into a `Value`; `null` is absent.
-fn value_of(raw: Option<&RawValue>, path: &str) -> Result<Option<Value>, ScenarioError> {
-    match raw.map(|r| serde_json::from_str::<Value>(r.get())) {
-        None => Ok(None),
-        Some(Ok(Value::Null)) => Ok(None),
+fn value_of(raw: Option<&str>, path: &str) -> Result<Option<Value>, ScenarioError> {
+    match raw.map(serde_json::from_str::<Value>) {
+        None | Some(Ok(Value::Null)) => Ok(None),
         Some(Ok(v)) => Ok(Some(v)),
         Some(Err(e)) => Err(reject(path, format!("not valid JSON: {e}"))),
     }
 }
 
 /// A JSON array of raw items (events, accounts), each parsed only when used.
-fn raw_items(raw: Option<&RawValue>, path: &str) -> Result<Vec<Box<RawValue>>, ScenarioError> {
+fn raw_items<'t>(raw: Option<&'t str>, path: &str) -> Result<Vec<&'t str>, ScenarioError> {
     match raw {
-        None => Ok(Vec::new()),
-        Some(r) if r.get() == "null" => Ok(Vec::new()),
-        Some(r) => serde_json::from_str::<RawArray>(r.get()).map(|a| a.0).map_err(|_| reject(path, "expected an array")),
-    }
-}
-
-/// An object's entries, values left as raw JSON text.
-struct RawObject(Vec<(String, Box<RawValue>)>);
-/// An array's items, left as raw JSON text.
-struct RawArray(Vec<Box<RawValue>>);
-
-/// Accepts only `want`: every other JSON kind is one plain error. (Serde's
-/// default messages format the unexpected value, floats included, which
-/// pulls float printing into the wasm for a message nobody reads.)
-macro_rules! refuse_other_kinds {
-    ($what:literal) => {
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str($what)
-        }
-        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Err(E::custom(concat!("expected ", $what)))
-        }
-        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Err(E::custom(concat!("expected ", $what)))
-        }
-        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Err(E::custom(concat!("expected ", $what)))
-        }
-        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Err(E::custom(concat!("expected ", $what)))
-        }
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Err(E::custom(concat!("expected ", $what)))
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Err(E::custom(concat!("expected ", $what)))
-        }
-    };
-}
-
-impl<'de> serde::Deserialize<'de> for RawObject {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = RawObject;
-            refuse_other_kinds!("a JSON object");
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<RawObject, A::Error> {
-                Err(serde::de::Error::custom("expected a JSON object"))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RawObject, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
-                    entries.push(entry);
-                }
-                Ok(RawObject(entries))
-            }
-        }
-        d.deserialize_any(Visit)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RawArray {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = RawArray;
-            refuse_other_kinds!("a JSON array");
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<RawArray, A::Error> {
-                Err(serde::de::Error::custom("expected a JSON array"))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawArray, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<Box<RawValue>>()? {
-                    items.push(item);
-                }
-                Ok(RawArray(items))
-            }
-        }
-        d.deserialize_any(Visit)
+        None | Some("null") => Ok(Vec::new()),
+        Some(r) => split::array(r).map_err(|why| reject(path, why)),
     }
 }
 
@@ -336,28 +254,28 @@ fn required(value: Option<Value>, parent: &str, name: &str) -> Result<Value, Sce
 
 /// Reads a scenario file. Accounts and events stay raw until used, so a
 /// million of them never sit in memory as a JSON tree.
-pub fn read_file(text: &str) -> Result<ScenarioFile, ScenarioError> {
+pub fn read_file(text: &str) -> Result<(ScenarioFile, Vec<&str>), ScenarioError> {
     let top = raw_fields(text, "scenario", &["licence", "policy", "directory", "seats", "events"])?;
-    let get = |name: &str| top.get(name).map(|b| &**b);
+    let get = |name: &str| top.get(name).copied();
     let licence_value = required(value_of(get("licence"), "licence")?, "scenario", "licence")?;
     let licence = input::licence(At::root(&licence_value, "licence"))?;
     let policy = match value_of(get("policy"), "policy")? {
         Some(v) => input::policy(At::root(&v, "policy"))?,
         None => Policy::default(),
     };
-    let directory_raw = get("directory").filter(|r| r.get() != "null").ok_or_else(|| reject("scenario", "missing field `directory`"))?;
-    let directory = read_directory(directory_raw.get())?;
+    let directory_raw = get("directory").filter(|r| *r != "null").ok_or_else(|| reject("scenario", "missing field `directory`"))?;
+    let directory = read_directory(directory_raw)?;
     let seats = match value_of(get("seats"), "seats")? {
         Some(v) => read_seats(At::root(&v, "seats"))?,
         None => VecMap::new(),
     };
     let events = raw_items(get("events"), "events")?;
-    Ok(ScenarioFile { licence, policy, directory, seats, events })
+    Ok((ScenarioFile { licence, policy, directory, seats, events: Vec::new() }, events))
 }
 
 fn read_directory(text: &str) -> Result<DirectoryFile, ScenarioError> {
     let dir = raw_fields(text, "directory", &["server", "domains", "accounts", "generate"])?;
-    let get = |name: &str| dir.get(name).map(|b| &**b);
+    let get = |name: &str| dir.get(name).copied();
     let mut out = DirectoryFile::default();
     if let Some(v) = value_of(get("server"), "directory.server")? {
         out.server = input::settings(At::root(&v, "directory.server"))?;
@@ -381,7 +299,7 @@ fn read_directory(text: &str) -> Result<DirectoryFile, ScenarioError> {
     }
     let list = Path::Root("directory.accounts");
     for (i, raw) in raw_items(get("accounts"), "directory.accounts")?.iter().enumerate() {
-        let value: Value = serde_json::from_str(raw.get()).map_err(|e| reject("directory.accounts", e.to_string()))?;
+        let value: Value = serde_json::from_str(raw).map_err(|e| reject(format!("directory.accounts[{i}]"), format!("not valid JSON: {e}")))?;
         out.accounts.push(read_account(At { value: &value, path: Path::Index(&list, i) })?);
     }
     if let Some(v) = value_of(get("generate"), "directory.generate")? {
@@ -437,10 +355,11 @@ fn read_seats(at: At<'_>) -> Result<VecMap<Feature, RecordedSeats>, Invalid> {
 }
 
 /// A parsed, validated scenario, ready to run.
-pub struct Scenario {
+pub struct Scenario<'t> {
     pub state: MemoryState,
     pub licence: Licence,
-    pub events: Vec<Box<RawValue>>,
+    /// Still the raw text of the file: each event is read when its turn comes.
+    pub events: Vec<&'t str>,
     /// Time of the first event without `at` (SPEC "Default times").
     pub start: Timestamp,
     pub summary: Summary,
@@ -460,12 +379,14 @@ pub struct Summary {
     pub events: u64,
 }
 
-impl Scenario {
-    pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
-        Scenario::load(read_file(text)?)
+impl<'t> Scenario<'t> {
+    pub fn parse(text: &'t str) -> Result<Scenario<'t>, ScenarioError> {
+        let (file, events) = read_file(text)?;
+        Scenario::load(file, events)
     }
 
-    fn load(file: ScenarioFile) -> Result<Scenario, ScenarioError> {
+    /// Checks a scenario file and lays its directory and recorded state out as stored state.
+    pub fn load(file: ScenarioFile, events: Vec<&'t str>) -> Result<Scenario<'t>, ScenarioError> {
         let mut w = Writes::new();
         fn put(w: &mut Writes, key: String, record: Record) {
             w.insert(key, Some(record));
@@ -603,12 +524,12 @@ impl Scenario {
             classes: class_count,
             accounts: total,
             features: file.licence.features.keys().cloned().collect(),
-            events: file.events.len() as u64,
+            events: events.len() as u64,
         };
         Ok(Scenario {
             state,
             licence: file.licence,
-            events: file.events,
+            events,
             start: latest.map_or(DEFAULT_START, |t| t.plus_seconds(1)),
             summary,
         })
@@ -625,8 +546,8 @@ pub struct ParsedEvent {
 
 /// Reads one event. `op` and `at` are taken first, so an event with a good
 /// `at` but a bad field still keeps its time on the clock.
-pub fn parse_event(raw: &RawValue) -> ParsedEvent {
-    let value: Value = match serde_json::from_str(raw.get()) {
+pub fn parse_event(raw: &str) -> ParsedEvent {
+    let value: Value = match serde_json::from_str(raw) {
         Ok(v @ Value::Object(_)) => v,
         _ => return ParsedEvent { at: None, is_connect: false, request: Err("an event must be a JSON object".into()) },
     };

@@ -7,7 +7,6 @@ use crate::outcome::{state_view, EventResult, OpResult, Outcome};
 use crate::model::{AccountId, Feature};
 use crate::rules::{execute, explain, Decision, Explanation, Reason, Request, Response};
 use crate::time::Timestamp;
-use serde_json::value::RawValue;
 use crate::scenario::{parse_event, Scenario, ScenarioError};
 use crate::tx::Halt;
 
@@ -76,7 +75,7 @@ impl Simulator {
     }
 
     /// Applies one event: all of its writes, or none when it is refused.
-    pub fn step(&mut self, raw: &RawValue) -> EventResult {
+    pub fn step(&mut self, raw: &str) -> EventResult {
         let event = parse_event(raw);
         // An event without a (valid) `at` comes one second after the previous one.
         let at = event.at.unwrap_or_else(|| self.next_at());

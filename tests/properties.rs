@@ -16,7 +16,6 @@ use seatcap::scenario::Scenario;
 use seatcap::simulate::Simulator;
 use seatcap::tx::Tx;
 use serde_json::{json, Value};
-use serde_json::value::RawValue;
 
 const FEATURES: [&str; 3] = ["as", "oc", "zz"];
 const ACCOUNTS: [&str; 11] = [
@@ -113,8 +112,8 @@ fn scenario(events: Vec<Value>, policy: Value, licence: Value) -> Value {
     })
 }
 
-fn raw(events: &[Value]) -> Vec<Box<RawValue>> {
-    events.iter().map(|e| RawValue::from_string(e.to_string()).expect("json")).collect()
+fn raw(events: &[Value]) -> Vec<String> {
+    events.iter().map(Value::to_string).collect()
 }
 
 /// holders per licensed feature, for the cap check.
@@ -209,7 +208,8 @@ proptest! {
     fn invariants_hold_after_every_event(events in timed_events(60, false), policy in policy(), licence in licence()) {
         let shrink: Shrink = serde_json::from_value(policy["shrink"].clone()).expect("shrink");
         let s = scenario(events.clone(), policy, licence);
-        let parsed = Scenario::parse(&s.to_string()).expect("valid scenario");
+        let text = s.to_string();
+        let parsed = Scenario::parse(&text).expect("valid scenario");
         let mut sim = Simulator::new(parsed.state, parsed.start);
         check_invariants(&sim.state)?;
         for (i, event) in raw(&events).iter().enumerate() {
@@ -248,14 +248,15 @@ proptest! {
     fn export_then_simulate_reproduces_the_live_state(events in timed_events(50, true), split in 0usize..50, policy in policy(), licence in licence()) {
         let split = split.min(events.len());
         let s = scenario(events.clone(), policy, licence);
-        let parsed = Scenario::parse(&s.to_string()).expect("valid scenario");
+        let text = s.to_string();
+        let parsed = Scenario::parse(&text).expect("valid scenario");
         let mut live = Simulator::new(parsed.state, parsed.start);
         let all = raw(&events);
         for event in &all[..split] {
             live.step(event);
         }
         let mut exported = export_scenario(&live.state).expect("export");
-        exported.events = raw(&events[split..]);
+        exported.events = events[split..].to_vec();
         let exported_text = serde_json::to_string(&exported).expect("json");
         let replay = seatcap::simulate(&exported_text).map_err(|e| TestCaseError::fail(format!("export rejected: {e}\n{exported_text}")))?;
         let live_results: Vec<EventResult> = all[split..].iter().map(|e| live.step(e)).collect();

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 /// Runs a scenario given as a JSON value.
 pub fn run_value(scenario: &Value) -> Ran {
-    let parsed = Scenario::parse(&scenario.to_string()).unwrap_or_else(|e| panic!("scenario rejected: {e}"));
+    let text = scenario.to_string();
+    let parsed = Scenario::parse(&text).unwrap_or_else(|e| panic!("scenario rejected: {e}"));
     run(parsed, &mut |_, _| {})
 }
 
