@@ -38,7 +38,7 @@ pub struct ScenarioFile {
     #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, RecordedSeats>>", optional))]
     pub seats: VecMap<Feature, RecordedSeats>,
     #[serde(default)]
-    #[cfg_attr(test, ts(type = "Array<ScenarioEvent>", optional))]
+    #[cfg_attr(test, ts(as = "Option<Vec<ScenarioEvent>>", optional))]
     pub events: Vec<Value>,
 }
 

@@ -1,0 +1,61 @@
+// The package's API over whichever wasm binding the host entry loaded
+// (node.ts, web.ts, workerd.ts). Scenarios cross as JSON text: objects are
+// JSON.stringify-ed inside the binding, so every host parses identical text.
+import type {
+  ExplainResult,
+  InitInput,
+  Scenario,
+  SimulateOptions,
+  SimulateResult,
+  ValidateResult,
+} from "./types.js";
+
+/** What src/wasm.rs exports (see pkg/seatcap.d.ts). */
+export interface Bindings {
+  simulate(input: unknown, onProgress?: (done: number, total: number) => void): unknown;
+  validateScenario(input: unknown): unknown;
+  explain(input: unknown, account: string, feature: string): unknown;
+  version(): string;
+}
+
+let bindings: Bindings | undefined;
+let initialise: (input?: InitInput) => Promise<void> = async () => {};
+
+/** Called once by each host entry. */
+export function useBindings(b: Bindings, init?: (input?: InitInput) => Promise<void>): void {
+  bindings = b;
+  if (init) initialise = init;
+}
+
+function wasm(): Bindings {
+  if (!bindings) throw new Error("seatcap: the wasm module is not loaded yet; call `await init()` first");
+  return bindings;
+}
+
+/**
+ * Loads the wasm module. Needed once in browsers before any other call;
+ * in Node and workerd the module is loaded on import and this resolves at once.
+ */
+export function init(input?: InitInput): Promise<void> {
+  return initialise(input);
+}
+
+/** Runs a what-if scenario (SPEC "Scenario file") and returns its Outcome. */
+export function simulate(scenario: Scenario | string, options: SimulateOptions = {}): SimulateResult {
+  return wasm().simulate(scenario, options.onProgress) as SimulateResult;
+}
+
+/** Checks a scenario without running it. */
+export function validateScenario(scenario: Scenario | string): ValidateResult {
+  return wasm().validateScenario(scenario) as ValidateResult;
+}
+
+/** Runs the scenario, then explains what (account, feature) would get now, and why. */
+export function explain(scenario: Scenario | string, account: string, feature: string): ExplainResult {
+  return wasm().explain(scenario, account, feature) as ExplainResult;
+}
+
+/** The engine's version. */
+export function version(): string {
+  return wasm().version();
+}

@@ -1,0 +1,63 @@
+// Public types of the seatcap package. Everything under ./generated is
+// written by ts-rs from the Rust types (`cargo test`), so the TypeScript
+// and the engine can't drift apart.
+export type { Scenario } from "./generated/Scenario.js";
+export type { ScenarioEvent } from "./generated/ScenarioEvent.js";
+export type { Directory } from "./generated/Directory.js";
+export type { DomainConfig } from "./generated/DomainConfig.js";
+export type { ClassConfig } from "./generated/ClassConfig.js";
+export type { AccountConfig } from "./generated/AccountConfig.js";
+export type { Generate } from "./generated/Generate.js";
+export type { RecordedSeats } from "./generated/RecordedSeats.js";
+export type { RecordedHolder } from "./generated/RecordedHolder.js";
+export type { Licence } from "./generated/Licence.js";
+export type { FeatureLicence } from "./generated/FeatureLicence.js";
+export type { Policy } from "./generated/Policy.js";
+export type { Capping } from "./generated/Capping.js";
+export type { Overflow } from "./generated/Overflow.js";
+export type { Shrink } from "./generated/Shrink.js";
+export type { Setting } from "./generated/Setting.js";
+export type { AccountType } from "./generated/AccountType.js";
+export type { Via } from "./generated/Via.js";
+export type { AccountId } from "./generated/AccountId.js";
+export type { DomainName } from "./generated/DomainName.js";
+export type { ClassName } from "./generated/ClassName.js";
+export type { Feature } from "./generated/Feature.js";
+export type { Timestamp } from "./generated/Timestamp.js";
+export type { Outcome } from "./generated/Outcome.js";
+export type { EventResult } from "./generated/EventResult.js";
+export type { Decision } from "./generated/Decision.js";
+export type { Reason } from "./generated/Reason.js";
+export type { OpResult } from "./generated/OpResult.js";
+export type { ErrorBody } from "./generated/ErrorBody.js";
+export type { ErrorCode } from "./generated/ErrorCode.js";
+export type { StateView } from "./generated/StateView.js";
+export type { SeatsView } from "./generated/SeatsView.js";
+export type { AccountFeatureView } from "./generated/AccountFeatureView.js";
+export type { Explanation } from "./generated/Explanation.js";
+export type { ChainLink } from "./generated/ChainLink.js";
+export type { SeatView } from "./generated/SeatView.js";
+export type { ScenarioSummary } from "./generated/ScenarioSummary.js";
+
+import type { ErrorBody } from "./generated/ErrorBody.js";
+import type { Outcome } from "./generated/Outcome.js";
+import type { Explanation } from "./generated/Explanation.js";
+import type { ScenarioSummary } from "./generated/ScenarioSummary.js";
+
+/** A refused input: never thrown, always returned. */
+export interface Failure {
+  type: "failure";
+  error: ErrorBody;
+}
+
+export type SimulateResult = { type: "success"; outcome: Outcome } | Failure;
+export type ValidateResult = { type: "success"; summary: ScenarioSummary } | Failure;
+export type ExplainResult = { type: "success"; explanation: Explanation } | Failure;
+
+export interface SimulateOptions {
+  /** Called about a hundred times over the events: `done` of `total`. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What browsers may pass to `init()`: a URL or response of the .wasm, its bytes, or a compiled module. */
+export type InitInput = string | URL | Request | Response | BufferSource | WebAssembly.Module;

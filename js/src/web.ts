@@ -1,0 +1,14 @@
+// Browser / bundler entry: `await init()` fetches and compiles the wasm
+// (from beside this file unless told otherwise), once.
+import loadWasm, * as glue from "../../pkg/seatcap.js";
+import type { InitInput } from "./types.js";
+import { useBindings } from "./api.js";
+
+let loading: Promise<void> | undefined;
+
+useBindings(glue, (input?: InitInput) => {
+  loading ??= loadWasm({ module_or_path: input ?? new URL("./seatcap_bg.wasm", import.meta.url) }).then(() => undefined);
+  return loading;
+});
+
+export * from "./index.js";
