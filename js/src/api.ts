@@ -21,10 +21,14 @@ export interface Bindings {
 let bindings: Bindings | undefined;
 let initialise: (input?: InitInput) => Promise<void> = async () => {};
 
-/** Called once by each host entry. */
-export function useBindings(b: Bindings, init?: (input?: InitInput) => Promise<void>): void {
+/** Called by each host entry once its wasm instance is ready. */
+export function useBindings(b: Bindings): void {
   bindings = b;
-  if (init) initialise = init;
+}
+
+/** Called by entries that load the wasm asynchronously (browsers). */
+export function useLoader(load: (input?: InitInput) => Promise<void>): void {
+  initialise = load;
 }
 
 function wasm(): Bindings {

@@ -2,12 +2,14 @@
 // (from beside this file unless told otherwise), once.
 import loadWasm, * as glue from "../../pkg/seatcap.js";
 import type { InitInput } from "./types.js";
-import { useBindings } from "./api.js";
+import { useBindings, useLoader } from "./api.js";
 
 let loading: Promise<void> | undefined;
 
-useBindings(glue, (input?: InitInput) => {
-  loading ??= loadWasm({ module_or_path: input ?? new URL("./seatcap_bg.wasm", import.meta.url) }).then(() => undefined);
+useLoader((input?: InitInput) => {
+  loading ??= loadWasm({ module_or_path: input ?? new URL("./seatcap_bg.wasm", import.meta.url) }).then(() =>
+    useBindings(glue),
+  );
   return loading;
 });
 

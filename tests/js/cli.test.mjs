@@ -1,0 +1,84 @@
+// The `seatcap` command line, run as users run it.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import test from "node:test";
+import { conformanceCases, root } from "./helpers.mjs";
+
+const cli = path.join(root, "dist/cli.mjs");
+const tmp = mkdtempSync(path.join(tmpdir(), "seatcap-cli-"));
+const cases = conformanceCases();
+
+function seatcap(args, input) {
+  return spawnSync(process.execPath, [cli, ...args], { input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+}
+
+function write(name, text) {
+  const file = path.join(tmp, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+function assertOneLineFailure(result, pattern, code = 1) {
+  assert.equal(result.status, code, result.stderr);
+  assert.equal(result.stdout, "");
+  const lines = result.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, code === 1 ? 1 : lines.length);
+  assert.match(lines[0], /^seatcap: /);
+  assert.match(lines[0], pattern);
+  assert.ok(!/\n\s+at /.test(result.stderr), "no stack trace");
+}
+
+test("simulate FILE prints the Outcome JSON of every conformance case", () => {
+  for (const c of cases) {
+    const result = seatcap(["simulate", write(`${c.name}.json`, JSON.stringify(c.scenario))]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepStrictEqual(JSON.parse(result.stdout), c.outcome, c.name);
+    assert.equal(result.stderr, "", "no progress when stderr is not a terminal");
+  }
+});
+
+test("simulate - reads the scenario from stdin", () => {
+  const c = cases[0];
+  const result = seatcap(["simulate", "-"], JSON.stringify(c.scenario));
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepStrictEqual(JSON.parse(result.stdout), c.outcome);
+});
+
+test("bad files exit 1 with one line and no stack trace", () => {
+  assertOneLineFailure(seatcap(["simulate", path.join(tmp, "missing.json")]), /missing\.json: no such file/);
+  assertOneLineFailure(seatcap(["simulate", tmp]), /is a directory/);
+  assertOneLineFailure(seatcap(["simulate", write("garbage.json", "{licence: nope")]), /garbage\.json: not valid JSON/);
+  assertOneLineFailure(
+    seatcap(["simulate", write("invalid.json", JSON.stringify({ licence: { features: { activesync: { seats: -1 } } }, directory: {} }))]),
+    /invalid\.json: licence\.features\.activesync\.seats: expected a whole number/,
+  );
+  assertOneLineFailure(seatcap(["simulate", "-"], "[]"), /^seatcap: -: scenario: expected a JSON object$/);
+  assertOneLineFailure(seatcap(["validate", write("nodir.json", JSON.stringify({ licence: { features: {} } }))]), /missing field `directory`/);
+});
+
+test("validate prints a summary line; explain prints the explanation", () => {
+  const axigen = write("axigen.json", JSON.stringify(cases.find((c) => c.name.startsWith("04-")).scenario));
+  const v = seatcap(["validate", axigen]);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stdout, /valid: 1 domains, 0 classes, 500 accounts, features activesync, 555 events/);
+  const e = seatcap(["explain", axigen, "user1@example.com", "activesync"]);
+  assert.equal(e.status, 0, e.stderr);
+  const explanation = JSON.parse(e.stdout);
+  assert.equal(explanation.account, "user1@example.com");
+  assert.ok(["R3", "R5"].includes(explanation.rule));
+});
+
+test("usage errors exit 2 and show the usage", () => {
+  for (const args of [[], ["frobnicate"], ["simulate"], ["simulate", "a", "b"], ["explain", "f"]]) {
+    const result = seatcap(args);
+    assert.equal(result.status, 2, args.join(" "));
+    assert.match(result.stderr, /^seatcap: /);
+    assert.match(result.stderr, /usage: seatcap simulate FILE/);
+  }
+  const version = seatcap(["--version"]);
+  assert.equal(version.status, 0);
+  assert.equal(version.stdout.trim(), "0.1.0");
+});

@@ -1,0 +1,119 @@
+// The package as users get it: `npm pack`, installed into fresh CommonJS and
+// ESM projects, imported, run through its bin, and type-checked from TypeScript.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { root } from "./helpers.mjs";
+
+const work = mkdtempSync(path.join(tmpdir(), "seatcap-pack-"));
+let tarball;
+
+const scenario = {
+  licence: { features: { activesync: { seats: 1 } } },
+  directory: { domains: { "d.com": { settings: { activesync: "enabled" } } }, accounts: [{ id: "a@d.com" }, { id: "b@d.com" }] },
+  events: [
+    { op: "connect", account: "a@d.com", feature: "activesync" },
+    { op: "connect", account: "b@d.com", feature: "activesync" },
+  ],
+};
+const expected = ["seat-claimed", "capped"];
+
+function npm(args, cwd) {
+  return execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8" });
+}
+
+function project(name, type) {
+  const dir = path.join(work, name);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, version: "1.0.0", private: true, type }, null, 2));
+  npm(["install", "--prefer-offline", tarball], dir);
+  return dir;
+}
+
+function node(dir, file, code) {
+  writeFileSync(path.join(dir, file), code);
+  const result = spawnSync(process.execPath, [file], { cwd: dir, encoding: "utf8" });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout.trim();
+}
+
+function tsc(dir, file, code, module) {
+  writeFileSync(path.join(dir, file), code);
+  const result = spawnSync(
+    path.join(root, "node_modules/.bin/tsc"),
+    ["--noEmit", "--strict", "--module", module, "--moduleResolution", module, "--target", "es2022", "--lib", "es2022,dom", file],
+    { cwd: dir, encoding: "utf8" },
+  );
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+}
+
+before(() => {
+  npm(["pack", "--pack-destination", work], root);
+  const file = readdirSync(work).find((f) => f.endsWith(".tgz"));
+  assert.ok(file, "npm pack wrote a tarball");
+  tarball = path.join(work, file);
+});
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test("the tarball holds the built artefacts and nothing else of the repository", () => {
+  const list = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean);
+  for (const f of ["package/dist/node.mjs", "package/dist/node.cjs", "package/dist/web.mjs", "package/dist/workerd.mjs", "package/dist/cli.mjs",
+    "package/dist/seatcap_bg.wasm", "package/dist/index.d.ts", "package/dist/cjs/index.d.ts", "package/README.md", "package/package.json"]) {
+    assert.ok(list.includes(f), `${f} is packed`);
+  }
+  assert.ok(!list.some((f) => f.startsWith("package/src/") || f.startsWith("package/tests/") || f.includes(".stamp")), list.join("\n"));
+});
+
+test("a fresh CommonJS project requires seatcap", () => {
+  const dir = project("cjs-consumer", "commonjs");
+  const out = node(dir, "index.js", `
+    const seatcap = require("seatcap");
+    const r = seatcap.simulate(${JSON.stringify(scenario)});
+    console.log(JSON.stringify(r.outcome.events.map((e) => e.reason)));
+  `);
+  assert.deepStrictEqual(JSON.parse(out), expected);
+  tsc(dir, "check.ts", `
+    import seatcap = require("seatcap");
+    const r: seatcap.SimulateResult = seatcap.simulate({ licence: { features: {} }, directory: {} });
+    if (r.type === "success") { const n: number = r.outcome.events.length; void n; }
+    else { const code: seatcap.ErrorCode = r.error.code; void code; }
+  `, "node16");
+});
+
+test("a fresh ESM project imports seatcap, and its bin runs", () => {
+  const dir = project("esm-consumer", "module");
+  const out = node(dir, "index.mjs", `
+    import { simulate, validateScenario, version } from "seatcap";
+    const r = simulate(${JSON.stringify(scenario)});
+    console.log(JSON.stringify([version(), validateScenario("[]").type, ...r.outcome.events.map((e) => e.reason)]));
+  `);
+  assert.deepStrictEqual(JSON.parse(out), ["0.1.0", "failure", ...expected]);
+  writeFileSync(path.join(dir, "s.json"), JSON.stringify(scenario));
+  const bin = spawnSync(path.join(dir, "node_modules/.bin/seatcap"), ["simulate", "s.json"], { cwd: dir, encoding: "utf8" });
+  assert.equal(bin.status, 0, bin.stderr);
+  assert.deepStrictEqual(JSON.parse(bin.stdout).events.map((e) => e.reason), expected);
+  tsc(dir, "check.ts", `
+    import { simulate, explain, type Scenario, type Outcome, type Explanation } from "seatcap";
+    const s: Scenario = { licence: { features: { activesync: { seats: 200 } } }, policy: { overflow: "waitlist" },
+      directory: { domains: { "example.com": { settings: { activesync: "enabled" } } }, generate: [{ domain: "example.com", count: 500, prefix: "user" }] },
+      events: [{ op: "connect", account: "user1@example.com", feature: "activesync" }, { op: "set-type", account: "user2@example.com", type: "basic" }] };
+    const r = simulate(s);
+    const o: Outcome | undefined = r.type === "success" ? r.outcome : undefined;
+    const e = explain(s, "user1@example.com", "activesync");
+    const x: Explanation | undefined = e.type === "success" ? e.explanation : undefined;
+    void o; void x;
+  `, "node16");
+});
+
+test("TypeScript rejects a scenario with a misspelt policy value", () => {
+  const dir = path.join(work, "esm-consumer");
+  writeFileSync(path.join(dir, "bad.ts"), `import { simulate } from "seatcap"; simulate({ licence: { features: {} }, directory: {}, policy: { overflow: "queue" } });`);
+  const result = spawnSync(path.join(root, "node_modules/.bin/tsc"),
+    ["--noEmit", "--strict", "--module", "node16", "--moduleResolution", "node16", "--lib", "es2022,dom", "bad.ts"], { cwd: dir, encoding: "utf8" });
+  assert.notEqual(result.status, 0);
+  assert.match(result.stdout, /"queue"/);
+});
