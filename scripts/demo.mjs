@@ -12,7 +12,7 @@ const SEATS = 200;
 const SEED = 20260105;
 
 /** mulberry32: a tiny seeded PRNG, so the demo prints the same every time. */
-function mulberry32(seed) {
+export function mulberry32(seed) {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);

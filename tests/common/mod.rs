@@ -68,22 +68,22 @@ pub fn ok(outcome: &Value, i: usize) -> bool {
     outcome["events"][i]["ok"].as_bool().unwrap_or_else(|| panic!("event {i} is not an op: {}", outcome["events"][i]))
 }
 
-pub fn holders(outcome: &Value) -> Vec<String> {
-    outcome["state"]["seats"]["activesync"]["holders"]
+/// `state.seats.activesync.<list>` as ids (`holders` or `waitlist`).
+fn ids(outcome: &Value, list: &str) -> Vec<String> {
+    outcome["state"]["seats"]["activesync"][list]
         .as_array()
-        .expect("holders")
+        .unwrap_or_else(|| panic!("no {list}"))
         .iter()
         .map(|v| v.as_str().expect("id").to_string())
         .collect()
 }
 
+pub fn holders(outcome: &Value) -> Vec<String> {
+    ids(outcome, "holders")
+}
+
 pub fn waitlist(outcome: &Value) -> Vec<String> {
-    outcome["state"]["seats"]["activesync"]["waitlist"]
-        .as_array()
-        .expect("waitlist")
-        .iter()
-        .map(|v| v.as_str().expect("id").to_string())
-        .collect()
+    ids(outcome, "waitlist")
 }
 
 pub fn account<'a>(outcome: &'a Value, id: &str) -> &'a Value {

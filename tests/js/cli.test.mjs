@@ -1,7 +1,7 @@
 // The `seatcap` command line, run as users run it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import test from "node:test";
@@ -69,6 +69,17 @@ test("validate prints a summary line; explain prints the explanation", () => {
   const explanation = JSON.parse(e.stdout);
   assert.equal(explanation.account, "user1@example.com");
   assert.ok(["R3", "R5"].includes(explanation.rule));
+});
+
+test("on a terminal, a long run shows its progress on stderr", () => {
+  const axigen = write("progress.json", JSON.stringify(cases.find((c) => c.name.startsWith("04-")).scenario));
+  // script(1) gives the command a pseudo-terminal, as an administrator's shell would.
+  const result = spawnSync("script", ["-qec", `${process.execPath} ${cli} simulate ${axigen} > ${path.join(tmp, "out.json")}`, "/dev/null"], {
+    encoding: "utf8",
+  });
+  assert.equal(result.status, 0, result.stdout);
+  assert.match(result.stdout, /simulating… 100% \(555 of 555 events\)/);
+  assert.deepStrictEqual(JSON.parse(readFileSync(path.join(tmp, "out.json"), "utf8")), cases.find((c) => c.name.startsWith("04-")).outcome);
 });
 
 test("usage errors exit 2 and show the usage", () => {

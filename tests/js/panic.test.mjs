@@ -5,18 +5,10 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 import { explain, simulate, validateScenario } from "../../dist/node.mjs";
+import { mulberry32 } from "../../scripts/demo.mjs";
 import { conformanceCases } from "./helpers.mjs";
 
 const good = conformanceCases().find((c) => c.name.startsWith("03-"));
-
-function mulberry32(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = mulberry32(7);
 const pick = (items) => items[Math.floor(random() * items.length)];
