@@ -38,38 +38,48 @@ pub const ACCOUNTS: &str = "accounts";
 pub const ACCOUNT_PREFIX: &str = "account/";
 pub const DOMAIN_PREFIX: &str = "domain/";
 
+/// Joins key parts. Keys are built for every read, so this avoids the
+/// formatting machinery (measured: `format!` was an eighth of simulation time).
+fn join(parts: &[&str]) -> String {
+    let mut key = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        key.push_str(part);
+    }
+    key
+}
+
 pub fn domain(d: &DomainName) -> String {
-    format!("domain/{d}")
+    join(&["domain/", d.as_str()])
 }
 pub fn class(d: &DomainName, c: &ClassName) -> String {
-    format!("class/{d}/{c}")
+    join(&["class/", d.as_str(), "/", c.as_str()])
 }
 pub fn class_prefix(d: &DomainName) -> String {
-    format!("class/{d}/")
+    join(&["class/", d.as_str(), "/"])
 }
 pub fn account(id: &AccountId) -> String {
-    format!("account/{id}")
+    join(&["account/", id.as_str()])
 }
 pub fn seats(f: &Feature) -> String {
-    format!("seats/{f}")
+    join(&["seats/", f.as_str()])
 }
 pub fn holder(f: &Feature, id: &AccountId) -> String {
-    format!("holder/{f}/{id}")
+    join(&["holder/", f.as_str(), "/", id.as_str()])
 }
 pub fn holder_prefix(f: &Feature) -> String {
-    format!("holder/{f}/")
+    join(&["holder/", f.as_str(), "/"])
 }
 pub fn waiter(f: &Feature, id: &AccountId) -> String {
-    format!("wait/{f}/{id}")
+    join(&["wait/", f.as_str(), "/", id.as_str()])
 }
 pub fn waiter_prefix(f: &Feature) -> String {
-    format!("wait/{f}/")
+    join(&["wait/", f.as_str(), "/"])
 }
 pub fn capped(f: &Feature, id: &AccountId) -> String {
-    format!("capped/{f}/{id}")
+    join(&["capped/", f.as_str(), "/", id.as_str()])
 }
 pub fn capped_prefix(f: &Feature) -> String {
-    format!("capped/{f}/")
+    join(&["capped/", f.as_str(), "/"])
 }
 
 /// The settings of the server, a domain or a class.

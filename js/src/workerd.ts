@@ -4,7 +4,7 @@
 // @ts-expect-error: resolved by the Workers runtime, not by TypeScript.
 import wasmModule from "./seatcap_bg.wasm";
 import * as glue from "../../pkg/seatcap.js";
-import { useBindings } from "./api.js";
+import { useBindings } from "./core.js";
 
 glue.initSync({ module: wasmModule as WebAssembly.Module });
 useBindings(glue);
