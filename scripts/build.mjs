@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Builds the npm package into dist/:
-//   Rust → wasm (wasm-pack, release profile) → wasm-opt -Oz (npm `binaryen`,
-//   never Debian's) → dist/seatcap_bg.wasm, size printed and budgeted;
-//   the TypeScript wrapper bundled per host by esbuild; .d.ts by tsc.
-// Skips everything when no input changed since the last build (--force rebuilds).
+// Builds the npm package into dist/, in two stages that each skip themselves
+// when their inputs (content hash) are unchanged; `--force` rebuilds both.
+//   wasm: Rust → wasm-pack (release, wasm-bindgen) → pkg/ → wasm-opt -Oz (npm
+//         `binaryen`, never Debian's) → dist/seatcap_bg.wasm; size budgeted.
+//   js:   the TypeScript wrapper bundled per host by esbuild; .d.ts by tsc.
+// The size report prints on every run, built or not.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -14,10 +15,23 @@ import { gzipSync } from "node:zlib";
 const root = path.resolve(import.meta.dirname, "..");
 const dist = path.join(root, "dist");
 const pkg = path.join(root, "pkg");
-const WASM_BUDGET = 250_000; // bytes, raw, after wasm-opt (issue #2)
+const WASM_BUDGET = 250_000; // bytes, raw, after wasm-opt
 const force = process.argv.includes("--force");
+// The features rustc 1.95 turns on for wasm32-unknown-unknown. wasm-opt also
+// reads them from the module's target_features section; naming them keeps
+// wasm-opt working should that section ever be stripped.
+const WASM_FEATURES = [
+  "--enable-bulk-memory", "--enable-bulk-memory-opt", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
+  "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
+];
+const WASM_OPT_ARGS = ["-Oz", ...WASM_FEATURES];
 
-process.env.PATH = [path.join(homedir(), ".cargo/bin"), path.join(root, "node_modules/.bin"), process.env.PATH].join(path.delimiter);
+process.env.PATH = [path.join(root, "node_modules/.bin"), path.join(homedir(), ".cargo/bin"), process.env.PATH].join(path.delimiter);
+
+function die(message) {
+  console.error(`[build] ${message}`);
+  process.exit(1);
+}
 
 function files(dir) {
   if (!existsSync(dir)) return [];
@@ -26,29 +40,36 @@ function files(dir) {
   );
 }
 
-function inputsHash() {
-  const h = createHash("sha256");
-  const inputs = [
-    ...files(path.join(root, "src")),
-    ...files(path.join(root, "js/src")),
-    ...["Cargo.toml", "Cargo.lock", "package.json", "scripts/build.mjs", "js/tsconfig.json", "js/tsconfig.types.json"].map((f) =>
-      path.join(root, f),
-    ),
-  ].sort();
-  for (const f of inputs) {
-    h.update(path.relative(root, f));
-    h.update(readFileSync(f));
+function output(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
   }
-  return h.digest("hex");
 }
 
 function run(cmd, args) {
   try {
     execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
   } catch {
-    console.error(`[build] failed: ${cmd} ${args.join(" ")}`);
-    process.exit(1);
+    die(`failed: ${cmd} ${args.join(" ")}`);
   }
+}
+
+/** sha256 over the named files (sorted, missing ones skipped) and extra strings. */
+function hashOf(paths, extra = []) {
+  const h = createHash("sha256");
+  for (const f of paths.filter((f) => existsSync(f)).sort()) {
+    h.update(`${path.relative(root, f)}\0`);
+    h.update(readFileSync(f));
+  }
+  for (const x of extra) h.update(`\0${x}`);
+  return h.digest("hex");
+}
+
+const stampPath = (name) => path.join(dist, `.stamp-${name}`);
+function fresh(name, hash, outputs) {
+  return !force && outputs.every((f) => existsSync(f)) && existsSync(stampPath(name)) && readFileSync(stampPath(name), "utf8") === hash;
 }
 
 async function step(name, fn) {
@@ -57,86 +78,124 @@ async function step(name, fn) {
   console.log(`[build] ${name}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
 }
 
-function kb(n) {
-  return `${(n / 1000).toFixed(1)} KB`;
+const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
+
+function sizes(file) {
+  const bytes = readFileSync(file);
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
 }
 
-function reportSize() {
-  const raw = readFileSync(path.join(dist, "seatcap_bg.wasm"));
-  const before = existsSync(path.join(pkg, "seatcap_bg.wasm")) ? statSync(path.join(pkg, "seatcap_bg.wasm")).size : NaN;
-  const gz = gzipSync(raw, { level: 9 }).length;
-  console.log(
-    `[build] wasm: ${kb(raw.length)} raw, ${kb(gz)} gzip (before wasm-opt: ${kb(before)}; budget ${kb(WASM_BUDGET)} raw)`,
-  );
-  if (raw.length > WASM_BUDGET) {
-    console.error(`[build] the optimised wasm is ${raw.length} bytes, over the ${WASM_BUDGET}-byte budget`);
-    process.exit(1);
+/** The wasm-bindgen CLI must be exactly the crate's version (TOOLCHAIN.md), or bindgen fails obscurely. */
+function checkToolchain() {
+  const lock = readFileSync(path.join(root, "Cargo.lock"), "utf8");
+  const want = /\[\[package\]\]\nname = "wasm-bindgen"\nversion = "([^"]+)"/.exec(lock)?.[1];
+  const have = output("wasm-bindgen", ["--version"]).split(" ")[1];
+  if (!want) die("Cargo.lock names no wasm-bindgen version");
+  if (have !== want) {
+    die(`wasm-bindgen CLI is ${have ? `version ${have}` : "missing"}, Cargo.lock wants ${want}: run \`bash scripts/setup.sh build\``);
   }
+  if (!output("wasm-pack", ["--version"])) die("wasm-pack is missing: run `bash scripts/setup.sh build`");
+  const binaryen = path.join(root, "node_modules/binaryen/package.json");
+  if (!existsSync(binaryen)) die("npm's binaryen (wasm-opt) is missing: run `npm ci`");
+  return { bindgen: have, binaryen: JSON.parse(readFileSync(binaryen, "utf8")).version, rustc: output("rustc", ["-V"]) };
 }
 
-const stampFile = path.join(dist, ".stamp");
-const hash = inputsHash();
-if (!force && existsSync(stampFile) && readFileSync(stampFile, "utf8") === hash) {
-  console.log("[build] dist/ is up to date");
-  reportSize();
-  process.exit(0);
-}
-
-rmSync(dist, { recursive: true, force: true });
+// ---- stage 1: the wasm --------------------------------------------------------
+const wasmOut = path.join(dist, "seatcap_bg.wasm");
+const glue = [path.join(pkg, "seatcap.js"), path.join(pkg, "seatcap.d.ts")];
+const tools = checkToolchain();
+const wasmHash = hashOf(
+  [...files(path.join(root, "src")), ...["Cargo.toml", "Cargo.lock", ".cargo/config.toml", "build.rs"].map((f) => path.join(root, f))],
+  [tools.rustc, tools.bindgen, tools.binaryen, ...WASM_OPT_ARGS],
+);
 mkdirSync(dist, { recursive: true });
+if (fresh("wasm", wasmHash, [wasmOut, ...glue])) {
+  console.log("[build] wasm: unchanged, skipped");
+} else {
+  rmSync(stampPath("wasm"), { force: true });
+  await step("wasm-pack (cargo build --release, wasm-bindgen)", () =>
+    run("wasm-pack", [
+      "build", "--release", "--mode", "no-install", "--target", "web", "--no-pack",
+      "--out-dir", "pkg", "--out-name", "seatcap", "--", "--features", "wasm",
+    ]),
+  );
+  await step("wasm-opt -Oz", () => {
+    run("wasm-opt", [...WASM_OPT_ARGS, path.join(pkg, "seatcap_bg.wasm"), "-o", `${wasmOut}.tmp`]);
+    renameSync(`${wasmOut}.tmp`, wasmOut);
+  });
+  writeFileSync(stampPath("wasm"), wasmHash);
+}
 
-await step("wasm-pack (cargo build --release, wasm-bindgen)", () =>
-  run("wasm-pack", [
-    "build", "--release", "--mode", "no-install", "--target", "web", "--no-pack",
-    "--out-dir", "pkg", "--out-name", "seatcap", "--", "--features", "wasm",
-  ]),
+const after = sizes(wasmOut);
+const before = existsSync(path.join(pkg, "seatcap_bg.wasm")) ? sizes(path.join(pkg, "seatcap_bg.wasm")) : undefined;
+console.log(
+  `[build] wasm size: ${kb(after.raw)} raw, ${kb(after.gzip)} gzip after wasm-opt` +
+    (before ? ` (before: ${kb(before.raw)} raw, ${kb(before.gzip)} gzip)` : "") +
+    `; budget ${kb(WASM_BUDGET)} raw`,
 );
-await step("wasm-opt -Oz", () =>
-  run("wasm-opt", ["-Oz", path.join(pkg, "seatcap_bg.wasm"), "-o", path.join(dist, "seatcap_bg.wasm")]),
-);
-reportSize();
+if (after.raw > WASM_BUDGET) die(`the optimised wasm is ${after.raw} bytes, over the ${WASM_BUDGET}-byte budget`);
 
-const { build } = await import("esbuild");
-await step("esbuild (node ESM/CJS, browser, workerd, CLI)", async () => {
-  const common = { bundle: true, logLevel: "warning", target: "es2022", legalComments: "none" };
-  await build({ ...common, entryPoints: ["js/src/node.ts"], outfile: "dist/node.mjs", platform: "node", format: "esm" });
-  await build({
-    ...common,
-    entryPoints: ["js/src/node.ts"],
-    outfile: "dist/node.cjs",
-    platform: "node",
-    format: "cjs",
-    define: { "import.meta.url": "__seatcap_url" },
-    banner: { js: 'const __seatcap_url = require("node:url").pathToFileURL(__filename).href;' },
-  });
-  await build({ ...common, entryPoints: ["js/src/web.ts"], outfile: "dist/web.mjs", platform: "browser", format: "esm" });
-  await build({
-    ...common,
-    entryPoints: ["js/src/workerd.ts"],
-    outfile: "dist/workerd.mjs",
-    platform: "neutral",
-    format: "esm",
-    external: ["./seatcap_bg.wasm"],
-  });
-  await build({
-    ...common,
-    entryPoints: ["js/src/cli.ts"],
-    outfile: "dist/cli.mjs",
-    platform: "node",
-    format: "esm",
-    banner: { js: "#!/usr/bin/env node" },
-  });
-});
-await step("tsc (declarations)", () => {
-  run("tsc", ["-p", "js/tsconfig.types.json"]);
-  // CommonJS consumers get the same declarations under a "type": "commonjs" folder.
-  const cjs = path.join(dist, "cjs");
-  for (const f of files(dist).filter((f) => f.endsWith(".d.ts"))) {
-    const target = path.join(cjs, path.relative(dist, f));
-    mkdirSync(path.dirname(target), { recursive: true });
-    copyFileSync(f, target);
+// ---- stage 2: the JavaScript and its types ---------------------------------------
+const jsOutputs = ["node.mjs", "node.cjs", "web.mjs", "workerd.mjs", "cli.mjs", "index.d.ts", "cjs/index.d.ts"].map((f) => path.join(dist, f));
+const jsHash = hashOf(
+  [
+    ...files(path.join(root, "js/src")), ...glue,
+    ...["package.json", "package-lock.json", "js/tsconfig.json", "js/tsconfig.types.json", "scripts/build.mjs"].map((f) => path.join(root, f)),
+  ],
+  [process.version],
+);
+if (fresh("js", jsHash, jsOutputs)) {
+  console.log("[build] js: unchanged, skipped");
+} else {
+  rmSync(stampPath("js"), { force: true });
+  // Start from a clean slate (but the wasm) so no renamed module lingers in the tarball.
+  for (const e of readdirSync(dist)) {
+    if (!["seatcap_bg.wasm", ".stamp-wasm"].includes(e)) rmSync(path.join(dist, e), { recursive: true, force: true });
   }
-  writeFileSync(path.join(cjs, "package.json"), '{ "type": "commonjs" }\n');
-});
-writeFileSync(stampFile, hash);
+  const { build } = await import("esbuild");
+  await step("esbuild (node ESM/CJS, browser, workerd, CLI)", async () => {
+    const common = { bundle: true, logLevel: "warning", target: "es2022", legalComments: "none" };
+    await build({ ...common, entryPoints: ["js/src/node.ts"], outfile: "dist/node.mjs", platform: "node", format: "esm" });
+    await build({
+      ...common,
+      entryPoints: ["js/src/node.ts"],
+      outfile: "dist/node.cjs",
+      platform: "node",
+      format: "cjs",
+      // CommonJS has no import.meta: the wasm is found beside this file through __filename.
+      define: { "import.meta.url": "__seatcap_url" },
+      banner: { js: 'const __seatcap_url = require("node:url").pathToFileURL(__filename).href;' },
+    });
+    await build({ ...common, entryPoints: ["js/src/web.ts"], outfile: "dist/web.mjs", platform: "browser", format: "esm" });
+    await build({
+      ...common,
+      entryPoints: ["js/src/workerd.ts"],
+      outfile: "dist/workerd.mjs",
+      platform: "neutral",
+      format: "esm",
+      external: ["./seatcap_bg.wasm"],
+    });
+    await build({
+      ...common,
+      entryPoints: ["js/src/cli.ts"],
+      outfile: "dist/cli.mjs",
+      platform: "node",
+      format: "esm",
+      banner: { js: "#!/usr/bin/env node" },
+    });
+  });
+  await step("tsc (declarations)", () => {
+    run("tsc", ["-p", "js/tsconfig.types.json"]);
+    // CommonJS consumers (TypeScript node16 `require`) need the same declarations
+    // under a "type": "commonjs" folder, or TypeScript calls them ES modules.
+    const cjs = path.join(dist, "cjs");
+    for (const f of files(dist).filter((f) => f.endsWith(".d.ts"))) {
+      const target = path.join(cjs, path.relative(dist, f));
+      mkdirSync(path.dirname(target), { recursive: true });
+      copyFileSync(f, target);
+    }
+    writeFileSync(path.join(cjs, "package.json"), '{ "type": "commonjs" }\n');
+  });
+  writeFileSync(stampPath("js"), jsHash);
+}
 console.log("[build] dist/ is ready");

@@ -5,6 +5,7 @@
 // order shuffled from a fixed seed (the engine reads no randomness: the
 // host makes the timeline), and a day later the administrator tries to
 // enable one capped account.
+import { pathToFileURL } from "node:url";
 import { simulate } from "../dist/node.mjs";
 
 const ACCOUNTS = 500;
@@ -60,6 +61,9 @@ export function summarise(scenario, outcome) {
   const firstCappedAt = outcome.events.findIndex((e) => e.reason === "capped");
   const firstCapped = scenario.events[firstCappedAt].account;
   const n = (x) => x.toLocaleString("en");
+  const cappedInOrder = outcome.events.flatMap((e, i) => (e.reason === "capped" ? [scenario.events[i].account] : []));
+  const describe = (f) =>
+    `setting ${f.setting}${f.capped ? " (capped)" : ""}, effective ${f.effective} from ${f.source}, ${f.seat ? "holds a seat" : "no seat"}`;
   const lines = [
     "seatcap what-if: the Axigen ActiveSync example",
     `  licence            ${n(scenario.licence.mailboxes)} mailboxes, ${n(seats.limit)} ActiveSync seats, policy on-attempt / disable`,
@@ -73,7 +77,10 @@ export function summarise(scenario, outcome) {
     "",
     `  first holders      ${seats.holders.slice(0, 5).join(", ")}, …`,
     `  last holder        ${seats.holders[seats.holders.length - 1]} (seat ${n(seats.holders.length)})`,
-    `  first capped       ${firstCapped} (login ${n(firstCappedAt + 1)}): now ${JSON.stringify(outcome.state.accounts[firstCapped].activesync)}`,
+    `  first capped       ${firstCapped} (login ${n(firstCappedAt + 1)})`,
+    "  capped accounts (in login order), their ActiveSync setting now:",
+    ...cappedInOrder.slice(0, 4).map((id) => `    ${id.padEnd(22)} ${describe(outcome.state.accounts[id].activesync)}`),
+    `    … and ${n(cappedInOrder.length - 4)} more`,
     "",
     `  next day, an administrator enables ${lastEvent.node.slice("account:".length)}:`,
     last.ok ? "    applied" : `    refused: ${last.error.code}: ${last.error.message}`,
@@ -82,7 +89,7 @@ export function summarise(scenario, outcome) {
   return { text: lines.join("\n"), holders: seats.holders.length, capped: capped.length };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const scenario = axigenScenario();
   const result = simulate(scenario);
   if (result.type === "failure") {

@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 want=${1:-build}
 say() { printf '[setup] %s\n' "$*" >&2; }
 export PATH="$HOME/.cargo/bin:$PATH"
+for tool in rustup cargo node npm; do
+  command -v "$tool" >/dev/null || { say "$tool is missing: install Rust via rustup and Node 20 first"; exit 1; }
+done
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
 
 # The wasm-bindgen CLI must match the crate version in Cargo.toml exactly.
 WB_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p; s/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml | head -n1)
@@ -33,8 +38,8 @@ fi
 if [ "$want" = test ]; then
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     say "installing Debian's chromium and chromium-driver"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
 fi
 say "toolchain ready"

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Everything `npm test` runs, after scripts/setup.sh has installed the toolchain.
-# Fails fast; the Node test runner goes last so its summary closes the run.
+# Fails fast, naming the step; the Node test runner goes last so its summary
+# closes the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
-step() { printf '\n== %s\n' "$*"; }
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+current=""
+step() { current="$*"; printf '\n== %s\n' "$*"; }
+trap 'printf "\nnpm test FAILED at: %s\n" "$current" >&2' ERR
 
-step "build the npm package (release wasm, wasm-opt, bundles, types)"
-node scripts/build.mjs
+step "build the npm package (release wasm, wasm-opt, bundles, types; forced, so the tests see a fresh artefact)"
+node scripts/build.mjs --force
 
 step "Rust: unit, rule, property and conformance tests"
 cargo test --locked
 
+step "generated TypeScript types are committed"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && [ -n "$(git status --porcelain -- js/src/generated)" ]; then
   echo "js/src/generated changed when cargo test regenerated it: commit the new TypeScript types" >&2
   git status --short -- js/src/generated >&2
-  exit 1
+  false
 fi
 
 step "clippy (native and wasm, warnings are errors)"
@@ -23,7 +27,7 @@ cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --features wasm --target wasm32-unknown-unknown -- -D warnings
 
 step "TypeScript: type-check the wrapper"
-tsc -p js/tsconfig.json
+tsc --noEmit -p js/tsconfig.json
 
-step "JavaScript: the built package in Node, Chromium and as an installed tarball"
+step "JavaScript: the built package in Node, Chromium, workerd-style and as an installed tarball"
 node --test --test-concurrency=1 tests/js/

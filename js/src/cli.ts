@@ -24,13 +24,18 @@ function usage(why: string): never {
   throw new Exit(2, `seatcap: ${why}\n${USAGE}`);
 }
 
+/** How messages name an input: the path as given, or `stdin` for "-". */
+function label(file: string): string {
+  return file === "-" ? "stdin" : file;
+}
+
 function readInput(file: string): string {
   try {
     return file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.message;
-    return fail(file === "-" ? "stdin" : file, why);
+    return fail(label(file), why);
   }
 }
 
@@ -38,7 +43,7 @@ function checkJson(file: string, text: string): void {
   try {
     JSON.parse(text);
   } catch (e) {
-    fail(file, `not valid JSON: ${(e as Error).message}`);
+    fail(label(file), `not valid JSON: ${(e as Error).message}`);
   }
 }
 
@@ -54,7 +59,7 @@ function progressReporter(): ((done: number, total: number) => void) | undefined
 }
 
 function failure(file: string, result: Failure): never {
-  return fail(file, result.error.message);
+  return fail(label(file), result.error.message);
 }
 
 function write(text: string): Promise<void> {
@@ -86,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
       if (result.type === "failure") failure(file, result);
       const s = result.summary;
       return write(
-        `${file}: valid: ${s.domains} domains, ${s.classes} classes, ${s.accounts} accounts, ` +
+        `${label(file)}: valid: ${s.domains} domains, ${s.classes} classes, ${s.accounts} accounts, ` +
           `features ${s.features.join(", ") || "(none)"}, ${s.events} events`,
       );
     }

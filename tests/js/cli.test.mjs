@@ -55,7 +55,8 @@ test("bad files exit 1 with one line and no stack trace", () => {
     seatcap(["simulate", write("invalid.json", JSON.stringify({ licence: { features: { activesync: { seats: -1 } } }, directory: {} }))]),
     /invalid\.json: licence\.features\.activesync\.seats: expected a whole number/,
   );
-  assertOneLineFailure(seatcap(["simulate", "-"], "[]"), /^seatcap: -: scenario: expected a JSON object$/);
+  assertOneLineFailure(seatcap(["simulate", "-"], "[]"), /^seatcap: stdin: scenario: expected a JSON object$/);
+  assertOneLineFailure(seatcap(["validate", "-"], "{"), /^seatcap: stdin: not valid JSON: /);
   assertOneLineFailure(seatcap(["validate", write("nodir.json", JSON.stringify({ licence: { features: {} } }))]), /missing field `directory`/);
 });
 

@@ -13,6 +13,10 @@ test("the demo prints 200 holders, 300 capped and the refused admin enable", () 
   assert.match(result.stdout, /connects allowed\s+200\n\s+connects denied\s+300/);
   assert.match(result.stdout, /first capped\s+user\d+@example\.com \(login 201\)/);
   assert.match(result.stdout, /refused: seats-exhausted/);
+  const cappedLines = result.stdout.split("\n").filter((l) => /^\s+user\d+@example\.com\s+setting /.test(l));
+  assert.equal(cappedLines.length, 4, "a few capped accounts with their setting");
+  for (const line of cappedLines) assert.match(line, /setting disabled \(capped\), effective disabled from account:user\d+@example\.com, no seat/);
+  assert.match(result.stdout, /… and 296 more/);
 });
 
 test("the demo is deterministic: the same seed prints the same summary", () => {

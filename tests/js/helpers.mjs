@@ -51,7 +51,8 @@ export async function startStaticServer() {
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-export const CHROMIUM = "/usr/bin/chromium";
+/** Debian's Chromium; SEATCAP_CHROMIUM points elsewhere. */
+export const CHROMIUM = process.env.SEATCAP_CHROMIUM || "/usr/bin/chromium";
 
 /** Headless Chromium kept off the network (flags from shared/TOOLCHAIN.md). */
 export async function launchChromium() {

@@ -40,11 +40,13 @@ function node(dir, file, code) {
   return result.stdout.trim();
 }
 
+/** Type-checks `code` as a consumer would: `module` is node16 (resolution node16) or esnext (resolution bundler). */
 function tsc(dir, file, code, module) {
   writeFileSync(path.join(dir, file), code);
+  const resolution = module === "esnext" ? "bundler" : module;
   const result = spawnSync(
     path.join(root, "node_modules/.bin/tsc"),
-    ["--noEmit", "--strict", "--module", module, "--moduleResolution", module, "--target", "es2022", "--lib", "es2022,dom", file],
+    ["--noEmit", "--strict", "--module", module, "--moduleResolution", resolution, "--target", "es2022", "--lib", "es2022,dom", file],
     { cwd: dir, encoding: "utf8" },
   );
   assert.equal(result.status, 0, result.stdout + result.stderr);
@@ -96,17 +98,39 @@ test("a fresh ESM project imports seatcap, and its bin runs", () => {
   const bin = spawnSync(path.join(dir, "node_modules/.bin/seatcap"), ["simulate", "s.json"], { cwd: dir, encoding: "utf8" });
   assert.equal(bin.status, 0, bin.stderr);
   assert.deepStrictEqual(JSON.parse(bin.stdout).events.map((e) => e.reason), expected);
-  tsc(dir, "check.ts", `
-    import { simulate, explain, type Scenario, type Outcome, type Explanation } from "seatcap";
+  const consumer = `
+    import { simulate, explain, init, type Scenario, type Outcome, type Explanation, type SimulateResult } from "seatcap";
     const s: Scenario = { licence: { features: { activesync: { seats: 200 } } }, policy: { overflow: "waitlist" },
       directory: { domains: { "example.com": { settings: { activesync: "enabled" } } }, generate: [{ domain: "example.com", count: 500, prefix: "user" }] },
       events: [{ op: "connect", account: "user1@example.com", feature: "activesync" }, { op: "set-type", account: "user2@example.com", type: "basic" }] };
-    const r = simulate(s);
+    await init();
+    const r: SimulateResult = simulate(s, { onProgress: (done: number, total: number) => void (done / total) });
     const o: Outcome | undefined = r.type === "success" ? r.outcome : undefined;
     const e = explain(s, "user1@example.com", "activesync");
     const x: Explanation | undefined = e.type === "success" ? e.explanation : undefined;
     void o; void x;
-  `, "node16");
+    export {};
+  `;
+  tsc(dir, "check.ts", consumer, "node16");
+  tsc(dir, "check-bundler.ts", consumer, "esnext");
+});
+
+test("bundlers resolve the browser and workerd conditions to their entries", async () => {
+  const dir = path.join(work, "esm-consumer");
+  writeFileSync(path.join(dir, "app.mjs"), `import { init, simulate } from "seatcap"; await init(); console.log(simulate("{}"));`);
+  const { build } = await import("esbuild");
+  const inputs = async (options) => {
+    const result = await build({
+      entryPoints: ["app.mjs"], absWorkingDir: dir, bundle: true, write: false, metafile: true, format: "esm", logLevel: "silent", ...options,
+    });
+    return Object.keys(result.metafile.inputs);
+  };
+  assert.ok((await inputs({ platform: "browser" })).includes("node_modules/seatcap/dist/web.mjs"), "browser → dist/web.mjs");
+  assert.ok(
+    (await inputs({ platform: "neutral", conditions: ["workerd", "worker"], external: ["*.wasm"] })).includes("node_modules/seatcap/dist/workerd.mjs"),
+    "workerd → dist/workerd.mjs",
+  );
+  assert.ok((await inputs({ platform: "node" })).includes("node_modules/seatcap/dist/node.mjs"), "node → dist/node.mjs");
 });
 
 test("TypeScript rejects a scenario with a misspelt policy value", () => {
