@@ -30,6 +30,8 @@ pub mod vecmap;
 
 #[cfg(feature = "wasm")]
 mod wasm;
+#[cfg(all(feature = "wasm", target_arch = "wasm32"))]
+mod wasm_alloc;
 
 pub use error::{Error, ErrorCode};
 pub use rules::{execute, Decision, Reason, Request, Response};
