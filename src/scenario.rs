@@ -5,39 +5,36 @@
 //! rejects the whole scenario with one line naming the field; a problem in an
 //! event only makes that event answer `invalid-input` (see [`parse_event`]).
 
-use crate::vecmap::VecMap;
-
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::input::{self, At, Invalid, Path};
-use crate::split;
 use crate::keys::{self, AccountRec, CappedRec, CountRec, HolderRec, NodeRec, Record, SeatsRec, WaiterRec};
 use crate::memory::MemoryState;
 use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Policy, Setting, Settings, Via};
 use crate::resolve::resolve_in;
 use crate::rules::Request;
 use crate::time::{Timestamp, DEFAULT_START};
+use crate::split;
 use crate::tx::{Tx, Writes};
+use crate::vecmap::VecMap;
 
 /// The most accounts a scenario may hold (explicit plus generated): far
 /// beyond any mail domain, and a clear error instead of exhausted memory.
 pub const MAX_ACCOUNTS: u64 = 10_000_000;
 
-/// A scenario file as written, before cross-field checks.
+/// A scenario file: what [`read_file`] reads (its events left raw) and
+/// [`crate::export::export_scenario`] writes. Optional fields are optional in TypeScript.
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Scenario"))]
 #[derive(Debug, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     pub licence: Licence,
-    #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<Policy>", optional))]
     pub policy: Policy,
     pub directory: DirectoryFile,
-    #[serde(default, skip_serializing_if = "VecMap::is_empty")]
+    #[serde(skip_serializing_if = "VecMap::is_empty")]
     #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, RecordedSeats>>", optional))]
     pub seats: VecMap<Feature, RecordedSeats>,
-    #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<Vec<ScenarioEvent>>", optional))]
     pub events: Vec<Value>,
 }
@@ -101,59 +98,48 @@ enum ScenarioEvent {
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Directory"))]
 #[derive(Debug, Default, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct DirectoryFile {
-    #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
     pub server: Settings,
-    #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<String, DomainFile>>", optional))]
     pub domains: VecMap<String, DomainFile>,
-    #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<Vec<AccountFile>>", optional))]
     pub accounts: Vec<AccountFile>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(test, ts(as = "Option<Vec<GenerateFile>>", optional))]
     pub generate: Vec<GenerateFile>,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "DomainConfig"))]
 #[derive(Debug, Default, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct DomainFile {
-    #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
     pub settings: Settings,
-    #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<ClassName, ClassFile>>", optional))]
     pub classes: VecMap<ClassName, ClassFile>,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "ClassConfig"))]
 #[derive(Debug, Default, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct ClassFile {
-    #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
     pub settings: Settings,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "AccountConfig"))]
 #[derive(Debug, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct AccountFile {
     pub id: AccountId,
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     #[cfg_attr(test, ts(as = "Option<AccountType>", optional))]
     pub kind: AccountType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub class: Option<ClassName>,
-    #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
     pub settings: Settings,
     /// Recorded state: feature → when its capped marker was written.
-    #[serde(default, skip_serializing_if = "VecMap::is_empty")]
+    #[serde(skip_serializing_if = "VecMap::is_empty")]
     #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Timestamp>>", optional))]
     pub capped: VecMap<Feature, Timestamp>,
 }
@@ -161,35 +147,30 @@ pub struct AccountFile {
 /// `<prefix>1@domain` … `<prefix>N@domain`.
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Generate"))]
 #[derive(Debug, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct GenerateFile {
     pub domain: DomainName,
     #[cfg_attr(test, ts(type = "number"))]
     pub count: u64,
     pub prefix: String,
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     #[cfg_attr(test, ts(as = "Option<AccountType>", optional))]
     pub kind: AccountType,
-    #[serde(default)]
     #[cfg_attr(test, ts(optional))]
     pub class: Option<ClassName>,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
 #[derive(Debug, Default, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct RecordedSeats {
-    #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<Vec<RecordedHolder>>", optional))]
     pub holders: Vec<RecordedHolder>,
-    #[serde(default)]
     #[cfg_attr(test, ts(as = "Option<Vec<AccountId>>", optional))]
     pub waitlist: Vec<AccountId>,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
 #[derive(Debug, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct RecordedHolder {
     pub account: AccountId,
     pub since: Timestamp,

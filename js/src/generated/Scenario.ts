@@ -7,6 +7,7 @@ import type { RecordedSeats } from "./RecordedSeats.js";
 import type { ScenarioEvent } from "./ScenarioEvent.js";
 
 /**
- * A scenario file as written, before cross-field checks.
+ * A scenario file: what [`read_file`] reads (its events left raw) and
+ * [`crate::export::export_scenario`] writes. Optional fields are optional in TypeScript.
  */
 export type Scenario = { licence: Licence, policy?: Policy, directory: Directory, seats?: { [key in Feature]: RecordedSeats }, events?: Array<ScenarioEvent>, };
