@@ -23,8 +23,8 @@ use crate::vecmap::VecMap;
 /// beyond any mail domain, and a clear error instead of exhausted memory.
 pub const MAX_ACCOUNTS: u64 = 10_000_000;
 
-/// A scenario file: what [`read_file`] reads (its events left raw) and
-/// [`crate::export::export_scenario`] writes. Optional fields are optional in TypeScript.
+/// A scenario file (SPEC "Scenario file"): licence, policy and directory at
+/// the start, optional recorded state, and the events to run.
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Scenario"))]
 #[derive(Debug, Serialize)]
 pub struct ScenarioFile {

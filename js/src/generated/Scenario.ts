@@ -7,7 +7,7 @@ import type { RecordedSeats } from "./RecordedSeats.js";
 import type { ScenarioEvent } from "./ScenarioEvent.js";
 
 /**
- * A scenario file: what [`read_file`] reads (its events left raw) and
- * [`crate::export::export_scenario`] writes. Optional fields are optional in TypeScript.
+ * A scenario file (SPEC "Scenario file"): licence, policy and directory at
+ * the start, optional recorded state, and the events to run.
  */
 export type Scenario = { licence: Licence, policy?: Policy, directory: Directory, seats?: { [key in Feature]: RecordedSeats }, events?: Array<ScenarioEvent>, };
