@@ -59,5 +59,11 @@ export interface SimulateOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** What browsers may pass to `init()`: a URL or response of the .wasm, its bytes, or a compiled module. */
-export type InitInput = string | URL | Request | Response | BufferSource | WebAssembly.Module;
+/**
+ * What browsers may pass to `init()`: the URL of `seatcap_bg.wasm` (a string
+ * or a `URL`), a fetch `Request` or `Response` for it, its bytes (an
+ * `ArrayBuffer` or typed array), or a compiled `WebAssembly.Module`.
+ * Typed loosely on purpose: naming those classes would make Node-only
+ * TypeScript projects, which have no DOM library, fail to compile.
+ */
+export type InitInput = string | ArrayBuffer | ArrayBufferView | object;
