@@ -14,7 +14,9 @@ use seatcap::outcome::{state_view, EventResult};
 use seatcap::resolve::resolve_in;
 use seatcap::scenario::Scenario;
 use seatcap::simulate::Simulator;
-use seatcap::tx::Tx;
+use seatcap::rules::execute;
+use seatcap::scenario::parse_event;
+use seatcap::tx::{Halt, Missing, Snapshot, Tx};
 use serde_json::{json, Value};
 
 const FEATURES: [&str; 3] = ["as", "oc", "zz"];
@@ -264,6 +266,46 @@ proptest! {
         prop_assert_eq!(&replay.state, &state_view(&live.state).expect("view"));
     }
 
+    /// The sans-I/O contract the store hosts rely on: run against a snapshot
+    /// that starts empty and answers `Missing`, fetching each missing key or
+    /// range and running the rule again gives exactly the answer and the
+    /// writes of a fully loaded run, in a bounded number of rounds.
+    #[test]
+    fn rules_rerun_on_missing_keys_reach_the_same_answer(events in timed_events(40, true), policy in policy(), licence in licence()) {
+        let s = scenario(events.clone(), policy, licence);
+        let text = s.to_string();
+        let parsed = Scenario::parse(&text).expect("valid scenario");
+        let mut state = parsed.state;
+        let mut at = seatcap::time::DEFAULT_START;
+        for event in &events {
+            let parsed = parse_event(&event.to_string());
+            at = parsed.at.unwrap_or(at);
+            let Ok(request) = parsed.request else { continue };
+            let direct = execute(&state, &request, at);
+            let lazy = Lazy::new(&state);
+            let mut rounds = 0;
+            let answer = loop {
+                match execute(&lazy, &request, at) {
+                    Err(Halt::Missing(missing)) => lazy.load(missing),
+                    other => break other,
+                }
+                rounds += 1;
+                prop_assert!(rounds < 64, "no answer after {} rounds for {}", rounds, event);
+            };
+            match (&direct, &answer) {
+                (Ok(d), Ok(a)) => {
+                    prop_assert_eq!(&d.response, &a.response);
+                    prop_assert_eq!(&d.writes, &a.writes);
+                }
+                (Err(d), Err(a)) => prop_assert_eq!(d, a),
+                _ => prop_assert!(false, "direct {:?} but lazy {:?}", direct.is_ok(), answer.is_ok()),
+            }
+            if let Ok(applied) = direct {
+                state.apply(applied.writes);
+            }
+        }
+    }
+
     /// No input makes the engine panic (a panic in wasm poisons the instance).
     #[test]
     fn arbitrary_json_never_panics(value in arbitrary_json(), wrap in 0u8..4) {
@@ -285,6 +327,37 @@ proptest! {
         let _ = seatcap::model::AccountId::parse(&text);
         let _ = seatcap::model::Node::parse(&text);
         let _ = seatcap::simulate::explain_after(&text, &text, &text);
+    }
+}
+
+/// A snapshot that holds only what was asked for, as a host store would.
+struct Lazy<'a> {
+    full: &'a MemoryState,
+    keys: std::cell::RefCell<BTreeSet<String>>,
+    prefixes: std::cell::RefCell<BTreeSet<String>>,
+}
+
+impl<'a> Lazy<'a> {
+    fn new(full: &'a MemoryState) -> Self {
+        Lazy { full, keys: Default::default(), prefixes: Default::default() }
+    }
+
+    fn load(&self, missing: Missing) {
+        match missing {
+            Missing::Key(k) => self.keys.borrow_mut().insert(k),
+            Missing::Prefix(p) => self.prefixes.borrow_mut().insert(p),
+        };
+    }
+}
+
+impl Snapshot for Lazy<'_> {
+    fn get(&self, key: &str) -> Result<Option<Record>, Missing> {
+        let loaded = self.keys.borrow().contains(key) || self.prefixes.borrow().iter().any(|p| key.starts_with(p.as_str()));
+        if loaded { self.full.get(key) } else { Err(Missing::Key(key.to_string())) }
+    }
+
+    fn scan(&self, prefix: &str) -> Result<Vec<(String, Record)>, Missing> {
+        if self.prefixes.borrow().contains(prefix) { self.full.scan(prefix) } else { Err(Missing::Prefix(prefix.to_string())) }
     }
 }
 
