@@ -190,6 +190,13 @@ fn reject(path: impl Into<String>, message: impl Into<String>) -> ScenarioError 
     ScenarioError { path: path.into(), message: message.into() }
 }
 
+/// A rejected scenario as an engine error: `invalid-input`, the one line as message.
+impl From<ScenarioError> for crate::error::Error {
+    fn from(e: ScenarioError) -> Self {
+        crate::error::Error::invalid(e.to_string())
+    }
+}
+
 impl From<Invalid> for ScenarioError {
     fn from(e: Invalid) -> Self {
         ScenarioError { path: if e.path.is_empty() { "scenario".into() } else { e.path }, message: e.message }

@@ -26,7 +26,7 @@ pub fn simulate_with_progress(text: &str, progress: &mut dyn FnMut(u64, u64)) ->
 pub fn explain_after(text: &str, account: &str, feature: &str) -> Result<Explanation, Error> {
     let account = AccountId::parse(account).map_err(|e| Error::invalid(format!("account: {e}")))?;
     let feature = Feature::parse(feature).map_err(|e| Error::invalid(format!("feature: {e}")))?;
-    let scenario = Scenario::parse(text).map_err(|e| Error::invalid(e.to_string()))?;
+    let scenario = Scenario::parse(text)?;
     let ran = run(scenario, &mut |_, _| {});
     explain(&ran.state, &account, &feature, ran.next_at).map_err(halt_error)
 }

@@ -49,47 +49,35 @@ pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
+/// Reads the input as JSON text, runs `work` on it, and wraps what comes
+/// back as `{type: "success", <field>}` or `{type: "failure", error}`.
+fn answer<T: Serialize>(input: &JsValue, field: &str, work: impl FnOnce(&str) -> Result<T, Error>) -> JsValue {
+    match input_text(input).and_then(|text| work(&text)) {
+        Ok(value) => success(field, value),
+        Err(e) => failure(e),
+    }
+}
+
 /// Runs a scenario: `{type: "success", outcome}` or `{type: "failure", error}`.
 #[wasm_bindgen]
 pub fn simulate(input: JsValue, on_progress: Option<js_sys::Function>) -> JsValue {
-    let text = match input_text(&input) {
-        Ok(text) => text,
-        Err(e) => return failure(e),
-    };
     let mut progress = |done: u64, total: u64| {
         if let Some(f) = &on_progress {
             // A throwing callback must not stop or poison the run.
             let _ = f.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
         }
     };
-    match crate::simulate::simulate_with_progress(&text, &mut progress) {
-        Ok(outcome) => success("outcome", outcome),
-        Err(e) => failure(Error::invalid(e.to_string())),
-    }
+    answer(&input, "outcome", |text| Ok(crate::simulate::simulate_with_progress(text, &mut progress)?))
 }
 
 /// Checks a scenario without running it: `{type: "success", summary}` or a failure naming the field.
 #[wasm_bindgen(js_name = validateScenario)]
 pub fn validate_scenario(input: JsValue) -> JsValue {
-    let text = match input_text(&input) {
-        Ok(text) => text,
-        Err(e) => return failure(e),
-    };
-    match Scenario::parse(&text) {
-        Ok(scenario) => success("summary", scenario.summary),
-        Err(e) => failure(Error::invalid(e.to_string())),
-    }
+    answer(&input, "summary", |text| Ok(Scenario::parse(text)?.summary))
 }
 
 /// Explains (account, feature) after the scenario's events have run.
 #[wasm_bindgen]
 pub fn explain(input: JsValue, account: &str, feature: &str) -> JsValue {
-    let text = match input_text(&input) {
-        Ok(text) => text,
-        Err(e) => return failure(e),
-    };
-    match crate::simulate::explain_after(&text, account, feature) {
-        Ok(explanation) => success("explanation", explanation),
-        Err(e) => failure(e),
-    }
+    answer(&input, "explanation", |text| crate::simulate::explain_after(text, account, feature))
 }
