@@ -15,7 +15,7 @@ import { gzipSync } from "node:zlib";
 const root = path.resolve(import.meta.dirname, "..");
 const dist = path.join(root, "dist");
 const pkg = path.join(root, "pkg");
-const WASM_BUDGET = 250_000; // bytes, raw, after wasm-opt
+const WASM_BUDGET = 320_000; // bytes, raw, after wasm-opt (docs/decisions.md "wasm size")
 const force = process.argv.includes("--force");
 // The features rustc 1.95 turns on for wasm32-unknown-unknown. wasm-opt also
 // reads them from the module's target_features section; naming them keeps
@@ -136,7 +136,7 @@ console.log(
 if (after.raw > WASM_BUDGET) die(`the optimised wasm is ${after.raw} bytes, over the ${WASM_BUDGET}-byte budget`);
 
 // ---- stage 2: the JavaScript and its types ---------------------------------------
-const jsOutputs = ["node.mjs", "node.cjs", "web.mjs", "workerd.mjs", "cli.mjs", "index.d.ts", "cjs/index.d.ts"].map((f) => path.join(dist, f));
+const jsOutputs = ["node.mjs", "node.cjs", "web.mjs", "workerd.mjs", "cli.mjs", "index.d.ts", "node.d.ts", "cjs/index.d.ts", "cjs/node.d.ts"].map((f) => path.join(dist, f));
 const jsHash = hashOf(
   [
     ...files(path.join(root, "js/src")), ...glue,

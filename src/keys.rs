@@ -3,7 +3,7 @@
 //! Every request reads some of these keys, decides, and writes some of them
 //! back only if none changed meanwhile (SPEC "Storage callbacks", R14). Each
 //! key holds one JSON value (`Record::to_json`). Ranges that a rule lists
-//! (`holder/<f>/…`, `wait/<f>/…`, `account/…`) each have a *guard* key that
+//! (`holder/<f>/…`, `wait/<f>/…`, `capped/<f>/…`, `account/…`) each have a *guard* key that
 //! every change to the range also writes, so a commit that expects the guard's
 //! version cannot miss an insertion into the range (no phantoms).
 //!
@@ -16,7 +16,7 @@
 //! | `class/<domain>/<class>`     | `{settings}`                             | |
 //! | `accounts`                   | `{count}` (mailboxes in use)             | `account/…` |
 //! | `account/<id>`               | `{type, class?, settings, capped}`       | |
-//! | `seats/<feature>`            | `{holders, nextSeq, waiting, nextWait}`  | `holder/<f>/…`, `wait/<f>/…` |
+//! | `seats/<feature>`            | `{holders, nextSeq, waiting, nextWait}`  | `holder/<f>/…`, `wait/<f>/…`, `capped/<f>/…` |
 //! | `holder/<feature>/<id>`      | `{seq, since, via, lastSeen}`            | |
 //! | `wait/<feature>/<id>`        | `{seq}` (arrival order)                  | |
 //! | `capped/<feature>/<id>`      | `{at}` (index of capped markers, R11)    | |
@@ -26,7 +26,9 @@
 
 use crate::vecmap::VecMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::input::{self, At};
 
 use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Policy, Settings, Via};
 use crate::time::Timestamp;
@@ -83,31 +85,26 @@ pub fn capped_prefix(f: &Feature) -> String {
 }
 
 /// The settings of the server, a domain or a class.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct NodeRec {
-    #[serde(default)]
     pub settings: Settings,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountRec {
     #[serde(rename = "type")]
     pub kind: AccountType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<ClassName>,
-    #[serde(default)]
     pub settings: Settings,
     /// Features whose `disabled` setting was written by the cap (R5), and when.
-    #[serde(default)]
     pub capped: VecMap<Feature, Timestamp>,
 }
 
 /// Per-feature ledger header: counts and sequence numbers, and the guard of
 /// the holder and waitlist ranges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SeatsRec {
     pub holders: u64,
     pub next_seq: u64,
@@ -115,8 +112,8 @@ pub struct SeatsRec {
     pub next_wait: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct HolderRec {
     /// Claim order within the feature.
     pub seq: u64,
@@ -125,20 +122,17 @@ pub struct HolderRec {
     pub last_seen: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct WaiterRec {
     pub seq: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CappedRec {
     pub at: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CountRec {
     pub count: u64,
 }
@@ -175,21 +169,48 @@ impl Record {
         text.unwrap_or_default()
     }
 
-    /// Reads a stored value back, choosing its type by the key.
+    /// Reads a stored value back, choosing its type by the key. Hand-written
+    /// over `serde_json::Value` with the scenario readers (`input`): serde's
+    /// derived visitors for nine record types cost ~100 KB of wasm.
     pub fn from_json(key: &str, text: &str) -> Result<Record, String> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("stored value of `{key}` is not JSON: {e}"))?;
+        let at = At::root(&value, key);
         let prefix = key.split('/').next().unwrap_or_default();
-        let bad = |e: serde_json::Error| format!("stored value of `{key}` is not valid: {e}");
-        Ok(match prefix {
-            "licence" => Record::Licence(serde_json::from_str(text).map_err(bad)?),
-            "policy" => Record::Policy(serde_json::from_str(text).map_err(bad)?),
-            "server" | "domain" | "class" => Record::Node(serde_json::from_str(text).map_err(bad)?),
-            "accounts" => Record::Count(serde_json::from_str(text).map_err(bad)?),
-            "account" => Record::Account(serde_json::from_str(text).map_err(bad)?),
-            "seats" => Record::Seats(serde_json::from_str(text).map_err(bad)?),
-            "holder" => Record::Holder(serde_json::from_str(text).map_err(bad)?),
-            "wait" => Record::Waiter(serde_json::from_str(text).map_err(bad)?),
-            "capped" => Record::Capped(serde_json::from_str(text).map_err(bad)?),
+        let record = match prefix {
+            "licence" => input::licence(at).map(Record::Licence),
+            "policy" => input::policy(at).map(Record::Policy),
+            "server" | "domain" | "class" => at.object(&["settings"]).and_then(|_| {
+                Ok(Record::Node(NodeRec { settings: at.field("settings").map(input::settings).transpose()?.unwrap_or_default() }))
+            }),
+            "accounts" => at.object(&["count"]).and_then(|_| Ok(Record::Count(CountRec { count: at.req("count")?.count()? }))),
+            "account" => at.object(&["type", "class", "settings", "capped"]).and_then(|_| {
+                Ok(Record::Account(AccountRec {
+                    kind: at.req("type")?.choice()?,
+                    class: at.field("class").map(|c| c.name(ClassName::parse)).transpose()?,
+                    settings: at.field("settings").map(input::settings).transpose()?.unwrap_or_default(),
+                    capped: at.field("capped").map(input::capped).transpose()?.unwrap_or_default(),
+                }))
+            }),
+            "seats" => at.object(&["holders", "nextSeq", "waiting", "nextWait"]).and_then(|_| {
+                Ok(Record::Seats(SeatsRec {
+                    holders: at.req("holders")?.count()?,
+                    next_seq: at.req("nextSeq")?.count()?,
+                    waiting: at.req("waiting")?.count()?,
+                    next_wait: at.req("nextWait")?.count()?,
+                }))
+            }),
+            "holder" => at.object(&["seq", "since", "via", "lastSeen"]).and_then(|_| {
+                Ok(Record::Holder(HolderRec {
+                    seq: at.req("seq")?.count()?,
+                    since: at.req("since")?.time()?,
+                    via: at.req("via")?.choice()?,
+                    last_seen: at.req("lastSeen")?.time()?,
+                }))
+            }),
+            "wait" => at.object(&["seq"]).and_then(|_| Ok(Record::Waiter(WaiterRec { seq: at.req("seq")?.count()? }))),
+            "capped" => at.object(&["at"]).and_then(|_| Ok(Record::Capped(CappedRec { at: at.req("at")?.time()? }))),
             _ => return Err(format!("`{key}` is not a seatcap key")),
-        })
+        };
+        record.map_err(|e| format!("stored value of `{key}` is not valid: {e}"))
     }
 }

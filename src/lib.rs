@@ -12,6 +12,8 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable, clippy::todo)
 )]
 
+pub mod attempt;
+pub mod audit;
 pub mod error;
 pub mod export;
 pub mod input;
@@ -19,6 +21,7 @@ pub mod keys;
 pub mod memory;
 pub mod model;
 pub mod outcome;
+pub mod query;
 pub mod resolve;
 pub mod rules;
 pub mod scenario;

@@ -26,6 +26,10 @@ impl MemoryState {
         }
     }
 
+    pub fn contains(&self, key: &str) -> bool {
+        self.entries.contains_key(key)
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

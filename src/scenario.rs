@@ -365,6 +365,8 @@ pub struct Summary {
     pub features: Vec<Feature>,
     #[cfg_attr(test, ts(type = "number"))]
     pub events: u64,
+    /// When the first event without `at` happens (SPEC "Default times").
+    pub start: Timestamp,
 }
 
 impl<'t> Scenario<'t> {
@@ -528,14 +530,9 @@ impl<'t> Scenario<'t> {
             accounts: total,
             features: file.licence.features.keys().cloned().collect(),
             events: events.len() as u64,
-        };
-        Ok(Scenario {
-            state,
-            licence: file.licence,
-            events,
             start: latest.map_or(DEFAULT_START, |t| t.plus_seconds(1)),
-            summary,
-        })
+        };
+        Ok(Scenario { state, licence: file.licence, events, start: summary.start, summary })
     }
 }
 

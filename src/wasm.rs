@@ -29,6 +29,11 @@ fn success<T: Serialize>(field: &str, value: T) -> JsValue {
     out.into()
 }
 
+/// A value as JSON text. The types serialised here hold strings, integers and maps only: this cannot fail.
+fn json_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 fn failure(error: Error) -> JsValue {
     to_js(&Failure { kind: "failure", error })
 }
@@ -80,4 +85,129 @@ pub fn validate_scenario(input: JsValue) -> JsValue {
 #[wasm_bindgen]
 pub fn explain(input: JsValue, account: &str, feature: &str) -> JsValue {
     answer(&input, "explanation", |text| crate::simulate::explain_after(text, account, feature))
+}
+
+/// One try of one operation against a host's store (see `attempt`): the
+/// TypeScript `Engine` drives it, one instance per in-flight request, so
+/// concurrent requests never share a borrowed wasm object.
+#[wasm_bindgen(js_name = Attempt)]
+pub struct JsAttempt(crate::attempt::Attempt);
+
+fn host_time(at_ms: f64) -> Result<crate::time::Timestamp, Error> {
+    if at_ms.is_finite() && at_ms.abs() < 8.64e15 {
+        Ok(crate::time::Timestamp::from_millis(at_ms as i64))
+    } else {
+        // No float formatting here: it would pull ~16 KB of code into the wasm.
+        Err(Error::invalid("at: not a time in milliseconds since 1970 (a finite number within ±273,790 years)"))
+    }
+}
+
+fn invalid_op(connect: bool, e: Error) -> crate::attempt::Operation {
+    crate::attempt::Operation::Invalid { connect, message: e.message }
+}
+
+#[wasm_bindgen(js_class = Attempt)]
+impl JsAttempt {
+    /// A SPEC scenario event as JSON text; `at_ms` is used when it has no valid `at`.
+    pub fn event(raw: &str, at_ms: f64) -> JsAttempt {
+        use crate::attempt::{Attempt, Operation};
+        let (op, at) = Operation::event(raw, host_time(at_ms).map_err(|e| e.message));
+        let attempt = Attempt::new(op, at);
+        JsAttempt(attempt)
+    }
+
+    /// A read for administrators: `account`, `seats`, `waitlist`, `explain`, `export` or `audit`.
+    pub fn query(kind: &str, account: Option<String>, feature: Option<String>, at_ms: f64) -> JsAttempt {
+        use crate::attempt::{Attempt, Operation};
+        use crate::model::{AccountId, Feature};
+        let account = || AccountId::parse(account.as_deref().unwrap_or_default()).map_err(|e| Error::invalid(format!("account: {e}")));
+        let feature = || Feature::parse(feature.as_deref().unwrap_or_default()).map_err(|e| Error::invalid(format!("feature: {e}")));
+        let op = host_time(at_ms).and_then(|at| {
+            let op = match kind {
+                "account" => Operation::Account(account()?),
+                "seats" => Operation::Seats(feature()?),
+                "waitlist" => Operation::Waitlist(feature()?),
+                "explain" => Operation::Explain(account()?, feature()?),
+                "export" => Operation::Export,
+                "audit" => Operation::Audit,
+                other => return Err(Error::invalid(format!("unknown query `{other}`"))),
+            };
+            Ok((op, at))
+        });
+        JsAttempt(match op {
+            Ok((op, at)) => Attempt::new(op, at),
+            Err(e) => Attempt::new(invalid_op(false, e), crate::time::DEFAULT_START),
+        })
+    }
+
+    /// Seeds (or with `replace`, overwrites) the store with a scenario's directory and recorded state.
+    #[wasm_bindgen(js_name = importState)]
+    pub fn import_state(scenario: JsValue, replace: bool) -> JsAttempt {
+        use crate::attempt::{Attempt, Operation};
+        let op = input_text(&scenario).and_then(|text| {
+            let scenario = Scenario::parse(&text)?;
+            if !scenario.events.is_empty() {
+                return Err(Error::invalid("events: an imported scenario holds state only; apply events through the engine"));
+            }
+            Ok(Operation::Import { state: scenario.state, replace })
+        });
+        JsAttempt(Attempt::new(op.unwrap_or_else(|e| invalid_op(false, e)), crate::time::DEFAULT_START))
+    }
+
+    /// When the operation happens, in milliseconds: the event's own `at` or the host's time.
+    #[wasm_bindgen(getter)]
+    pub fn at(&self) -> f64 {
+        self.0.at().millis() as f64
+    }
+
+    /// Feeds the store's answers to the last `load` step (nothing on the first call) and says what comes next,
+    /// as JSON text: one serializer (serde_json's, which the store values need anyway) for every answer
+    /// type keeps the wasm ~40 KB smaller than also instantiating serde-wasm-bindgen's for each.
+    pub fn step(&mut self, loads: JsValue) -> String {
+        use crate::attempt::{Answer, Step};
+        let loads = if loads.is_undefined() || loads.is_null() {
+            None
+        } else {
+            match read_loads(&loads) {
+                Ok(l) => Some(l),
+                Err(why) => {
+                    let error = Error::new(crate::error::ErrorCode::StoreError, format!("the store answered in the wrong shape: {why}"));
+                    return json_text(&Step::Answer { answer: Answer::Refused(error) });
+                }
+            }
+        };
+        json_text(&self.0.step(loads))
+    }
+}
+
+/// `{got: (Versioned | null)[], listed: {key, value}[][]}` read field by field
+/// (a serde `Deserialize` for these three shapes costs more wasm than this).
+fn read_loads(loads: &JsValue) -> Result<crate::attempt::Loads, String> {
+    use crate::attempt::{Entry, Loads, Versioned};
+    let field = |object: &JsValue, name: &str| js_sys::Reflect::get(object, &JsValue::from_str(name)).map_err(|_| format!("`{name}` can't be read"));
+    let array = |value: JsValue, what: &str| value.dyn_into::<js_sys::Array>().map_err(|_| format!("{what} is not an array"));
+    let text = |object: &JsValue, name: &str, what: &str| {
+        field(object, name)?.as_string().ok_or_else(|| format!("{what}.{name} is not a string"))
+    };
+    let mut got = Vec::new();
+    for (i, item) in array(field(loads, "got")?, "get's answer")?.iter().enumerate() {
+        if item.is_null() || item.is_undefined() {
+            got.push(None);
+            continue;
+        }
+        let what = format!("get's answer [{i}]");
+        let version = field(&item, "version")?.as_f64().filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v <= 9_007_199_254_740_991.0);
+        let version = version.ok_or_else(|| format!("{what}.version is not a whole number ≥ 0"))? as u64;
+        got.push(Some(Versioned { value: text(&item, "value", &what)?, version }));
+    }
+    let mut listed = Vec::new();
+    for (i, page) in array(field(loads, "listed")?, "the listings")?.iter().enumerate() {
+        let mut entries = Vec::new();
+        for (j, entry) in array(page, "a listing")?.iter().enumerate() {
+            let what = format!("list [{i}][{j}]");
+            entries.push(Entry { key: text(&entry, "key", &what)?, value: text(&entry, "value", &what)? });
+        }
+        listed.push(entries);
+    }
+    Ok(Loads { got, listed })
 }

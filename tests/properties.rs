@@ -129,49 +129,10 @@ fn holder_counts(state: &MemoryState) -> Vec<(String, u64, Option<u64>)> {
         .collect()
 }
 
-/// The invariants of SPEC that hold after every event.
+/// The invariants of SPEC that hold after every event (`seatcap::audit`).
 fn check_invariants(state: &MemoryState) -> Result<(), TestCaseError> {
-    let tx = Tx::new(state);
-    let licence = tx.licence().expect("licence");
-    let accounts = tx.accounts().expect("accounts");
-    prop_assert_eq!(tx.account_count().expect("count"), accounts.len() as u64, "mailbox count matches accounts");
-    for feature in licence.features.keys() {
-        let holders = tx.holders(feature).expect("holders");
-        let waiters = tx.waiters(feature).expect("waiters");
-        let header = tx.seats(feature).expect("header");
-        prop_assert_eq!(header.holders, holders.len() as u64, "header counts holders of {}", feature);
-        prop_assert_eq!(header.waiting, waiters.len() as u64, "header counts waiters of {}", feature);
-        let ids: BTreeSet<_> = holders.iter().map(|(id, _)| id.clone()).collect();
-        prop_assert_eq!(ids.len(), holders.len(), "no account holds two seats");
-        for (id, _) in &holders {
-            let account = tx.account(id).expect("read");
-            prop_assert!(account.is_some(), "holder {} exists", id);
-            let account = account.unwrap_or_else(|| unreachable!());
-            prop_assert_eq!(account.kind, AccountType::Premium, "holder {} is premium", id);
-            let r = resolve_in(&tx, id, &account, feature).expect("resolve");
-            prop_assert_eq!(r.effective, Setting::Enabled, "holder {} resolves to enabled for {}", id, feature);
-        }
-        for (id, _) in &waiters {
-            prop_assert!(!ids.contains(id), "{} both holds and waits", id);
-        }
-    }
-    let mut markers = 0;
-    for (id, account) in &accounts {
-        for feature in account.capped.keys() {
-            markers += 1;
-            prop_assert_eq!(account.settings.get(feature), Some(&Setting::Disabled), "capped {} of {} is disabled", feature, id);
-            let indexed = matches!(state_get(state, &seatcap::keys::capped(feature, id)), Some(Record::Capped(_)));
-            prop_assert!(indexed, "capped marker of {} is indexed", id);
-        }
-    }
-    let index = state.iter().filter(|(k, _)| k.starts_with("capped/")).count();
-    prop_assert_eq!(index, markers, "capped index has no stale entries");
-    for (key, _) in state.iter() {
-        if let Some(rest) = key.strip_prefix("holder/").or_else(|| key.strip_prefix("wait/")).or_else(|| key.strip_prefix("seats/")) {
-            let feature = rest.split('/').next().unwrap_or_default();
-            prop_assert!(licence.features.keys().any(|f| f.as_str() == feature), "ledger key {} of an unlicensed feature", key);
-        }
-    }
+    let audit = seatcap::audit::audit(state).expect("a loaded state audits");
+    prop_assert!(audit.problems.is_empty(), "audit: {:?}", audit.problems);
     Ok(())
 }
 
@@ -304,6 +265,79 @@ proptest! {
                 state.apply(applied.writes);
             }
         }
+    }
+
+    /// R14 under concurrency: events run as three clients whose attempts
+    /// interleave step by step in a random schedule over one versioned store;
+    /// a lost race retries. Every commit leaves a consistent state, and the
+    /// answers are exactly those of running the events one at a time in the
+    /// order their commits (or single consistent reads) took effect.
+    #[test]
+    fn interleaved_attempts_are_linearizable(events in timed_events(30, true), schedule in prop::collection::vec(0usize..3, 400), policy in policy(), licence in licence()) {
+        use seatcap::attempt::{Attempt, Loads, Operation, Step};
+        use seatcap::time::Timestamp;
+        let s = scenario(vec![], policy, licence);
+        let text = s.to_string();
+        let parsed = Scenario::parse(&text).expect("valid scenario");
+        let mut store = common::KvStore::default();
+        common::drive(&mut store, Operation::Import { state: parsed.state, replace: false }, parsed.start);
+        let initial = store.clone();
+        let ops: Vec<(String, Timestamp)> = raw(&events).into_iter().map(|e| {
+            let (_, at) = Operation::event(&e, Ok(parsed.start));
+            (e, at)
+        }).collect();
+
+        struct Client { queue: Vec<usize>, current: Option<(usize, Attempt, Option<Loads>, u64)> }
+        let mut clients: Vec<Client> = (0..3).map(|c| Client { queue: (0..ops.len()).filter(|i| i % 3 == c).rev().collect(), current: None }).collect();
+        let mut answers: Vec<Option<(Value, (u64, u8))>> = vec![None; ops.len()];
+        let mut commits = 0u64;
+        let mut turns = schedule.into_iter().cycle().take(100_000);
+        while clients.iter().any(|c| c.current.is_some() || !c.queue.is_empty()) {
+            let pick = turns.next().unwrap_or(0);
+            let Some(client) = (0..3).map(|k| (pick + k) % 3).find(|&k| clients[k].current.is_some() || !clients[k].queue.is_empty()) else { break };
+            let c = &mut clients[client];
+            if c.current.is_none() {
+                let i = c.queue.pop().expect("queued");
+                let (op, at) = Operation::event(&ops[i].0, Ok(ops[i].1));
+                c.current = Some((i, Attempt::new(op, at), None, commits));
+            }
+            let (i, attempt, loads, read_at) = c.current.as_mut().expect("current");
+            match attempt.step(loads.take()) {
+                Step::Load { keys, lists } => {
+                    *read_at = commits;
+                    *loads = Some(Loads { got: store.get(&keys), listed: lists.iter().map(|p| store.list(p)).collect() });
+                }
+                Step::Commit { commit, answer } => {
+                    let i = *i;
+                    if store.commit(&commit) {
+                        let point = if commit.put.is_empty() && commit.del.is_empty() { (commits, 1) } else { commits += 1; (commits, 0) };
+                        answers[i] = Some((common::event_result(answer), point));
+                        c.current = None;
+                        check_invariants(&store.state())?;
+                    } else {
+                        let (op, at) = Operation::event(&ops[i].0, Ok(ops[i].1));
+                        c.current = Some((i, Attempt::new(op, at), None, commits));
+                    }
+                }
+                Step::Answer { answer } => {
+                    answers[*i] = Some((common::event_result(answer), (*read_at, 1)));
+                    c.current = None;
+                }
+            }
+        }
+        let mut order: Vec<(usize, Value, (u64, u8))> = answers.into_iter().enumerate().map(|(i, a)| {
+            let (v, p) = a.expect("every event answered");
+            (i, v, p)
+        }).collect();
+        order.sort_by_key(|(i, _, p)| (*p, *i));
+        if std::env::var_os("DEBUG_LIN").is_some() { for (i, v, p) in &order { eprintln!("{i} {p:?} {} -> {v}", ops[*i].0); } }
+        let mut serial = initial;
+        for (i, concurrent, _) in &order {
+            let (op, at) = Operation::event(&ops[*i].0, Ok(ops[*i].1));
+            let alone = common::event_result(common::drive(&mut serial, op, at));
+            prop_assert_eq!(&alone, concurrent, "event {} ({}) answered differently than in commit order", i, ops[*i].0);
+        }
+        prop_assert_eq!(serial.state(), store.state());
     }
 
     /// No input makes the engine panic (a panic in wasm poisons the instance).

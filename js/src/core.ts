@@ -9,6 +9,7 @@ import type {
   SimulateResult,
   ValidateResult,
 } from "./types.js";
+import type { AttemptHandle } from "./engine.js";
 
 /** What src/wasm.rs exports (see pkg/seatcap.d.ts). */
 export interface Bindings {
@@ -16,6 +17,11 @@ export interface Bindings {
   validateScenario(input: unknown): unknown;
   explain(input: unknown, account: string, feature: string): unknown;
   version(): string;
+  Attempt: {
+    event(raw: string, atMs: number): AttemptHandle;
+    query(kind: string, account: string | undefined, feature: string | undefined, atMs: number): AttemptHandle;
+    importState(scenario: unknown, replace: boolean): AttemptHandle;
+  };
 }
 
 let bindings: Bindings | undefined;
@@ -31,7 +37,8 @@ export function useLoader(load: (input?: InitInput) => Promise<void>): void {
   initialise = load;
 }
 
-function wasm(): Bindings {
+/** The loaded bindings, or a clear error before `init()` has finished. */
+export function wasm(): Bindings {
   if (!bindings) throw new Error("seatcap: the wasm module is not loaded yet; call `await init()` first");
   return bindings;
 }

@@ -38,6 +38,12 @@ export type { Explanation } from "./generated/Explanation.js";
 export type { ChainLink } from "./generated/ChainLink.js";
 export type { SeatView } from "./generated/SeatView.js";
 export type { ScenarioSummary } from "./generated/ScenarioSummary.js";
+export type { AccountView } from "./generated/AccountView.js";
+export type { AccountFeature } from "./generated/AccountFeature.js";
+export type { FeatureSeats } from "./generated/FeatureSeats.js";
+export type { Holder } from "./generated/Holder.js";
+export type { Audit } from "./generated/Audit.js";
+export type { OverLimit } from "./generated/OverLimit.js";
 
 import type { ErrorBody } from "./generated/ErrorBody.js";
 import type { Outcome } from "./generated/Outcome.js";

@@ -44,7 +44,7 @@ fn release_holders_now_disabled(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<
 
 fn set_account(ctx: &mut Ctx<'_>, id: &AccountId, feature: &Feature, value: Setting) -> Result<(), Halt> {
     let mut account = ctx.tx.account(id)?.ok_or_else(|| unknown_account(id))?;
-    ledger::clear_capped(ctx, feature, id, &mut account);
+    ledger::clear_capped(ctx, feature, id, &mut account)?;
     write_setting(&mut account.settings, feature, value);
     ctx.tx.put(keys::account(id), Record::Account(account.clone()));
     let holds = ctx.tx.holder(feature, id)?.is_some();

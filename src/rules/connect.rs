@@ -69,7 +69,7 @@ pub(super) fn connect(ctx: &mut Ctx<'_>, id: &AccountId, feature: &Feature) -> R
         }
         (Verdict::OverCap, Some(mut account)) => match ctx.policy.overflow {
             Overflow::Disable => {
-                ledger::mark_capped(ctx, feature, id, &mut account);
+                ledger::mark_capped(ctx, feature, id, &mut account)?;
                 Decision::deny(Reason::Capped, source)
             }
             Overflow::Waitlist => {

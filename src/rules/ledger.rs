@@ -60,18 +60,32 @@ pub fn release(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId) -> Result<b
 }
 
 /// Writes `disabled` with the capped marker on the account ("explicitly defined", R5).
-pub fn mark_capped(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId, account: &mut AccountRec) {
+pub fn mark_capped(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId, account: &mut AccountRec) -> Result<(), Halt> {
     account.settings.insert(feature.clone(), Setting::Disabled);
     account.capped.insert(feature.clone(), ctx.at);
     ctx.tx.put(keys::capped(feature, id), Record::Capped(CappedRec { at: ctx.at }));
     ctx.tx.put(keys::account(id), Record::Account(account.clone()));
+    touch_header(ctx, feature)
 }
 
 /// Drops the capped marker (an administrator's write, R11); the caller writes the account.
-pub fn clear_capped(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId, account: &mut AccountRec) {
+pub fn clear_capped(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId, account: &mut AccountRec) -> Result<(), Halt> {
     if account.capped.remove(feature).is_some() {
         ctx.tx.del(keys::capped(feature, id));
+        touch_header(ctx, feature)?;
     }
+    Ok(())
+}
+
+/// The ledger header also guards the capped index (`keys`): rewriting it
+/// gives it a new version, so a concurrent R10/R11 that listed the index
+/// without this marker cannot commit.
+fn touch_header(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
+    if ctx.licence.seats(feature).is_some() {
+        let header = ctx.tx.seats(feature)?;
+        ctx.tx.put(keys::seats(feature), Record::Seats(header));
+    }
+    Ok(())
 }
 
 /// Puts `id` at the end of the waitlist unless it is already waiting (R12).
@@ -126,7 +140,7 @@ pub fn grant_waiters(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
 fn cap_everyone_waiting_to_claim(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
     for (id, mut account) in ctx.tx.accounts()? {
         if ctx.tx.holder(feature, &id)?.is_none() && eligible(ctx, feature, &id, &account)? {
-            mark_capped(ctx, feature, &id, &mut account);
+            mark_capped(ctx, feature, &id, &mut account)?;
         }
     }
     Ok(())

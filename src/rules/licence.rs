@@ -67,7 +67,7 @@ fn shrink(ctx: &mut Ctx<'_>, feature: &Feature, limit: u64) -> Result<(), Halt> 
     for id in evicted {
         ledger::release(ctx, feature, &id)?;
         if let Some(mut account) = ctx.tx.account(&id)? {
-            ledger::mark_capped(ctx, feature, &id, &mut account);
+            ledger::mark_capped(ctx, feature, &id, &mut account)?;
         }
     }
     // Evictions free no seat for anyone else.
@@ -80,7 +80,7 @@ pub(super) fn restore_capped(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(),
     ctx.limit(feature)?;
     for id in ctx.tx.capped(feature)? {
         let Some(mut account) = ctx.tx.account(&id)? else { continue };
-        ledger::clear_capped(ctx, feature, &id, &mut account);
+        ledger::clear_capped(ctx, feature, &id, &mut account)?;
         account.settings.remove(feature);
         ctx.tx.put(keys::account(&id), Record::Account(account));
     }

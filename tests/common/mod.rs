@@ -107,3 +107,85 @@ pub fn explain(state: &MemoryState, id: &str, at: &str) -> Explanation {
 pub fn outcome_value(outcome: &Outcome) -> Value {
     serde_json::to_value(outcome).expect("serialises")
 }
+
+/// A key–value store with versions, as SPEC "Storage callbacks" describes:
+/// what a host's store does, in memory, for driving `Attempt`s natively.
+#[derive(Debug, Default, Clone)]
+pub struct KvStore {
+    pub entries: std::collections::BTreeMap<String, (String, u64)>,
+    next_version: u64,
+}
+
+impl KvStore {
+    pub fn get(&self, keys: &[String]) -> Vec<Option<seatcap::attempt::Versioned>> {
+        keys.iter()
+            .map(|k| self.entries.get(k).map(|(value, version)| seatcap::attempt::Versioned { value: value.clone(), version: *version }))
+            .collect()
+    }
+
+    pub fn list(&self, prefix: &str) -> Vec<seatcap::attempt::Entry> {
+        self.entries
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, (v, _))| seatcap::attempt::Entry { key: k.clone(), value: v.clone() })
+            .collect()
+    }
+
+    /// Applies all of it or, if any expectation fails, nothing.
+    pub fn commit(&mut self, commit: &seatcap::attempt::Commit) -> bool {
+        let holds = commit.expect.iter().all(|e| self.entries.get(&e.key).map(|(_, v)| *v) == e.version);
+        if holds {
+            for put in &commit.put {
+                self.next_version += 1;
+                self.entries.insert(put.key.clone(), (put.value.clone(), self.next_version));
+            }
+            for key in &commit.del {
+                self.entries.remove(key);
+            }
+        }
+        holds
+    }
+
+    /// The stored state as the simulator holds it.
+    pub fn state(&self) -> MemoryState {
+        let mut writes = seatcap::tx::Writes::new();
+        for (k, (v, _)) in &self.entries {
+            writes.insert(k.clone(), Some(seatcap::keys::Record::from_json(k, v).expect("stored records parse")));
+        }
+        let mut state = MemoryState::new();
+        state.apply(writes);
+        state
+    }
+}
+
+/// Runs one operation to its answer over `store`, with every load answered
+/// at once and no competitor: a lost race is impossible here.
+pub fn drive(store: &mut KvStore, op: seatcap::attempt::Operation, at: seatcap::time::Timestamp) -> seatcap::attempt::Answer {
+    use seatcap::attempt::{Attempt, Loads, Step};
+    let mut attempt = Attempt::new(op, at);
+    let mut loads = None;
+    for _ in 0..1000 {
+        match attempt.step(loads.take()) {
+            Step::Load { keys, lists } => {
+                loads = Some(Loads { got: store.get(&keys), listed: lists.iter().map(|p| store.list(p)).collect() });
+            }
+            Step::Commit { commit, answer } => {
+                assert!(store.commit(&commit), "an uncontended commit holds");
+                return answer;
+            }
+            Step::Answer { answer } => return answer,
+        }
+    }
+    panic!("the attempt did not finish in 1000 steps");
+}
+
+/// An answer as the Outcome's event entry.
+pub fn event_result(answer: seatcap::attempt::Answer) -> Value {
+    use seatcap::attempt::Answer;
+    match answer {
+        Answer::Decision(d) => serde_json::to_value(d).expect("json"),
+        Answer::Done => json!({"ok": true}),
+        Answer::Refused(e) => json!({"ok": false, "error": e}),
+        other => panic!("not an event answer: {other:?}"),
+    }
+}

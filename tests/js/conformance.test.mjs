@@ -44,7 +44,7 @@ test("validateScenario summarises a valid scenario without running it", () => {
   const axigen = cases.find((c) => c.name.startsWith("04-"));
   assert.deepStrictEqual(esm.validateScenario(axigen.scenario), {
     type: "success",
-    summary: { domains: 1, classes: 0, accounts: 500, features: ["activesync"], events: axigen.scenario.events.length },
+    summary: { domains: 1, classes: 0, accounts: 500, features: ["activesync"], events: axigen.scenario.events.length, start: "2026-01-01T00:00:00Z" },
   });
 });
 

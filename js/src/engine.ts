@@ -1,0 +1,353 @@
+// The engine over a host's store: each call is one request that reads what
+// the Rust core asks for, lets it decide, and commits its writes atomically,
+// guarded by the versions it read (SPEC "Storage callbacks", R14). The core
+// is sans-I/O (src/attempt.rs); this file owns the I/O, retries and errors.
+import { wasm } from "./core.js";
+import { compareKeys, type Store } from "./store.js";
+import type {
+  AccountView,
+  Audit,
+  Decision,
+  ErrorBody,
+  Explanation,
+  FeatureSeats,
+  Licence,
+  Scenario,
+  Setting,
+  AccountType,
+  Failure,
+} from "./types.js";
+
+/** When a request happens: milliseconds since 1970, a Date, or ISO-8601 text. */
+export type Time = number | Date | string;
+
+export interface EngineOptions {
+  /** Tries of a request that keeps losing races before it answers `conflict` (default 10). */
+  tries?: number;
+  /** Milliseconds to wait before try `n + 1` (default: random up to 2^n ms, at most 50). */
+  backoff?: (n: number) => number;
+  /** The time of a request that names none (default `Date.now`). The engine reads no clock itself. */
+  now?: () => number;
+  /** Entries per `list` call when the engine reads a range (default 1000). */
+  listPage?: number;
+}
+
+/** A connect the engine could not decide (the store failed or every try lost a race): access is denied. */
+export interface ConnectFailure {
+  allowed: false;
+  error: ErrorBody;
+}
+export type ConnectResult = Decision | ConnectFailure;
+
+/** An administrative write: applied, or refused with nothing changed. */
+export type WriteResult = { ok: true } | { ok: false; error: ErrorBody };
+
+export type Read<K extends string, T> = ({ type: "success" } & { [k in K]: T }) | Failure;
+
+export interface CappedAccount {
+  account: string;
+  /** When the cap wrote `disabled` (R5). */
+  at: string;
+}
+export interface Page<T> {
+  items: T[];
+  /** Pass as `after` for the next page; `null` on the last page. */
+  next: string | null;
+}
+
+export interface CreateOptions {
+  type?: AccountType;
+  class?: string;
+  settings?: Record<string, Setting>;
+}
+
+/** What src/attempt.rs answers, before it is shaped per method. */
+type Answer =
+  | { kind: "decision"; value: Decision }
+  | { kind: "done" }
+  | { kind: "refused"; value: ErrorBody }
+  | { kind: "account"; value: AccountView }
+  | { kind: "seats"; value: FeatureSeats }
+  | { kind: "waitlist"; value: string[] }
+  | { kind: "explanation"; value: Explanation }
+  | { kind: "scenario"; value: Scenario }
+  | { kind: "audit"; value: Audit };
+
+type Step =
+  | { step: "load"; keys: string[]; lists: string[] }
+  | { step: "commit"; commit: Parameters<Store["commit"]>[0]; answer: Answer }
+  | { step: "answer"; answer: Answer };
+
+/** A commit the store refused: some key changed since it was read. */
+const LOST = Symbol("lost");
+
+/** One try of one request (the wasm `Attempt`). */
+export interface AttemptHandle {
+  /** When the operation happens (ms): the event's own `at` or the host's time. */
+  readonly at: number;
+  /** The next step as JSON text (see src/attempt.rs). */
+  step(loads?: unknown): string;
+  free(): void;
+}
+
+export class Engine {
+  readonly #store: Store;
+  readonly #tries: number;
+  readonly #backoff: (n: number) => number;
+  readonly #now: () => number;
+  readonly #page: number;
+  /** Retries after a lost race run here one at a time (see #run). */
+  #lane: Promise<void> = Promise.resolve();
+
+  constructor(store: Store, options: EngineOptions = {}) {
+    this.#store = store;
+    this.#tries = Math.max(1, options.tries ?? 10);
+    this.#backoff = options.backoff ?? ((n) => Math.random() * Math.min(2 ** n, 50));
+    this.#now = options.now ?? Date.now;
+    this.#page = Math.max(1, options.listPage ?? 1000);
+  }
+
+  /** The hot path: may `account` use `feature` now? (R2–R5, R12) */
+  async connect(account: string, feature: string, at?: Time): Promise<ConnectResult> {
+    const answer = await this.#event({ op: "connect", account, feature }, at);
+    if (answer.kind === "decision") return answer.value;
+    return { allowed: false, error: refusal(answer) };
+  }
+
+  /** Sets a feature at `server`, `domain:<d>`, `class:<d>/<c>` or `account:<id>` (R6–R8). */
+  set(node: string, feature: string, value: Setting, at?: Time): Promise<WriteResult> {
+    return this.#op({ op: "set", node, feature, value }, at);
+  }
+
+  /** Replaces the licence (R10; R12 grants when it grows). */
+  setLicence(licence: Licence, at?: Time): Promise<WriteResult> {
+    return this.#op({ op: "licence", licence }, at);
+  }
+
+  createAccount(account: string, options: CreateOptions = {}, at?: Time): Promise<WriteResult> {
+    return this.#op({ op: "create", account, ...options }, at);
+  }
+
+  deleteAccount(account: string, at?: Time): Promise<WriteResult> {
+    return this.#op({ op: "delete", account }, at);
+  }
+
+  setType(account: string, type: AccountType, at?: Time): Promise<WriteResult> {
+    return this.#op({ op: "set-type", account, type }, at);
+  }
+
+  /** R11: every capped account of `feature` back to `inherit`. */
+  restoreCapped(feature: string, at?: Time): Promise<WriteResult> {
+    return this.#op({ op: "restore-capped", feature }, at);
+  }
+
+  /** Applies one SPEC scenario event; its own `at` wins over `at` here. */
+  async apply(event: object | string, at?: Time): Promise<ConnectResult | WriteResult> {
+    const text = typeof event === "string" ? event : JSON.stringify(event);
+    return shapeEvent(await this.#run(() => wasm().Attempt.event(text, this.#millis(at))), text);
+  }
+
+  /**
+   * Applies SPEC scenario events in order, timed as a scenario's are: an
+   * event without `at` happens one second after the previous one, the first
+   * at `options.start` (default: now). Runs a what-if's events for real.
+   */
+  async replay(events: (object | string)[], options: { start?: Time } = {}): Promise<(ConnectResult | WriteResult)[]> {
+    let next = this.#millis(options.start);
+    const results = [];
+    for (const event of events) {
+      const text = typeof event === "string" ? event : JSON.stringify(event);
+      let at = next;
+      const answer = await this.#run(() => {
+        const attempt = wasm().Attempt.event(text, next);
+        at = attempt.at;
+        return attempt;
+      });
+      next = at + 1000;
+      results.push(shapeEvent(answer, text));
+    }
+    return results;
+  }
+
+  /** What a connect would get now, and why, without writing anything. */
+  async explain(account: string, feature: string, at?: Time): Promise<Read<"explanation", Explanation>> {
+    return read<"explanation", Explanation>(await this.#query("explain", account, feature, at), "explanation");
+  }
+
+  /** An account with its settings, effective values, sources, seats and waitlist places. */
+  async account(account: string): Promise<Read<"account", AccountView>> {
+    return read<"account", AccountView>(await this.#query("account", account, undefined), "account");
+  }
+
+  /** A feature's ledger: holders in claim order, limit, free seats. */
+  async seats(feature: string): Promise<Read<"seats", FeatureSeats>> {
+    return read<"seats", FeatureSeats>(await this.#query("seats", undefined, feature), "seats");
+  }
+
+  /** Accounts the cap disabled for `feature`, in id order, a page at a time. */
+  async capped(feature: string, page: { after?: string; limit?: number } = {}): Promise<Read<"page", Page<CappedAccount>>> {
+    // The ledger read checks the feature (unknown-feature) before its range is listed.
+    const checked = await this.seats(feature);
+    if (checked.type === "failure") return checked;
+    const limit = Math.max(1, Math.min(page.limit ?? 100, 10_000));
+    const prefix = `capped/${feature}/`;
+    try {
+      const entries = await this.#store.list(prefix, page.after === undefined ? undefined : prefix + page.after, limit);
+      const items = entries.map((e) => ({ account: e.key.slice(prefix.length), at: (JSON.parse(e.value) as { at: string }).at }));
+      const next = items.length === limit ? items[items.length - 1]!.account : null;
+      return { type: "success", page: { items, next } };
+    } catch (e) {
+      return { type: "failure", error: storeError(e) };
+    }
+  }
+
+  /** Accounts waiting for `feature` in arrival order (R12), a page at a time. */
+  async waitlist(feature: string, page: { offset?: number; limit?: number } = {}): Promise<Read<"page", Page<string>>> {
+    const result = read<"waitlist", string[]>(await this.#query("waitlist", undefined, feature), "waitlist");
+    if (result.type === "failure") return result;
+    const offset = Math.max(0, page.offset ?? 0);
+    const limit = Math.max(1, page.limit ?? 100);
+    const items = result.waitlist.slice(offset, offset + limit);
+    return { type: "success", page: { items, next: offset + limit < result.waitlist.length ? String(offset + limit) : null } };
+  }
+
+  /** Live state as a SPEC scenario with recorded state: the what-if simulator starts from it exactly. */
+  async exportScenario(): Promise<Read<"scenario", Scenario>> {
+    return read<"scenario", Scenario>(await this.#query("export", undefined, undefined), "scenario");
+  }
+
+  /**
+   * Lays a scenario's directory and recorded state into the store (no events),
+   * in one commit. Refuses a store that holds anything unless `replace`.
+   */
+  async importScenario(scenario: Scenario | string, options: { replace?: boolean } = {}): Promise<WriteResult> {
+    const answer = await this.#run(() => wasm().Attempt.importState(scenario, options.replace ?? false));
+    return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
+  }
+
+  /** Checks the stored ledger against the directory; `problems` lists what is inconsistent. */
+  async audit(): Promise<Read<"audit", Audit>> {
+    return read<"audit", Audit>(await this.#query("audit", undefined, undefined), "audit");
+  }
+
+  async #op(event: Record<string, unknown>, at?: Time): Promise<WriteResult> {
+    const answer = await this.#event(event, at);
+    return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
+  }
+
+  #event(event: Record<string, unknown>, at?: Time): Promise<Answer> {
+    // ISO text travels inside the event, so the core parses it like a scenario's `at`.
+    const text = JSON.stringify(typeof at === "string" ? { ...event, at } : event);
+    return this.#run(() => wasm().Attempt.event(text, this.#millis(at)));
+  }
+
+  #query(kind: string, account: string | undefined, feature: string | undefined, at?: Time): Promise<Answer> {
+    return this.#run(() => wasm().Attempt.query(kind, account, feature, this.#millis(at)));
+  }
+
+  #millis(at: Time | undefined): number {
+    if (at === undefined || typeof at === "string") return this.#now();
+    return at instanceof Date ? at.getTime() : at;
+  }
+
+  /**
+   * Tries a request until it commits, is answered, or runs out of tries. The
+   * first try runs alongside every other call; a request that lost a race
+   * retries in this engine's one-at-a-time lane, so calls from one process
+   * never keep invalidating each other (hundreds of claims on one ledger
+   * would otherwise livelock); races with other processes back off.
+   */
+  async #run(start: () => AttemptHandle): Promise<Answer> {
+    const first = await this.#try(start);
+    if (first !== LOST || this.#tries === 1) return first === LOST ? this.#conflict() : first;
+    return this.#exclusive(async () => {
+      for (let n = 1; n < this.#tries; n++) {
+        const answer = await this.#try(start);
+        if (answer !== LOST) return answer;
+        const wait = this.#backoff(n - 1);
+        if (wait > 0 && n + 1 < this.#tries) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      return this.#conflict();
+    });
+  }
+
+  /** One attempt: loads until the core decides, then commits. */
+  async #try(start: () => AttemptHandle): Promise<Answer | typeof LOST> {
+    const attempt = start();
+    try {
+      let step = JSON.parse(attempt.step()) as Step;
+      while (step.step === "load") {
+        const got = step.keys.length > 0 ? await this.#store.get(step.keys) : [];
+        const listed = [];
+        for (const prefix of step.lists) listed.push(await this.#listAll(prefix));
+        step = JSON.parse(attempt.step({ got, listed })) as Step;
+      }
+      if (step.step === "answer") return step.answer;
+      return (await this.#store.commit(step.commit)) === true ? step.answer : LOST;
+    } catch (e) {
+      return { kind: "refused", value: storeError(e) };
+    } finally {
+      attempt.free();
+    }
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.#lane.then(work, work);
+    this.#lane = turn.then(
+      () => {},
+      () => {},
+    );
+    return turn;
+  }
+
+  #conflict(): Answer {
+    return { kind: "refused", value: { code: "conflict", message: `lost the race for the store ${this.#tries} times; nothing was written` } };
+  }
+
+  async #listAll(prefix: string): Promise<{ key: string; value: string }[]> {
+    const all = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.#store.list(prefix, after, this.#page);
+      if (!Array.isArray(page)) throw new TypeError(`list(${JSON.stringify(prefix)}) did not answer an array`);
+      all.push(...page);
+      if (page.length < this.#page) return all;
+      const last = page[page.length - 1]!.key;
+      // A store that does not move forward would loop here for ever.
+      if (after !== undefined && compareKeys(last, after) <= 0) throw new Error(`list(${JSON.stringify(prefix)}) did not move past ${after}`);
+      after = last;
+    }
+  }
+}
+
+/** An event's answer as SPEC's Outcome entry: a decision for connects, `ok` for the rest. */
+function shapeEvent(answer: Answer, text: string): ConnectResult | WriteResult {
+  if (answer.kind === "decision") return answer.value;
+  if (answer.kind === "done") return { ok: true };
+  const error = refusal(answer);
+  return isConnect(text) ? { allowed: false, error } : { ok: false, error };
+}
+
+function refusal(answer: Answer): ErrorBody {
+  if (answer.kind === "refused") return answer.value;
+  return { code: "store-error", message: `unexpected answer \`${answer.kind}\`` };
+}
+
+function read<K extends string, T>(answer: Answer, field: K): Read<K, T> {
+  if (answer.kind === "refused") return { type: "failure", error: answer.value };
+  if (!("value" in answer)) return { type: "failure", error: refusal(answer) };
+  return { type: "success", [field]: answer.value } as Read<K, T>;
+}
+
+function storeError(e: unknown): ErrorBody {
+  const why = e instanceof Error ? e.message : String(e);
+  return { code: "store-error", message: `the store failed: ${why}` };
+}
+
+function isConnect(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { op?: unknown }).op === "connect";
+  } catch {
+    return false;
+  }
+}

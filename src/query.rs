@@ -1,0 +1,118 @@
+//! Reads for administrators: one account with its settings, effective values
+//! and seats; one feature's ledger. They write nothing.
+
+use serde::Serialize;
+
+use crate::error::{Error, ErrorCode};
+use crate::model::{AccountId, AccountType, ClassName, Feature, Node, Setting, Via};
+use crate::resolve::resolve_in;
+use crate::rules::SeatView;
+use crate::time::Timestamp;
+use crate::tx::{Halt, Snapshot, Tx};
+use crate::vecmap::VecMap;
+
+/// An account as an administrator sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+pub struct AccountView {
+    pub id: AccountId,
+    #[serde(rename = "type")]
+    pub kind: AccountType,
+    #[cfg_attr(test, ts(type = "string | null"))]
+    pub class: Option<ClassName>,
+    /// One entry per feature of the licence.
+    #[cfg_attr(test, ts(as = "std::collections::BTreeMap<Feature, AccountFeature>"))]
+    pub features: VecMap<Feature, AccountFeature>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[serde(rename_all = "camelCase")]
+pub struct AccountFeature {
+    /// The account's own setting (`inherit` when it has none).
+    pub setting: Setting,
+    /// When the cap wrote `disabled` here (R5), if it did.
+    #[cfg_attr(test, ts(type = "string | null"))]
+    pub capped_at: Option<Timestamp>,
+    pub effective: Setting,
+    #[cfg_attr(test, ts(type = "string"))]
+    pub source: Node,
+    /// The seat it holds, if any.
+    pub seat: Option<SeatView>,
+    pub waiting: bool,
+}
+
+/// One feature's ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+pub struct FeatureSeats {
+    pub feature: Feature,
+    /// Seats of the licence; `null`: unlimited.
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub limit: Option<u64>,
+    /// Seats still free (`null`: unlimited; 0 when grandfathered holders exceed the limit).
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub free: Option<u64>,
+    /// In claim order.
+    pub holders: Vec<Holder>,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub waiting: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[serde(rename_all = "camelCase")]
+pub struct Holder {
+    pub account: AccountId,
+    pub since: Timestamp,
+    pub via: Via,
+    pub last_seen: Timestamp,
+}
+
+pub fn account_view(snap: &dyn Snapshot, id: &AccountId) -> Result<AccountView, Halt> {
+    let tx = Tx::new(snap);
+    let licence = tx.licence()?;
+    let account = tx.account(id)?.ok_or_else(|| Error::new(ErrorCode::UnknownAccount, format!("no account `{id}`")))?;
+    let mut features = VecMap::new();
+    for feature in licence.features.keys() {
+        let r = resolve_in(&tx, id, &account, feature)?;
+        let seat = tx.holder(feature, id)?.map(|h| SeatView { since: h.since, via: h.via, last_seen: h.last_seen });
+        features.push_sorted(
+            feature.clone(),
+            AccountFeature {
+                setting: account.settings.get(feature).copied().unwrap_or(Setting::Inherit),
+                capped_at: account.capped.get(feature).copied(),
+                effective: r.effective,
+                source: r.source,
+                seat,
+                waiting: tx.waiter(feature, id)?.is_some(),
+            },
+        );
+    }
+    Ok(AccountView { id: id.clone(), kind: account.kind, class: account.class, features })
+}
+
+pub fn feature_seats(snap: &dyn Snapshot, feature: &Feature) -> Result<FeatureSeats, Halt> {
+    let tx = Tx::new(snap);
+    let limit = tx
+        .licence()?
+        .seats(feature)
+        .ok_or_else(|| Error::new(ErrorCode::UnknownFeature, format!("`{feature}` is not a feature of the licence")))?;
+    let header = tx.seats(feature)?;
+    let holders: Vec<Holder> = tx
+        .holders(feature)?
+        .into_iter()
+        .map(|(account, h)| Holder { account, since: h.since, via: h.via, last_seen: h.last_seen })
+        .collect();
+    let free = limit.map(|n| n.saturating_sub(holders.len() as u64));
+    Ok(FeatureSeats { feature: feature.clone(), limit, free, holders, waiting: header.waiting })
+}
+
+/// Waiting accounts in arrival order (R12).
+pub fn waitlist(snap: &dyn Snapshot, feature: &Feature) -> Result<Vec<AccountId>, Halt> {
+    let tx = Tx::new(snap);
+    if tx.licence()?.seats(feature).is_none() {
+        return Err(Error::new(ErrorCode::UnknownFeature, format!("`{feature}` is not a feature of the licence")).into());
+    }
+    Ok(tx.waiters(feature)?.into_iter().map(|(id, _)| id).collect())
+}

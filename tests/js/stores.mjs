@@ -1,0 +1,57 @@
+// The stores the engine tests run on: in memory, a SQLite file, and a real
+// PostgreSQL on 127.0.0.1 (SEATCAP_PG_URL). Each test gets a fresh store.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { MemoryStore, PostgresStore, SqliteStore } from "../../dist/node.mjs";
+
+export const PG_URL = process.env.SEATCAP_PG_URL || "postgres://root@127.0.0.1:5432/test";
+
+let pgChecked;
+/** Whether PostgreSQL answers. With CI=true its absence fails the run; elsewhere it is said loudly. */
+export async function postgresAvailable() {
+  pgChecked ??= (async () => {
+    const { default: pg } = await import("pg");
+    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+    try {
+      await client.connect();
+      await client.query("SELECT 1");
+      return true;
+    } catch (e) {
+      if (process.env.CI === "true") throw new Error(`PostgreSQL at ${PG_URL} is required with CI=true: ${e.message}`);
+      console.error(`\n!!! PostgreSQL at ${PG_URL} is not reachable (${e.message}): the PostgreSQL store tests did NOT run !!!\n`);
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  })();
+  return pgChecked;
+}
+
+let tables = 0;
+/** A table name no other run or test uses. */
+export function uniqueTable() {
+  return `seatcap_t${process.pid}_${Date.now().toString(36)}_${tables++}`;
+}
+
+/** Opens a fresh store of `kind`; `close()` removes what it made. */
+export async function openStore(kind) {
+  if (kind === "memory") return { store: new MemoryStore(), close: async () => {} };
+  if (kind === "sqlite") {
+    const dir = mkdtempSync(path.join(tmpdir(), "seatcap-sqlite-"));
+    const store = SqliteStore.open(path.join(dir, "seatcap.db"));
+    return { store, file: path.join(dir, "seatcap.db"), close: async () => { store.close(); rmSync(dir, { recursive: true, force: true }); } };
+  }
+  if (kind === "postgres") {
+    const { default: pg } = await import("pg");
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 8 });
+    const store = new PostgresStore(pool, { table: uniqueTable() });
+    return { store, pool, close: async () => { await store.drop(); await pool.end(); } };
+  }
+  throw new Error(`unknown store ${kind}`);
+}
+
+/** The kinds to run: PostgreSQL only where it answers (see postgresAvailable). */
+export async function storeKinds() {
+  return (await postgresAvailable()) ? ["memory", "sqlite", "postgres"] : ["memory", "sqlite"];
+}
