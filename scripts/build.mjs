@@ -136,7 +136,7 @@ console.log(
 if (after.raw > WASM_BUDGET) die(`the optimised wasm is ${after.raw} bytes, over the ${WASM_BUDGET}-byte budget`);
 
 // ---- stage 2: the JavaScript and its types ---------------------------------------
-const jsOutputs = ["node.mjs", "node.cjs", "web.mjs", "workerd.mjs", "cli.mjs", "index.d.ts", "node.d.ts", "cjs/index.d.ts", "cjs/node.d.ts"].map((f) => path.join(dist, f));
+const jsOutputs = ["node.mjs", "node.cjs", "web.mjs", "workerd.mjs", "cli.mjs", "index.d.ts", "cjs/index.d.ts"].map((f) => path.join(dist, f));
 const jsHash = hashOf(
   [
     ...files(path.join(root, "js/src")), ...glue,

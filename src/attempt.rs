@@ -58,7 +58,7 @@ impl Operation {
     /// else the host's time (which may itself be invalid).
     pub fn event(raw: &str, host_at: Result<Timestamp, String>) -> (Operation, Timestamp) {
         let event = parse_event(raw);
-        let at = event.at.ok_or(()).or_else(|_| host_at);
+        let at = event.at.map_or(host_at, Ok);
         let connect = event.is_connect;
         match (event.request, at) {
             (Ok(request), Ok(at)) => (Operation::Request(request), at),

@@ -9,9 +9,8 @@ use proptest::prelude::*;
 use seatcap::export::export_scenario;
 use seatcap::keys::Record;
 use seatcap::memory::MemoryState;
-use seatcap::model::{AccountType, Setting, Shrink};
+use seatcap::model::Shrink;
 use seatcap::outcome::{state_view, EventResult};
-use seatcap::resolve::resolve_in;
 use seatcap::scenario::Scenario;
 use seatcap::simulate::Simulator;
 use seatcap::rules::execute;
@@ -134,11 +133,6 @@ fn check_invariants(state: &MemoryState) -> Result<(), TestCaseError> {
     let audit = seatcap::audit::audit(state).expect("a loaded state audits");
     prop_assert!(audit.problems.is_empty(), "audit: {:?}", audit.problems);
     Ok(())
-}
-
-fn state_get(state: &MemoryState, key: &str) -> Option<Record> {
-    use seatcap::tx::Snapshot;
-    state.get(key).ok().flatten()
 }
 
 /// Whether an event's answer says it was refused or denied without writes.
@@ -330,7 +324,6 @@ proptest! {
             (i, v, p)
         }).collect();
         order.sort_by_key(|(i, _, p)| (*p, *i));
-        if std::env::var_os("DEBUG_LIN").is_some() { for (i, v, p) in &order { eprintln!("{i} {p:?} {} -> {v}", ops[*i].0); } }
         let mut serial = initial;
         for (i, concurrent, _) in &order {
             let (op, at) = Operation::event(&ops[*i].0, Ok(ops[*i].1));

@@ -4,4 +4,9 @@ export { Engine } from "./engine.js";
 export type { EngineOptions, ConnectResult, ConnectFailure, WriteResult, Read, Page, CappedAccount, CreateOptions, Time } from "./engine.js";
 export { MemoryStore } from "./memory-store.js";
 export type { Store, Versioned, Entry, Commit } from "./store.js";
+// Stores over SQL drivers the host passes in (optional peer dependencies: nothing is loaded until used).
+export { SqliteStore } from "./sqlite-store.js";
+export type { SqliteDatabase, SqliteStoreOptions } from "./sqlite-store.js";
+export { PostgresStore } from "./postgres-store.js";
+export type { PgPool, PgQueryable, PostgresStoreOptions } from "./postgres-store.js";
 export type * from "./types.js";

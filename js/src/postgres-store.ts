@@ -42,6 +42,11 @@ export class PostgresStore implements Store {
     this.#table = table;
   }
 
+  /** The table this store keeps its keys in. */
+  get table(): string {
+    return this.#table;
+  }
+
   /** Creates the table and sequence if they are missing; every method calls it first. */
   ready(): Promise<void> {
     this.#ready ??= this.#createSchema().catch((e: unknown) => {

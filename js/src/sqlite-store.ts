@@ -7,7 +7,6 @@
 //   CREATE TABLE <table>_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 // Versions come from one counter in <table>_meta, so a key deleted and
 // written again never repeats a version an engine may still expect.
-import { createRequire } from "node:module";
 import { prefixEnd, type Commit, type Entry, type Store, type Versioned } from "./store.js";
 
 /** The part of a better-sqlite3 `Database` this store uses. */
@@ -48,11 +47,11 @@ export class SqliteStore implements Store {
   readonly #read: (keys: string[]) => (Versioned | null)[];
   readonly #commit: { immediate(tx: Commit): void };
 
-  /** Opens (creating if needed) the database file at `path`; better-sqlite3 must be installed. */
-  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-    const require = createRequire(import.meta.url);
-    const Database = require("better-sqlite3") as new (path: string) => SqliteDatabase;
-    return new SqliteStore(new Database(path), options);
+  /** Opens (creating if needed) the database file at `path`; the optional peer dependency better-sqlite3 must be installed. */
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const driver = "better-sqlite3"; // a variable, so bundlers leave the optional driver alone
+    const module = (await import(driver)) as { default: new (path: string) => SqliteDatabase };
+    return new SqliteStore(new module.default(path), options);
   }
 
   constructor(db: SqliteDatabase, options: SqliteStoreOptions = {}) {

@@ -103,7 +103,8 @@ test("a fresh ESM project imports seatcap, and its bin runs", () => {
   assert.equal(bin.status, 0, bin.stderr);
   assert.deepStrictEqual(JSON.parse(bin.stdout).events.map((e) => e.reason), expected);
   const consumer = `
-    import { simulate, explain, init, type Scenario, type Outcome, type Explanation, type SimulateResult } from "seatcap";
+    import { simulate, explain, init, Engine, MemoryStore, SqliteStore, PostgresStore, type Scenario, type Outcome,
+      type Explanation, type SimulateResult, type ConnectResult, type Store } from "seatcap";
     const s: Scenario = { licence: { features: { activesync: { seats: 200 } } }, policy: { overflow: "waitlist" },
       directory: { domains: { "example.com": { settings: { activesync: "enabled" } } }, generate: [{ domain: "example.com", count: 500, prefix: "user" }] },
       events: [{ op: "connect", account: "user1@example.com", feature: "activesync" }, { op: "set-type", account: "user2@example.com", type: "basic" }] };
@@ -112,7 +113,14 @@ test("a fresh ESM project imports seatcap, and its bin runs", () => {
     const o: Outcome | undefined = r.type === "success" ? r.outcome : undefined;
     const e = explain(s, "user1@example.com", "activesync");
     const x: Explanation | undefined = e.type === "success" ? e.explanation : undefined;
-    void o; void x;
+    const engine = new Engine(new MemoryStore(), { tries: 3 });
+    const c: ConnectResult = await engine.connect("user1@example.com", "activesync", new Date());
+    const allowed: boolean = c.allowed;
+    const seats = await engine.seats("activesync");
+    const holders: string[] = seats.type === "success" ? seats.seats.holders.map((h) => h.account) : [];
+    const own: Store = { get: (keys: string[]) => keys.map(() => null), commit: async () => true, list: () => [] };
+    void new Engine(own); void o; void x; void allowed; void holders;
+    void SqliteStore; void PostgresStore;
     export {};
   `;
   tsc(dir, "check.ts", consumer, "node16");

@@ -39,7 +39,7 @@ export async function openStore(kind) {
   if (kind === "memory") return { store: new MemoryStore(), close: async () => {} };
   if (kind === "sqlite") {
     const dir = mkdtempSync(path.join(tmpdir(), "seatcap-sqlite-"));
-    const store = SqliteStore.open(path.join(dir, "seatcap.db"));
+    const store = await SqliteStore.open(path.join(dir, "seatcap.db"));
     return { store, file: path.join(dir, "seatcap.db"), close: async () => { store.close(); rmSync(dir, { recursive: true, force: true }); } };
   }
   if (kind === "postgres") {
