@@ -29,6 +29,7 @@ use crate::export::export_scenario;
 use crate::keys::{self, Record};
 use crate::memory::MemoryState;
 use crate::model::{AccountId, Feature, Node};
+use crate::record_cache::RecordCache;
 use crate::query::{account_view, feature_seats, waitlist, AccountView, FeatureSeats};
 use crate::rules::{execute, explain, Decision, Explanation, Reason, Request, Response};
 use crate::scenario::{parse_event, ScenarioFile};
@@ -256,8 +257,13 @@ impl Attempt {
 
     /// First call with `None`, then with the answers to each `Load`.
     pub fn step(&mut self, loads: Option<Loads>) -> Step {
+        self.step_cached(loads, &mut RecordCache::new())
+    }
+
+    /// As [`Attempt::step`], reading stored values through a cache the host keeps across requests.
+    pub fn step_cached(&mut self, loads: Option<Loads>, cache: &mut RecordCache) -> Step {
         if let Some(loads) = loads {
-            if let Err(e) = self.absorb(loads) {
+            if let Err(e) = self.absorb(loads, cache) {
                 return Step::Answer { answer: Answer::Refused(e) };
             }
         }
@@ -367,7 +373,7 @@ impl Attempt {
         Step::Load { keys, lists }
     }
 
-    fn absorb(&mut self, loads: Loads) -> Result<(), Error> {
+    fn absorb(&mut self, loads: Loads, cache: &mut RecordCache) -> Result<(), Error> {
         let (keys, lists) = self.asked.take().ok_or_else(|| store_error("the attempt was given answers it did not ask for"))?;
         if loads.got.len() != keys.len() || loads.listed.len() != lists.len() {
             return Err(store_error(format!(
@@ -384,7 +390,7 @@ impl Attempt {
         for (key, answer) in keys.into_iter().zip(loads.got) {
             let got = match answer {
                 None => Got { record: None, version: None },
-                Some(v) => Got { record: Some(Record::from_json(&key, &v.value).map_err(store_error)?), version: Some(v.version) },
+                Some(v) => Got { record: Some(cache.read(&key, &v.value).map_err(store_error)?), version: Some(v.version) },
             };
             self.loaded.got.insert(key, got);
         }

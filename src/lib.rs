@@ -22,6 +22,7 @@ pub mod memory;
 pub mod model;
 pub mod outcome;
 pub mod query;
+pub mod record_cache;
 pub mod resolve;
 pub mod rules;
 pub mod scenario;

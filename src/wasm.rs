@@ -87,6 +87,11 @@ pub fn explain(input: JsValue, account: &str, feature: &str) -> JsValue {
     answer(&input, "explanation", |text| crate::simulate::explain_after(text, account, feature))
 }
 
+thread_local! {
+    /// Stored records already read, shared by every attempt of this instance (see `record_cache`).
+    static RECORDS: std::cell::RefCell<crate::record_cache::RecordCache> = std::cell::RefCell::new(crate::record_cache::RecordCache::new());
+}
+
 /// One try of one operation against a host's store (see `attempt`): the
 /// TypeScript `Engine` drives it, one instance per in-flight request, so
 /// concurrent requests never share a borrowed wasm object.
@@ -108,6 +113,23 @@ fn invalid_op(connect: bool, e: Error) -> crate::attempt::Operation {
 
 #[wasm_bindgen(js_class = Attempt)]
 impl JsAttempt {
+    /// The hot path without JSON: a connect of `account` to `feature` at `at_ms`.
+    pub fn connect(account: &str, feature: &str, at_ms: f64) -> JsAttempt {
+        use crate::attempt::{Attempt, Operation};
+        use crate::model::{AccountId, Feature};
+        use crate::rules::Request;
+        let op = match (AccountId::parse(account), Feature::parse(feature), host_time(at_ms)) {
+            (Ok(account), Ok(feature), Ok(at)) => Ok((Operation::Request(Request::Connect { account, feature }), at)),
+            (Err(e), _, _) => Err(format!("account: {e}")),
+            (_, Err(e), _) => Err(format!("feature: {e}")),
+            (_, _, Err(e)) => Err(e.message),
+        };
+        JsAttempt(match op {
+            Ok((op, at)) => Attempt::new(op, at),
+            Err(message) => Attempt::new(Operation::Invalid { connect: true, message }, crate::time::DEFAULT_START),
+        })
+    }
+
     /// A SPEC scenario event as JSON text; `at_ms` is used when it has no valid `at`.
     pub fn event(raw: &str, at_ms: f64) -> JsAttempt {
         use crate::attempt::{Attempt, Operation};
@@ -176,7 +198,11 @@ impl JsAttempt {
                 }
             }
         };
-        json_text(&self.0.step(loads))
+        RECORDS.with(|cache| match cache.try_borrow_mut() {
+            Ok(mut cache) => json_text(&self.0.step_cached(loads, &mut cache)),
+            // Never re-entered (a step calls no JavaScript), but a busy cache must not trap.
+            Err(_) => json_text(&self.0.step(loads)),
+        })
     }
 }
 

@@ -19,6 +19,7 @@ export interface Bindings {
   version(): string;
   Attempt: {
     event(raw: string, atMs: number): AttemptHandle;
+    connect(account: string, feature: string, atMs: number): AttemptHandle;
     query(kind: string, account: string | undefined, feature: string | undefined, atMs: number): AttemptHandle;
     importState(scenario: unknown, replace: boolean): AttemptHandle;
   };

@@ -109,7 +109,11 @@ export class Engine {
 
   /** The hot path: may `account` use `feature` now? (R2–R5, R12) */
   async connect(account: string, feature: string, at?: Time): Promise<ConnectResult> {
-    const answer = await this.#event({ op: "connect", account, feature }, at);
+    // ISO text is parsed by the core, inside an event; otherwise the JSON-free entry.
+    const answer =
+      typeof at === "string" || typeof account !== "string" || typeof feature !== "string"
+        ? await this.#event({ op: "connect", account, feature }, at)
+        : await this.#run(() => wasm().Attempt.connect(account, feature, this.#millis(at)));
     if (answer.kind === "decision") return answer.value;
     return { allowed: false, error: refusal(answer) };
   }

@@ -84,13 +84,15 @@ export class PostgresStore implements Store {
 
   async list(prefix: string, after?: string, limit?: number): Promise<Entry[]> {
     await this.ready();
-    const n = limit === undefined || !Number.isFinite(limit) ? null : Math.max(0, Math.floor(limit));
-    const { rows } = await this.pool.query(
-      `SELECT key, value FROM ${this.#table}
-        WHERE key >= $1 AND ($2::text IS NULL OR key < $2) AND ($3::text IS NULL OR key > $3)
-        ORDER BY key LIMIT $4`,
-      [prefix, prefixEnd(prefix), after ?? null, n],
-    );
+    // Only the bounds that apply, so the planner sees a plain range scan of the primary key.
+    const where = ["key >= $1"];
+    const values: unknown[] = [prefix];
+    const end = prefixEnd(prefix);
+    if (end !== null) where.push(`key < $${values.push(end)}`);
+    if (after !== undefined) where.push(`key > $${values.push(after)}`);
+    let sql = `SELECT key, value FROM ${this.#table} WHERE ${where.join(" AND ")} ORDER BY key`;
+    if (limit !== undefined && Number.isFinite(limit)) sql += ` LIMIT $${values.push(Math.max(0, Math.floor(limit)))}`;
+    const { rows } = await this.pool.query(sql, values);
     return rows.map((r) => ({ key: r.key as string, value: r.value as string }));
   }
 

@@ -266,6 +266,32 @@ function faulty(inner, random, rates) {
   };
 }
 
+describe("request input", () => {
+  test("bad names and times answer invalid-input and read nothing; ISO text and Dates are times", async () => {
+    const calls = [];
+    const inner = new MemoryStore();
+    const spy = { get: (k) => (calls.push(k), inner.get(k)), list: (...a) => inner.list(...a), commit: (tx) => inner.commit(tx) };
+    const engine = new Engine(spy);
+    await engine.importScenario(domainScenario({ accounts: 2, seats: 1 }));
+    calls.length = 0;
+    for (const [account, feature, at] of [["no-at-sign", "activesync"], ["u1@x.com", "bad/feature"], ["u1@x.com", "activesync", Number.NaN], ["u1@x.com", "activesync", "yesterday"], [42, "activesync"]]) {
+      const r = await engine.connect(account, feature, at);
+      assert.deepEqual(r, { allowed: false, reason: "invalid-input", source: null }, JSON.stringify([account, feature, at]));
+    }
+    assert.equal(calls.length, 0, "nothing was read for invalid requests");
+    assert.equal((await engine.set("account:u1@x.com", "activesync", "maybe")).error.code, "invalid-input");
+    const iso = await engine.connect("U1@X.COM", "activesync", "2026-06-01T10:00:00+02:00");
+    assert.equal(iso.reason, "seat-claimed");
+    const since = (await engine.seats("activesync")).seats.holders[0].since;
+    assert.equal(since, "2026-06-01T08:00:00Z");
+    await engine.connect("u1@x.com", "activesync", new Date("2026-06-02T00:00:00Z"));
+    assert.equal((await engine.seats("activesync")).seats.holders[0].lastSeen, "2026-06-02T00:00:00Z");
+    const fixed = new Engine(inner, { now: () => Date.parse("2026-07-01T00:00:00Z") });
+    await fixed.connect("u1@x.com", "activesync");
+    assert.equal((await fixed.seats("activesync")).seats.holders[0].lastSeen, "2026-07-01T00:00:00Z");
+  });
+});
+
 describe("faults (SPEC Storage callbacks: store-error and conflict change nothing)", () => {
   test("a throwing, rejecting or losing store: every failed request leaves the state as it was", async () => {
     const inner = new MemoryStore();
