@@ -32,7 +32,7 @@ test("dist/workerd.mjs imports the compiled wasm module and needs nothing from N
   assert.doesNotMatch(text, /from "node:|require\(/, "no Node built-ins in the Workers bundle");
 });
 
-test("dist/workerd.mjs runs every conformance case with a CompiledWasm import", () => {
+test("dist/workerd.mjs runs every conformance case with a CompiledWasm import, through simulate and the Engine", () => {
   writeFileSync(path.join(work, "hooks.mjs"), HOOKS);
   writeFileSync(
     path.join(work, "register.mjs"),
@@ -46,18 +46,29 @@ test("dist/workerd.mjs runs every conformance case with a CompiledWasm import", 
 import * as seatcap from ${JSON.stringify(pathToFileURL(path.join(root, "dist/workerd.mjs")).href)};
 const scenarios = JSON.parse(readFileSync(new URL("./scenarios.json", import.meta.url), "utf8"));
 await seatcap.init(); // a no-op here: the module is ready on import
-process.stdout.write(JSON.stringify({ version: seatcap.version(), results: scenarios.map((s) => seatcap.simulate(s)) }));`,
+const engineRuns = [];
+for (const scenario of scenarios) {
+  const { events, ...state } = scenario;
+  const engine = new seatcap.Engine(new seatcap.MemoryStore());
+  await engine.importScenario(state);
+  const replayed = await engine.replay(events ?? [], { start: Date.parse(seatcap.validateScenario(scenario).summary.start) });
+  const exported = await engine.exportScenario();
+  engineRuns.push({ events: replayed, state: seatcap.simulate(exported.scenario).outcome.state });
+}
+process.stdout.write(JSON.stringify({ version: seatcap.version(), results: scenarios.map((s) => seatcap.simulate(s)), engineRuns }));`,
   );
   const child = spawnSync(process.execPath, ["--no-warnings", "--import", path.join(work, "register.mjs"), path.join(work, "worker.mjs")], {
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
   assert.equal(child.status, 0, child.stderr);
-  const { version, results } = JSON.parse(child.stdout);
+  const { version, results, engineRuns } = JSON.parse(child.stdout);
   assert.equal(version, "0.1.0");
   assert.equal(results.length, cases.length);
   cases.forEach((c, i) => {
     assert.equal(results[i].type, "success", c.name);
     assert.deepStrictEqual(results[i].outcome, c.outcome, c.name);
+    // The Engine over a MemoryStore, in the same bundle, agrees with both.
+    assert.deepStrictEqual(engineRuns[i], { events: c.outcome.events, state: c.outcome.state }, `${c.name} (Engine)`);
   });
 });
