@@ -44,7 +44,7 @@ async function timeCalls(count, call) {
 
 /** The decision alone: the wasm Attempt answered from a Map, its commit applied to the Map. */
 function bareConnect(map, account, at) {
-  const attempt = glue.Attempt.event(JSON.stringify({ op: "connect", account, feature: "activesync" }), at);
+  const attempt = glue.Attempt.connect(account, "activesync", at);
   try {
     let step = JSON.parse(attempt.step());
     while (step.step === "load") {
