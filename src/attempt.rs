@@ -30,7 +30,7 @@ use crate::keys::{self, Record};
 use crate::memory::MemoryState;
 use crate::model::{AccountId, Feature, Node};
 use crate::record_cache::RecordCache;
-use crate::query::{account_view, feature_seats, waitlist, AccountView, FeatureSeats};
+use crate::query::{account_view, feature_seats, seat_limit, waitlist, AccountView, FeatureSeats};
 use crate::rules::{execute, explain, Decision, Explanation, Reason, Request, Response};
 use crate::scenario::{parse_event, ScenarioFile};
 use crate::time::Timestamp;
@@ -46,6 +46,8 @@ pub enum Operation {
     Seats(Feature),
     /// A feature's waiting accounts in arrival order (R12).
     Waitlist(Feature),
+    /// A feature's seats in the licence: checks a feature before its ranges are paged.
+    Limit(Feature),
     Explain(AccountId, Feature),
     Export,
     Audit,
@@ -82,6 +84,8 @@ pub enum Answer {
     Account(AccountView),
     Seats(FeatureSeats),
     Waitlist(Vec<AccountId>),
+    /// Seats of a feature; `null`: unlimited.
+    Limit(Option<u64>),
     Explanation(Explanation),
     Scenario(ScenarioFile),
     Audit(Audit),
@@ -343,6 +347,7 @@ impl Attempt {
             }
             Operation::Request(Request::SetLicence { .. } | Request::RestoreCapped { .. }) => {}
             Operation::Seats(feature) | Operation::Waitlist(feature) => keys.push(keys::seats(feature)),
+            Operation::Limit(_) => {}
             Operation::Export | Operation::Audit => {
                 // Guards first (each feature's header once the licence is known), then every range.
                 keys.push(keys::ACCOUNTS.into());
@@ -426,6 +431,7 @@ impl Attempt {
             Operation::Account(id) => read(Answer::Account(account_view(snap, id)?)),
             Operation::Seats(feature) => read(Answer::Seats(feature_seats(snap, feature)?)),
             Operation::Waitlist(feature) => read(Answer::Waitlist(waitlist(snap, feature)?)),
+            Operation::Limit(feature) => read(Answer::Limit(seat_limit(snap, feature)?)),
             Operation::Explain(id, feature) => read(Answer::Explanation(explain(snap, id, feature, self.at)?)),
             Operation::Export => read(Answer::Scenario(export_scenario(snap)?)),
             Operation::Audit => read(Answer::Audit(audit::audit(snap)?)),

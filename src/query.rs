@@ -93,11 +93,8 @@ pub fn account_view(snap: &dyn Snapshot, id: &AccountId) -> Result<AccountView, 
 }
 
 pub fn feature_seats(snap: &dyn Snapshot, feature: &Feature) -> Result<FeatureSeats, Halt> {
+    let limit = seat_limit(snap, feature)?;
     let tx = Tx::new(snap);
-    let limit = tx
-        .licence()?
-        .seats(feature)
-        .ok_or_else(|| Error::new(ErrorCode::UnknownFeature, format!("`{feature}` is not a feature of the licence")))?;
     let header = tx.seats(feature)?;
     let holders: Vec<Holder> = tx
         .holders(feature)?
@@ -110,9 +107,15 @@ pub fn feature_seats(snap: &dyn Snapshot, feature: &Feature) -> Result<FeatureSe
 
 /// Waiting accounts in arrival order (R12).
 pub fn waitlist(snap: &dyn Snapshot, feature: &Feature) -> Result<Vec<AccountId>, Halt> {
-    let tx = Tx::new(snap);
-    if tx.licence()?.seats(feature).is_none() {
-        return Err(Error::new(ErrorCode::UnknownFeature, format!("`{feature}` is not a feature of the licence")).into());
-    }
-    Ok(tx.waiters(feature)?.into_iter().map(|(id, _)| id).collect())
+    seat_limit(snap, feature)?;
+    Ok(Tx::new(snap).waiters(feature)?.into_iter().map(|(id, _)| id).collect())
+}
+
+/// A feature's seats in the licence (`None`: unlimited), or `unknown-feature`.
+/// Reads the licence only: the check before listing a feature's ranges.
+pub fn seat_limit(snap: &dyn Snapshot, feature: &Feature) -> Result<Option<u64>, Halt> {
+    Ok(Tx::new(snap)
+        .licence()?
+        .seats(feature)
+        .ok_or_else(|| Error::new(ErrorCode::UnknownFeature, format!("`{feature}` is not a feature of the licence")))?)
 }

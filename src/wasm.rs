@@ -107,6 +107,16 @@ fn host_time(at_ms: f64) -> Result<crate::time::Timestamp, Error> {
     }
 }
 
+/// An account id argument, or `invalid-input` naming it.
+fn account_arg(text: Option<&str>) -> Result<crate::model::AccountId, Error> {
+    crate::model::AccountId::parse(text.unwrap_or_default()).map_err(|e| Error::invalid(format!("account: {e}")))
+}
+
+/// A feature argument, or `invalid-input` naming it.
+fn feature_arg(text: Option<&str>) -> Result<crate::model::Feature, Error> {
+    crate::model::Feature::parse(text.unwrap_or_default()).map_err(|e| Error::invalid(format!("feature: {e}")))
+}
+
 fn invalid_op(connect: bool, e: Error) -> crate::attempt::Operation {
     crate::attempt::Operation::Invalid { connect, message: e.message }
 }
@@ -116,17 +126,13 @@ impl JsAttempt {
     /// The hot path without JSON: a connect of `account` to `feature` at `at_ms`.
     pub fn connect(account: &str, feature: &str, at_ms: f64) -> JsAttempt {
         use crate::attempt::{Attempt, Operation};
-        use crate::model::{AccountId, Feature};
         use crate::rules::Request;
-        let op = match (AccountId::parse(account), Feature::parse(feature), host_time(at_ms)) {
-            (Ok(account), Ok(feature), Ok(at)) => Ok((Operation::Request(Request::Connect { account, feature }), at)),
-            (Err(e), _, _) => Err(format!("account: {e}")),
-            (_, Err(e), _) => Err(format!("feature: {e}")),
-            (_, _, Err(e)) => Err(e.message),
-        };
+        let op = account_arg(Some(account))
+            .and_then(|account| Ok(Request::Connect { account, feature: feature_arg(Some(feature))? }))
+            .and_then(|request| Ok((Operation::Request(request), host_time(at_ms)?)));
         JsAttempt(match op {
             Ok((op, at)) => Attempt::new(op, at),
-            Err(message) => Attempt::new(Operation::Invalid { connect: true, message }, crate::time::DEFAULT_START),
+            Err(e) => Attempt::new(invalid_op(true, e), crate::time::DEFAULT_START),
         })
     }
 
@@ -138,17 +144,17 @@ impl JsAttempt {
         JsAttempt(attempt)
     }
 
-    /// A read for administrators: `account`, `seats`, `waitlist`, `explain`, `export` or `audit`.
+    /// A read for administrators: `account`, `seats`, `waitlist`, `limit`, `explain`, `export` or `audit`.
     pub fn query(kind: &str, account: Option<String>, feature: Option<String>, at_ms: f64) -> JsAttempt {
         use crate::attempt::{Attempt, Operation};
-        use crate::model::{AccountId, Feature};
-        let account = || AccountId::parse(account.as_deref().unwrap_or_default()).map_err(|e| Error::invalid(format!("account: {e}")));
-        let feature = || Feature::parse(feature.as_deref().unwrap_or_default()).map_err(|e| Error::invalid(format!("feature: {e}")));
+        let account = || account_arg(account.as_deref());
+        let feature = || feature_arg(feature.as_deref());
         let op = host_time(at_ms).and_then(|at| {
             let op = match kind {
                 "account" => Operation::Account(account()?),
                 "seats" => Operation::Seats(feature()?),
                 "waitlist" => Operation::Waitlist(feature()?),
+                "limit" => Operation::Limit(feature()?),
                 "explain" => Operation::Explain(account()?, feature()?),
                 "export" => Operation::Export,
                 "audit" => Operation::Audit,

@@ -69,6 +69,7 @@ type Answer =
   | { kind: "account"; value: AccountView }
   | { kind: "seats"; value: FeatureSeats }
   | { kind: "waitlist"; value: string[] }
+  | { kind: "limit"; value: number | null }
   | { kind: "explanation"; value: Explanation }
   | { kind: "scenario"; value: Scenario }
   | { kind: "audit"; value: Audit };
@@ -190,8 +191,8 @@ export class Engine {
 
   /** Accounts the cap disabled for `feature`, in id order, a page at a time. */
   async capped(feature: string, page: { after?: string; limit?: number } = {}): Promise<Read<"page", Page<CappedAccount>>> {
-    // The ledger read checks the feature (unknown-feature) before its range is listed.
-    const checked = await this.seats(feature);
+    // The core checks the name and the licence (reading only `licence`) before the range is listed.
+    const checked = read<"limit", number | null>(await this.#query("limit", undefined, feature), "limit");
     if (checked.type === "failure") return checked;
     const limit = Math.max(1, Math.min(page.limit ?? 100, 10_000));
     const prefix = `capped/${feature}/`;
