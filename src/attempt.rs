@@ -30,7 +30,8 @@ use crate::keys::{self, Record};
 use crate::memory::MemoryState;
 use crate::model::{AccountId, Feature, Node};
 use crate::record_cache::RecordCache;
-use crate::query::{account_view, feature_seats, seat_limit, waitlist, AccountView, FeatureSeats};
+use crate::changelog::{self, LogContext};
+use crate::query::{account_view, directory, feature_seats, licence_view, seat_limit, waitlist, AccountView, DirectoryView, FeatureSeats, LicenceView};
 use crate::rules::{execute, explain, Decision, Explanation, Reason, Request, Response};
 use crate::scenario::{parse_event, ScenarioFile};
 use crate::time::Timestamp;
@@ -40,6 +41,11 @@ use crate::tx::{Halt, Missing, Snapshot, Writes};
 #[derive(Debug, Clone)]
 pub enum Operation {
     Request(Request),
+    /// A connect (`Request::Connect`) that goes ahead only when it writes nothing but a holder's
+    /// `lastSeen` (R3) or nothing at all; one that would claim a seat, cap or waitlist the account
+    /// answers [`Answer::Pending`] and writes nothing, so the host can check the caller's
+    /// credentials first and then run the full connect.
+    TryConnect { account: AccountId, feature: Feature },
     /// An event that did not parse: answered `invalid-input` without reading anything.
     Invalid { connect: bool, message: String },
     Account(AccountId),
@@ -51,6 +57,10 @@ pub enum Operation {
     Explain(AccountId, Feature),
     Export,
     Audit,
+    /// The server's, domains' and classes' settings (no accounts).
+    Directory,
+    /// The licence, the policy and the licence's origin.
+    Licence,
     /// Lays a scenario's directory and recorded state into the store; into an
     /// empty store unless `replace`, which deletes whatever was there.
     Import { state: MemoryState, replace: bool },
@@ -77,6 +87,8 @@ impl Operation {
 pub enum Answer {
     /// A connect's decision (SPEC "Outcome").
     Decision(Decision),
+    /// What a [`Operation::TryConnect`] would decide, with the writes it held back.
+    Pending(Decision),
     /// An administrative write was applied.
     Done,
     /// The operation was refused; nothing is written.
@@ -89,6 +101,8 @@ pub enum Answer {
     Explanation(Explanation),
     Scenario(ScenarioFile),
     Audit(Audit),
+    Directory(DirectoryView),
+    Licence(LicenceView),
 }
 
 /// SPEC `commit` argument.
@@ -247,11 +261,18 @@ pub struct Attempt {
     loaded: Loaded,
     asked: Option<(Vec<String>, Vec<String>)>,
     gets: u32,
+    log: Option<LogContext>,
 }
 
 impl Attempt {
     pub fn new(op: Operation, at: Timestamp) -> Self {
-        Attempt { op, at, loaded: Loaded::default(), asked: None, gets: 0 }
+        Attempt { op, at, loaded: Loaded::default(), asked: None, gets: 0, log: None }
+    }
+
+    /// Writes a change-log entry (see `changelog`) in the commit of any change this attempt makes.
+    pub fn logged(mut self, context: LogContext) -> Self {
+        self.log = Some(context);
+        self
     }
 
     /// When the operation happens.
@@ -317,7 +338,9 @@ impl Attempt {
         };
         match &self.op {
             Operation::Invalid { .. } => return (Vec::new(), Vec::new()),
-            Operation::Request(Request::Connect { account, feature }) | Operation::Explain(account, feature) => {
+            Operation::Request(Request::Connect { account, feature })
+            | Operation::TryConnect { account, feature }
+            | Operation::Explain(account, feature) => {
                 account_keys(&mut keys, account);
                 ledger_keys(&mut keys, feature, account);
             }
@@ -345,7 +368,14 @@ impl Attempt {
                 keys.push(keys::ACCOUNTS.into());
                 account_keys(&mut keys, account);
             }
-            Operation::Request(Request::SetLicence { .. } | Request::RestoreCapped { .. }) => {}
+            Operation::Request(Request::SetLicence { .. } | Request::RestoreCapped { .. }) => keys.push(keys::LICENCE_ORIGIN.into()),
+            Operation::Request(Request::CreateDomain { domain, .. }) => keys.push(keys::domain(domain)),
+            Operation::Request(Request::CreateClass { domain, class, .. }) => {
+                keys.push(keys::domain(domain));
+                keys.push(keys::class(domain, class));
+            }
+            Operation::Directory => lists.extend([keys::DOMAIN_PREFIX.to_string(), keys::CLASS_PREFIX.to_string()]),
+            Operation::Licence => keys.push(keys::LICENCE_ORIGIN.into()),
             Operation::Seats(feature) | Operation::Waitlist(feature) => keys.push(keys::seats(feature)),
             Operation::Limit(_) => {}
             Operation::Export | Operation::Audit => {
@@ -426,6 +456,15 @@ impl Attempt {
                 };
                 Ok((answer, applied.writes))
             }
+            Operation::TryConnect { account, feature } => {
+                let request = Request::Connect { account: account.clone(), feature: feature.clone() };
+                let applied = execute(snap, &request, self.at)?;
+                match applied.response {
+                    Response::Decision(d) if d.reason != Reason::SeatHeld && !applied.writes.is_empty() => read(Answer::Pending(d)),
+                    Response::Decision(d) => Ok((Answer::Decision(d), applied.writes)),
+                    Response::Done => Ok((Answer::Done, applied.writes)),
+                }
+            }
             Operation::Invalid { connect: true, .. } => read(Answer::Decision(Decision::deny(Reason::InvalidInput, None))),
             Operation::Invalid { connect: false, message } => read(Answer::Refused(Error::invalid(message.clone()))),
             Operation::Account(id) => read(Answer::Account(account_view(snap, id)?)),
@@ -435,6 +474,8 @@ impl Attempt {
             Operation::Explain(id, feature) => read(Answer::Explanation(explain(snap, id, feature, self.at)?)),
             Operation::Export => read(Answer::Scenario(export_scenario(snap)?)),
             Operation::Audit => read(Answer::Audit(audit::audit(snap)?)),
+            Operation::Directory => read(Answer::Directory(directory(snap)?)),
+            Operation::Licence => read(Answer::Licence(licence_view(snap)?)),
             Operation::Import { state, replace } => import(snap, state, *replace),
         }
     }
@@ -449,7 +490,31 @@ impl Attempt {
         }
     }
 
-    fn finish(&self, answer: Answer, writes: Writes) -> Step {
+    /// A stored value as this attempt read it (with `get` or from a listing).
+    fn before(&self, key: &str) -> Option<Record> {
+        match self.loaded.got.get(key) {
+            Some(got) => got.record.clone(),
+            None => self.loaded.listed.get(key).cloned(),
+        }
+    }
+
+    /// The change-log entry for these writes, if the host asked for one and they change anything it logs.
+    fn log_entry(&self, writes: &Writes) -> Option<(String, Record)> {
+        let context = self.log.as_ref()?;
+        let request = match &self.op {
+            Operation::Request(request) => changelog::Logged::of(request),
+            Operation::Import { replace, .. } if !writes.is_empty() => changelog::Logged::Import { replace: *replace, keys_written: writes.len() },
+            _ => return None,
+        };
+        changelog::entry(context, self.at, request, writes, |key| self.before(key))
+    }
+
+    fn finish(&self, answer: Answer, mut writes: Writes) -> Step {
+        if matches!(answer, Answer::Refused(_)) {
+            writes.clear();
+        } else if let Some((key, entry)) = self.log_entry(&writes) {
+            writes.insert(key, Some(entry));
+        }
         let consistent_read = self.gets <= 1 && self.loaded.prefixes.is_empty();
         if writes.is_empty() && consistent_read {
             return Step::Answer { answer };
@@ -460,7 +525,8 @@ impl Attempt {
         let touched = self.loaded.touched.borrow();
         let mut expected: BTreeMap<String, Option<u64>> = BTreeMap::new();
         for (key, got) in &self.loaded.got {
-            if !matches!(self.op, Operation::Request(_)) || touched.contains(key.as_str()) {
+            let request = matches!(self.op, Operation::Request(_) | Operation::TryConnect { .. });
+            if !request || touched.contains(key.as_str()) {
                 expected.insert(key.clone(), got.version);
             }
         }
@@ -490,7 +556,8 @@ fn import(snap: &Loaded, state: &MemoryState, replace: bool) -> Result<(Answer, 
     }
     let mut writes = Writes::new();
     for (key, _) in existing {
-        if !state.contains(&key) {
+        // The change log outlives what it records.
+        if !state.contains(&key) && !key.starts_with(keys::LOG_PREFIX) {
             writes.insert(key, None);
         }
     }

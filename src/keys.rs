@@ -39,6 +39,10 @@ pub const SERVER: &str = "server";
 pub const ACCOUNTS: &str = "accounts";
 pub const ACCOUNT_PREFIX: &str = "account/";
 pub const DOMAIN_PREFIX: &str = "domain/";
+pub const CLASS_PREFIX: &str = "class/";
+pub const LICENCE_ORIGIN: &str = "licence-origin";
+/// The change log (`changelog`): never read by the rules, kept by imports.
+pub const LOG_PREFIX: &str = "log/";
 
 /// Joins key parts. Keys are built for every read, so this avoids the
 /// formatting machinery (measured: `format!` was an eighth of simulation time).
@@ -132,6 +136,14 @@ pub struct CappedRec {
     pub at: Timestamp,
 }
 
+/// Who vouched for the stored licence: the vendor key whose signature verified, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OriginRec {
+    pub signed_by: Option<String>,
+    pub at: Timestamp,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CountRec {
     pub count: u64,
@@ -149,6 +161,9 @@ pub enum Record {
     Holder(HolderRec),
     Waiter(WaiterRec),
     Capped(CappedRec),
+    Origin(OriginRec),
+    /// A change-log entry, kept as the JSON text `changelog` wrote.
+    Log(String),
 }
 
 impl Record {
@@ -164,6 +179,8 @@ impl Record {
             Record::Holder(r) => serde_json::to_string(r),
             Record::Waiter(r) => serde_json::to_string(r),
             Record::Capped(r) => serde_json::to_string(r),
+            Record::Origin(r) => serde_json::to_string(r),
+            Record::Log(text) => Ok(text.clone()),
         };
         // These types hold only strings, numbers and string-keyed maps: serialising cannot fail.
         text.unwrap_or_default()
@@ -173,6 +190,9 @@ impl Record {
     /// over `serde_json::Value` with the scenario readers (`input`): serde's
     /// derived visitors for nine record types cost ~100 KB of wasm.
     pub fn from_json(key: &str, text: &str) -> Result<Record, String> {
+        if key.starts_with(LOG_PREFIX) {
+            return Ok(Record::Log(text.to_string()));
+        }
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("stored value of `{key}` is not JSON: {e}"))?;
         let at = At::root(&value, key);
         let prefix = key.split('/').next().unwrap_or_default();
@@ -208,6 +228,12 @@ impl Record {
                 }))
             }),
             "wait" => at.object(&["seq"]).and_then(|_| Ok(Record::Waiter(WaiterRec { seq: at.req("seq")?.count()? }))),
+            "licence-origin" => at.object(&["signedBy", "at"]).and_then(|_| {
+                Ok(Record::Origin(OriginRec {
+                    signed_by: at.field("signedBy").filter(|s| !s.value.is_null()).map(|s| s.str().map(str::to_string)).transpose()?,
+                    at: at.req("at")?.time()?,
+                }))
+            }),
             "capped" => at.object(&["at"]).and_then(|_| Ok(Record::Capped(CappedRec { at: at.req("at")?.time()? }))),
             _ => return Err(format!("`{key}` is not a seatcap key")),
         };

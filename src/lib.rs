@@ -14,6 +14,7 @@
 
 pub mod attempt;
 pub mod audit;
+pub mod changelog;
 pub mod error;
 pub mod export;
 pub mod input;
@@ -26,6 +27,7 @@ pub mod record_cache;
 pub mod resolve;
 pub mod rules;
 pub mod scenario;
+pub mod signature;
 pub mod simulate;
 pub mod split;
 pub mod time;

@@ -1,10 +1,12 @@
 //! Reads for administrators: one account with its settings, effective values
-//! and seats; one feature's ledger. They write nothing.
+//! and seats; one feature's ledger; the directory above the accounts; the
+//! licence and its origin. They write nothing.
 
 use serde::Serialize;
 
 use crate::error::{Error, ErrorCode};
-use crate::model::{AccountId, AccountType, ClassName, Feature, Node, Setting, Via};
+use crate::keys::{self, Record};
+use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Policy, Setting, Settings, Via};
 use crate::resolve::resolve_in;
 use crate::rules::SeatView;
 use crate::time::Timestamp;
@@ -118,4 +120,70 @@ pub fn seat_limit(snap: &dyn Snapshot, feature: &Feature) -> Result<Option<u64>,
         .licence()?
         .seats(feature)
         .ok_or_else(|| Error::new(ErrorCode::UnknownFeature, format!("`{feature}` is not a feature of the licence")))?)
+}
+
+/// The directory above the accounts: the server's settings, each domain's and each class's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+pub struct DirectoryView {
+    #[cfg_attr(test, ts(as = "std::collections::BTreeMap<Feature, Setting>"))]
+    pub server: Settings,
+    #[cfg_attr(test, ts(as = "std::collections::BTreeMap<DomainName, DomainView>"))]
+    pub domains: VecMap<DomainName, DomainView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+pub struct DomainView {
+    #[cfg_attr(test, ts(as = "std::collections::BTreeMap<Feature, Setting>"))]
+    pub settings: Settings,
+    #[cfg_attr(test, ts(as = "std::collections::BTreeMap<ClassName, std::collections::BTreeMap<Feature, Setting>>"))]
+    pub classes: VecMap<ClassName, Settings>,
+}
+
+pub fn directory(snap: &dyn Snapshot) -> Result<DirectoryView, Halt> {
+    let tx = Tx::new(snap);
+    let mut domains: VecMap<DomainName, DomainView> = VecMap::new();
+    for (key, record) in tx.scan(keys::DOMAIN_PREFIX)? {
+        let (Some(name), Record::Node(node)) = (key.strip_prefix(keys::DOMAIN_PREFIX), record) else { continue };
+        let Ok(domain) = DomainName::parse(name) else { continue };
+        domains.push_sorted(domain, DomainView { settings: node.settings, classes: VecMap::new() });
+    }
+    for (key, record) in tx.scan(keys::CLASS_PREFIX)? {
+        let (Some((d, c)), Record::Node(node)) = (key.strip_prefix(keys::CLASS_PREFIX).and_then(|r| r.split_once('/')), record) else { continue };
+        let (Ok(d), Ok(c)) = (DomainName::parse(d), ClassName::parse(c)) else { continue };
+        if let Some(domain) = domains.get_mut(&d) {
+            domain.classes.push_sorted(c, node.settings);
+        }
+    }
+    Ok(DirectoryView { server: tx.server()?.settings, domains })
+}
+
+/// The licence in force, the policy, and who vouched for the licence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[serde(rename_all = "camelCase")]
+pub struct LicenceView {
+    pub licence: Licence,
+    pub policy: Policy,
+    /// The vendor key whose signature verified when it was uploaded; `null`: unsigned (dev mode, an import or a SPEC event).
+    #[cfg_attr(test, ts(type = "string | null"))]
+    pub signed_by: Option<String>,
+    /// When it was last set through the engine; `null`: since the store was seeded.
+    #[cfg_attr(test, ts(type = "string | null"))]
+    pub since: Option<Timestamp>,
+}
+
+pub fn licence_view(snap: &dyn Snapshot) -> Result<LicenceView, Halt> {
+    let tx = Tx::new(snap);
+    let origin = match tx.get(keys::LICENCE_ORIGIN)? {
+        Some(Record::Origin(origin)) => Some(origin),
+        _ => None,
+    };
+    Ok(LicenceView {
+        licence: tx.licence()?,
+        policy: tx.policy()?,
+        signed_by: origin.as_ref().and_then(|o| o.signed_by.clone()),
+        since: origin.map(|o| o.at),
+    })
 }

@@ -590,7 +590,7 @@ fn request_of(e: At<'_>, op: Option<&str>) -> Result<Request, Invalid> {
         }
         "licence" => {
             e.object(&["op", "at", "licence"])?;
-            Request::SetLicence { licence: input::licence(e.req("licence")?)? }
+            Request::SetLicence { licence: input::licence(e.req("licence")?)?, signed_by: None }
         }
         "create" => {
             e.object(&["op", "at", "account", "type", "class", "settings"])?;
@@ -612,6 +612,22 @@ fn request_of(e: At<'_>, op: Option<&str>) -> Result<Request, Invalid> {
         "restore-capped" => {
             e.object(&["op", "at", "feature"])?;
             Request::RestoreCapped { feature: feature(&e)? }
+        }
+        // Not SPEC events: a live directory grows by these (see rules::directory).
+        "create-domain" => {
+            e.object(&["op", "at", "domain", "settings"])?;
+            Request::CreateDomain {
+                domain: e.req("domain")?.name(DomainName::parse)?,
+                settings: e.field("settings").map(input::settings).transpose()?.unwrap_or_default(),
+            }
+        }
+        "create-class" => {
+            e.object(&["op", "at", "domain", "class", "settings"])?;
+            Request::CreateClass {
+                domain: e.req("domain")?.name(DomainName::parse)?,
+                class: e.req("class")?.name(ClassName::parse)?,
+                settings: e.field("settings").map(input::settings).transpose()?.unwrap_or_default(),
+            }
         }
         other => return e.req("op")?.fail(format!("unknown op `{other}`")),
     })

@@ -47,6 +47,14 @@ impl<K: Ord, V> VecMap<K, V> {
         self.find(key).is_ok()
     }
 
+    pub fn get_mut<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
+        let i = self.find(key).ok()?;
+        self.0.get_mut(i).map(|(_, v)| v)
+    }
+
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
             Ok(i) => self.0.get_mut(i).map(|slot| std::mem::replace(&mut slot.1, value)),

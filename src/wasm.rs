@@ -124,12 +124,31 @@ fn invalid_op(connect: bool, e: Error) -> crate::attempt::Operation {
 #[wasm_bindgen(js_class = Attempt)]
 impl JsAttempt {
     /// The hot path without JSON: a connect of `account` to `feature` at `at_ms`.
-    pub fn connect(account: &str, feature: &str, at_ms: f64) -> JsAttempt {
+    /// `actor`, `log_id`: given together, a connect that caps the account writes a change-log entry.
+    pub fn connect(account: &str, feature: &str, at_ms: f64, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
         use crate::attempt::{Attempt, Operation};
         use crate::rules::Request;
         let op = account_arg(Some(account))
             .and_then(|account| Ok(Request::Connect { account, feature: feature_arg(Some(feature))? }))
             .and_then(|request| Ok((Operation::Request(request), host_time(at_ms)?)));
+        logged(
+            match op {
+                Ok((op, at)) => Attempt::new(op, at),
+                Err(e) => Attempt::new(invalid_op(true, e), crate::time::DEFAULT_START),
+            },
+            actor,
+            log_id,
+        )
+    }
+
+    /// A connect that writes only a holder's `lastSeen` (or nothing); one that would claim, cap or
+    /// waitlist answers `pending` with its decision and writes nothing (see `Operation::TryConnect`).
+    #[wasm_bindgen(js_name = tryConnect)]
+    pub fn try_connect(account: &str, feature: &str, at_ms: f64) -> JsAttempt {
+        use crate::attempt::{Attempt, Operation};
+        let op = account_arg(Some(account))
+            .and_then(|account| Ok(Operation::TryConnect { account, feature: feature_arg(Some(feature))? }))
+            .and_then(|op| Ok((op, host_time(at_ms)?)));
         JsAttempt(match op {
             Ok((op, at)) => Attempt::new(op, at),
             Err(e) => Attempt::new(invalid_op(true, e), crate::time::DEFAULT_START),
@@ -137,11 +156,37 @@ impl JsAttempt {
     }
 
     /// A SPEC scenario event as JSON text; `at_ms` is used when it has no valid `at`.
-    pub fn event(raw: &str, at_ms: f64) -> JsAttempt {
+    pub fn event(raw: &str, at_ms: f64, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
         use crate::attempt::{Attempt, Operation};
         let (op, at) = Operation::event(raw, host_time(at_ms).map_err(|e| e.message));
-        let attempt = Attempt::new(op, at);
-        JsAttempt(attempt)
+        logged(Attempt::new(op, at), actor, log_id)
+    }
+
+    /// Replaces the licence from a licence file (`signature`): refused with `invalid-input` unless it is
+    /// signed by one of `trusted` (public keys, hex) or, with `allow_unsigned` (dev mode), unsigned.
+    #[wasm_bindgen(js_name = uploadLicence)]
+    pub fn upload_licence(
+        file: &str,
+        trusted: Vec<String>,
+        allow_unsigned: bool,
+        at_ms: f64,
+        actor: Option<String>,
+        log_id: Option<String>,
+    ) -> JsAttempt {
+        use crate::attempt::{Attempt, Operation};
+        use crate::rules::Request;
+        let op = crate::signature::verify(file, &trusted, allow_unsigned).and_then(|verified| {
+            let request = Request::SetLicence { licence: verified.licence, signed_by: verified.signed_by };
+            Ok((Operation::Request(request), host_time(at_ms)?))
+        });
+        logged(
+            match op {
+                Ok((op, at)) => Attempt::new(op, at),
+                Err(e) => Attempt::new(invalid_op(false, e), crate::time::DEFAULT_START),
+            },
+            actor,
+            log_id,
+        )
     }
 
     /// A read for administrators: `account`, `seats`, `waitlist`, `limit`, `explain`, `export` or `audit`.
@@ -158,6 +203,8 @@ impl JsAttempt {
                 "explain" => Operation::Explain(account()?, feature()?),
                 "export" => Operation::Export,
                 "audit" => Operation::Audit,
+                "directory" => Operation::Directory,
+                "licence" => Operation::Licence,
                 other => return Err(Error::invalid(format!("unknown query `{other}`"))),
             };
             Ok((op, at))
@@ -170,7 +217,7 @@ impl JsAttempt {
 
     /// Seeds (or with `replace`, overwrites) the store with a scenario's directory and recorded state.
     #[wasm_bindgen(js_name = importState)]
-    pub fn import_state(scenario: JsValue, replace: bool) -> JsAttempt {
+    pub fn import_state(scenario: JsValue, replace: bool, at_ms: f64, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
         use crate::attempt::{Attempt, Operation};
         let op = input_text(&scenario).and_then(|text| {
             let scenario = Scenario::parse(&text)?;
@@ -179,7 +226,11 @@ impl JsAttempt {
             }
             Ok(Operation::Import { state: scenario.state, replace })
         });
-        JsAttempt(Attempt::new(op.unwrap_or_else(|e| invalid_op(false, e)), crate::time::DEFAULT_START))
+        let attempt = match op.and_then(|op| Ok((op, host_time(at_ms)?))) {
+            Ok((op, at)) => Attempt::new(op, at),
+            Err(e) => Attempt::new(invalid_op(false, e), crate::time::DEFAULT_START),
+        };
+        logged(attempt, actor, log_id)
     }
 
     /// When the operation happens, in milliseconds: the event's own `at` or the host's time.
@@ -209,6 +260,36 @@ impl JsAttempt {
             // Never re-entered (a step calls no JavaScript), but a busy cache must not trap.
             Err(_) => json_text(&self.0.step(loads)),
         })
+    }
+}
+
+/// The attempt, writing a change-log entry when both `actor` and `log_id` are given; a bad
+/// context turns it into an `invalid-input` answer that reads and writes nothing.
+fn logged(attempt: crate::attempt::Attempt, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
+    use crate::attempt::{Attempt, Operation};
+    let (Some(actor), Some(id)) = (actor, log_id) else { return JsAttempt(attempt) };
+    match crate::changelog::LogContext::new(&actor, &id) {
+        Ok(context) => JsAttempt(attempt.logged(context)),
+        Err(message) => JsAttempt(Attempt::new(Operation::Invalid { connect: false, message }, attempt.at())),
+    }
+}
+
+/// Checks a licence file's signature against `trusted` public keys (hex):
+/// `{type: "success", file: {licence, signedBy}}` or a failure saying why not.
+#[wasm_bindgen(js_name = verifyLicence)]
+pub fn verify_licence(file: &str, trusted: Vec<String>, allow_unsigned: bool) -> JsValue {
+    match crate::signature::verify(file, &trusted, allow_unsigned) {
+        Ok(verified) => success("file", verified),
+        Err(e) => failure(e),
+    }
+}
+
+/// The exact text a vendor signs for a licence file (its signature block, if any, is ignored).
+#[wasm_bindgen(js_name = licenceMessage)]
+pub fn licence_message(file: &str) -> JsValue {
+    match crate::signature::read_unverified(file) {
+        Ok((licence, _)) => success("message", crate::signature::message(&licence)),
+        Err(e) => failure(e),
     }
 }
 

@@ -160,3 +160,121 @@ fn import_refuses_a_non_empty_store_unless_replacing() {
     assert!(matches!(replaced, Answer::Done));
     assert_eq!(store.state(), parsed.state);
 }
+
+fn logged(op: Operation, at_ms: i64, id: &str) -> Attempt {
+    Attempt::new(op, Timestamp::from_millis(at_ms)).logged(seatcap::changelog::LogContext::new("admin:alice", id).expect("context"))
+}
+
+fn log_entries(store: &KvStore) -> Vec<Value> {
+    store.list("log/").into_iter().map(|e| serde_json::from_str(&e.value).expect("log entries are JSON")).collect()
+}
+
+fn event(value: Value) -> Operation {
+    Operation::event(&value.to_string(), Ok(Timestamp::from_millis(0))).0
+}
+
+/// The change log: an entry rides in the commit of each change that touches
+/// what administrators configure (who, when, node before/after, seats moved);
+/// plain claims, refusals and reads write none.
+#[test]
+fn changes_are_logged_in_their_own_commit_and_refusals_are_not() {
+    let mut store = small_store(1, 3);
+    let t = 1_767_225_600_000;
+    assert!(matches!(common::drive_attempt(&mut store, logged(connect(1), t, "a")), Answer::Decision(_)));
+    assert!(log_entries(&store).is_empty(), "a claim is in the ledger, not the log");
+
+    // R5: a capped connect writes the account's setting: logged, with the marker.
+    common::drive_attempt(&mut store, logged(connect(2), t + 1000, "b"));
+    let entries = log_entries(&store);
+    assert_eq!(entries.len(), 1);
+    let capped = &entries[0];
+    assert_eq!(capped["actor"], "admin:alice");
+    assert_eq!(capped["at"], "2026-01-01T00:00:01Z");
+    assert_eq!(capped["request"], json!({"op": "connect", "account": "user2@example.com", "feature": "activesync"}));
+    assert_eq!(capped["domains"], json!(["example.com"]));
+    assert_eq!(capped["seats"], json!([{"feature": "activesync", "account": "user2@example.com", "change": "capped"}]));
+    let change = &capped["changes"][0];
+    assert_eq!(change["node"], "account:user2@example.com");
+    assert_eq!(change["before"]["settings"], json!({}));
+    assert_eq!(change["after"]["settings"], json!({"activesync": "disabled"}));
+
+    // R6 refused: nothing written, nothing logged.
+    let refused = common::drive_attempt(&mut store, logged(event(common::set("account:user3@example.com", "enabled")), t + 2000, "c"));
+    assert!(matches!(refused, Answer::Refused(ref e) if e.code == seatcap::ErrorCode::SeatsExhausted));
+    assert_eq!(log_entries(&store).len(), 1);
+
+    // R7: the release is logged with the seat it moved.
+    common::drive_attempt(&mut store, logged(event(common::set("account:user1@example.com", "disabled")), t + 3000, "d"));
+    let entries = log_entries(&store);
+    assert_eq!(entries.len(), 2, "entries come back in time order");
+    assert_eq!(entries[1]["seats"], json!([{"feature": "activesync", "account": "user1@example.com", "change": "released"}]));
+
+    // An import with `replace` keeps the log, and records itself.
+    let text = common::axigen(json!(5), 2, json!({}), vec![]).to_string();
+    let parsed = Scenario::parse(&text).expect("loads");
+    common::drive_attempt(&mut store, logged(Operation::Import { state: parsed.state, replace: true }, t + 4000, "e"));
+    let entries = log_entries(&store);
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[2]["request"]["op"], "import");
+    assert!(entries[2]["request"]["keysWritten"].as_u64().expect("count") > 0);
+}
+
+/// The licence's origin: which trusted vendor key signed it, if any.
+#[test]
+fn the_licence_remembers_who_signed_it() {
+    use seatcap::rules::Request;
+    let mut store = small_store(1, 2);
+    let licence = |seats: u64| seatcap::input::licence(seatcap::input::At::root(&json!({"features": {"activesync": {"seats": seats}}}), "licence")).expect("licence");
+    let signed = Request::SetLicence { licence: licence(7), signed_by: Some("ab".repeat(32)) };
+    drive(&mut store, Operation::Request(signed), Timestamp::from_millis(5_000));
+    let Answer::Licence(view) = drive(&mut store, Operation::Licence, Timestamp::from_millis(6_000)) else { panic!("a licence view") };
+    assert_eq!(view.signed_by, Some("ab".repeat(32)));
+    assert_eq!(view.licence.seats(&seatcap::model::Feature::parse("activesync").expect("name")), Some(Some(7)));
+    assert_eq!(view.since, Some(Timestamp::from_millis(5_000)));
+    // A SPEC `licence` event carries no signature.
+    drive(&mut store, event(json!({"op": "licence", "licence": {"features": {"activesync": {"seats": 3}}}})), Timestamp::from_millis(7_000));
+    let Answer::Licence(view) = drive(&mut store, Operation::Licence, Timestamp::from_millis(8_000)) else { panic!("a licence view") };
+    assert_eq!(view.signed_by, None);
+}
+
+/// The directory above the accounts, as the admin API lists it.
+#[test]
+fn directory_lists_domains_with_their_classes() {
+    let mut store = small_store(1, 1);
+    for e in [
+        json!({"op": "create-domain", "domain": "B.org", "settings": {"activesync": "disabled"}}),
+        json!({"op": "create-class", "domain": "b.org", "class": "vip", "settings": {"activesync": "enabled", "outlook": "inherit"}}),
+    ] {
+        assert!(matches!(drive(&mut store, event(e), Timestamp::from_millis(0)), Answer::Done));
+    }
+    let Answer::Directory(dir) = drive(&mut store, Operation::Directory, Timestamp::from_millis(0)) else { panic!("a directory") };
+    let dir = serde_json::to_value(dir).expect("json");
+    assert_eq!(dir["domains"]["b.org"], json!({"settings": {"activesync": "disabled"}, "classes": {"vip": {"activesync": "enabled"}}}));
+    assert_eq!(dir["domains"]["example.com"]["settings"], json!({"activesync": "enabled"}));
+    assert_eq!(dir["server"], json!({"activesync": "disabled"}));
+}
+
+/// `TryConnect`: a holder's connect goes through in one step; one that would
+/// claim, cap or waitlist is held back with the decision it would give, so a
+/// gateway can check credentials before anything is written.
+#[test]
+fn try_connect_writes_only_for_holders() {
+    let mut store = small_store(1, 3);
+    let user = |n: u64| seatcap::model::AccountId::parse(&common::user(n)).expect("id");
+    let feature = seatcap::model::Feature::parse("activesync").expect("name");
+    let try_connect = |n: u64| Operation::TryConnect { account: user(n), feature: feature.clone() };
+    let before = store.clone();
+    let pending = drive(&mut store, try_connect(1), Timestamp::from_millis(1_000));
+    assert!(matches!(pending, Answer::Pending(ref d) if d.allowed), "{pending:?}");
+    assert_eq!(store.entries, before.entries, "a claim is held back");
+    drive(&mut store, connect(1), Timestamp::from_millis(2_000));
+    let held = drive(&mut store, try_connect(1), Timestamp::from_millis(3_000));
+    assert!(matches!(held, Answer::Decision(ref d) if d.allowed), "{held:?}");
+    assert!(store.list("holder/").iter().any(|e| e.value.contains("\"lastSeen\":\"1970-01-01T00:00:03Z\"")), "R3: lastSeen moves");
+    let would_cap = drive(&mut store, try_connect(2), Timestamp::from_millis(4_000));
+    assert!(matches!(would_cap, Answer::Pending(ref d) if !d.allowed), "{would_cap:?}");
+    assert!(store.list("capped/").is_empty(), "the cap is held back");
+    drive(&mut store, connect(2), Timestamp::from_millis(5_000));
+    let capped = drive(&mut store, try_connect(2), Timestamp::from_millis(6_000));
+    assert!(matches!(capped, Answer::Decision(ref d) if !d.allowed), "a capped account's denial writes nothing: {capped:?}");
+}

@@ -674,3 +674,37 @@ fn invalid_scenarios_are_rejected_naming_the_field() {
         assert!(!line.contains('\n'), "one line: {line}");
     }
 }
+
+// ---------------------------------------------------------------- directory growth (not SPEC events)
+
+#[test]
+fn create_domain_and_class_grow_the_directory_in_the_spec_error_order() {
+    let scenario = json!({
+        "licence": {"features": {"activesync": {"seats": 5}}},
+        "directory": {"server": {"activesync": "disabled"}, "domains": {"a.com": {}}},
+        "events": [
+            {"op": "create-domain", "domain": "b.com", "settings": {"activesync": "enabled"}},
+            {"op": "create-domain", "domain": "B.COM"},
+            {"op": "create-class", "domain": "b.com", "class": "vip", "settings": {"activesync": "disabled"}},
+            {"op": "create-class", "domain": "b.com", "class": "vip"},
+            {"op": "create-class", "domain": "nope.com", "class": "vip"},
+            {"op": "create-domain", "domain": "bad/name"},
+            {"op": "create-domain", "domain": "c.com", "extra": 1},
+            {"op": "create", "account": "x@b.com"},
+            {"op": "create", "account": "y@b.com", "class": "vip"},
+            connect("x@b.com"),
+            connect("y@b.com")
+        ]
+    });
+    let o = outcome(&scenario);
+    assert!(ok(&o, 0));
+    assert_eq!(error_code(&o, 1).as_deref(), Some("already-exists"), "domain names compare lower-cased");
+    assert!(ok(&o, 2));
+    assert_eq!(error_code(&o, 3).as_deref(), Some("already-exists"));
+    assert_eq!(error_code(&o, 4).as_deref(), Some("unknown-domain"));
+    assert_eq!(error_code(&o, 5).as_deref(), Some("invalid-input"));
+    assert_eq!(error_code(&o, 6).as_deref(), Some("invalid-input"));
+    assert!(ok(&o, 7) && ok(&o, 8));
+    assert_eq!(o["events"][9], json!({"allowed": true, "reason": "seat-claimed", "source": "domain:b.com"}));
+    assert_eq!(o["events"][10], json!({"allowed": false, "reason": "disabled", "source": "class:b.com/vip"}));
+}

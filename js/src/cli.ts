@@ -1,13 +1,21 @@
-// `seatcap` command line: simulate / validate / explain a scenario file.
+// `seatcap` command line: simulate / validate / explain a scenario file;
+// vendor licence keys and signatures; the edge server (`serve`).
 // Failures are one line on stderr (`seatcap: <what>: <why>`), never a stack trace.
-import { readFileSync } from "node:fs";
-import { simulate, validateScenario, explain, version } from "./node.js";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { simulate, validateScenario, explain, version, verifyLicence } from "./node.js";
+import { generateVendorKey, signLicence } from "./licence-keys.js";
 import type { Failure } from "./types.js";
 
 const USAGE = `usage: seatcap simulate FILE        print the Outcome JSON of a scenario ("-" reads stdin)
        seatcap validate FILE        check a scenario and print a summary
        seatcap explain FILE ACCOUNT FEATURE
                                     why ACCOUNT gets (or not) FEATURE after the scenario's events
+       seatcap licence keygen NAME   make a vendor key pair: NAME.key (secret, PEM) and NAME.pub (hex)
+       seatcap licence sign --key NAME.key FILE
+                                    print the licence FILE signed with the vendor key
+       seatcap licence verify --key HEX|NAME.pub [--key …] FILE
+                                    check FILE's signature against trusted public keys (exit 1 if not)
+       seatcap serve [options]      run the edge server (seatcap serve --help)
        seatcap --version`;
 
 class Exit extends Error {
@@ -104,8 +112,78 @@ async function main(argv: string[]): Promise<void> {
       if (result.type === "failure") failure(file, result);
       return write(JSON.stringify(result.explanation, null, 2));
     }
+    case "licence":
+      return licence(rest);
+    case "serve": {
+      const { main: serve } = await import("./server/serve.js");
+      const running = await serve(rest);
+      if (running) {
+        const stop = () => void running.close().then(() => process.exit(0));
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      }
+      return;
+    }
     default:
       usage(`unknown command \`${command}\``);
+  }
+}
+
+/** `--key X` pairs out of `args`; the rest are positional. */
+function keysAndFiles(args: string[]): { keys: string[]; files: string[] } {
+  const keys: string[] = [];
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--key") {
+      const k = args[++i];
+      if (k === undefined) usage("--key needs a value");
+      keys.push(k);
+    } else files.push(args[i]!);
+  }
+  return { keys, files };
+}
+
+async function licence(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case "keygen": {
+      if (rest.length !== 1) usage("licence keygen takes NAME");
+      const name = rest[0]!;
+      for (const f of [`${name}.key`, `${name}.pub`]) if (existsSync(f)) fail(f, "already exists; not overwriting a key");
+      const key = generateVendorKey();
+      writeFileSync(`${name}.key`, key.privatePem, { mode: 0o600 });
+      writeFileSync(`${name}.pub`, key.publicHex + "\n");
+      return write(`${name}.key: private key (keep it secret)\n${name}.pub: ${key.publicHex}`);
+    }
+    case "sign": {
+      const { keys, files } = keysAndFiles(rest);
+      if (keys.length !== 1 || files.length !== 1) usage("licence sign takes --key NAME.key FILE");
+      const pem = readInput(keys[0]!);
+      const text = readInput(files[0]!);
+      checkJson(files[0]!, text);
+      try {
+        return write(JSON.stringify(signLicence(text, pem), null, 2));
+      } catch (e) {
+        return fail(label(files[0]!), (e as Error).message);
+      }
+    }
+    case "verify": {
+      const { keys, files } = keysAndFiles(rest);
+      if (keys.length === 0 || files.length !== 1) usage("licence verify takes --key HEX|NAME.pub FILE");
+      const trusted = keys.map((k) => (/^[0-9a-fA-F]{64}$/.test(k) ? k : readInput(k).trim()));
+      const text = readInput(files[0]!);
+      checkJson(files[0]!, text);
+      const result = verifyLicence(text, trusted);
+      if (result.type === "failure") failure(files[0]!, result);
+      const l = result.file.licence;
+      const features = Object.entries(l.features).map(([f, s]) => `${f} ${s.seats ?? "unlimited"}`).join(", ");
+      return write(
+        `${label(files[0]!)}: valid: signed by ${result.file.signedBy}; ` +
+          `${l.mailboxes ?? "unlimited"} mailboxes; seats: ${features || "(none)"}; expires ${l.expires ?? "never"}`,
+      );
+    }
+    default:
+      usage(sub === undefined ? "licence needs keygen, sign or verify" : `unknown licence command \`${sub}\``);
   }
 }
 

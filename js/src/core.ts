@@ -2,6 +2,8 @@
 // (node.ts, web.ts, workerd.ts). Scenarios cross as JSON text: objects are
 // JSON.stringify-ed inside the binding, so every host parses identical text.
 import type {
+  Failure,
+  VerifyLicenceResult,
   ExplainResult,
   InitInput,
   Scenario,
@@ -17,11 +19,15 @@ export interface Bindings {
   validateScenario(input: unknown): unknown;
   explain(input: unknown, account: string, feature: string): unknown;
   version(): string;
+  verifyLicence(file: string, trusted: string[], allowUnsigned: boolean): unknown;
+  licenceMessage(file: string): unknown;
   Attempt: {
-    event(raw: string, atMs: number): AttemptHandle;
-    connect(account: string, feature: string, atMs: number): AttemptHandle;
+    event(raw: string, atMs: number, actor?: string, logId?: string): AttemptHandle;
+    connect(account: string, feature: string, atMs: number, actor?: string, logId?: string): AttemptHandle;
+    tryConnect(account: string, feature: string, atMs: number): AttemptHandle;
     query(kind: string, account: string | undefined, feature: string | undefined, atMs: number): AttemptHandle;
-    importState(scenario: unknown, replace: boolean): AttemptHandle;
+    importState(scenario: unknown, replace: boolean, atMs: number, actor?: string, logId?: string): AttemptHandle;
+    uploadLicence(file: string, trusted: string[], allowUnsigned: boolean, atMs: number, actor?: string, logId?: string): AttemptHandle;
   };
 }
 
@@ -65,6 +71,22 @@ export function validateScenario(scenario: Scenario | string): ValidateResult {
 /** Runs the scenario, then explains what (account, feature) would get now, and why. */
 export function explain(scenario: Scenario | string, account: string, feature: string): ExplainResult {
   return wasm().explain(scenario, account, feature) as ExplainResult;
+}
+
+/**
+ * Checks a licence file (the SPEC licence plus `signature: {key, value}`, Ed25519) against
+ * trusted vendor public keys (64 hex each). `allowUnsigned` (dev mode) accepts a file with no
+ * signature; a signature that does not verify is refused always.
+ */
+export function verifyLicence(file: string | object, trusted: string[], options: { allowUnsigned?: boolean } = {}): VerifyLicenceResult {
+  const text = typeof file === "string" ? file : JSON.stringify(file);
+  return wasm().verifyLicence(text, trusted, options.allowUnsigned ?? false) as VerifyLicenceResult;
+}
+
+/** The exact text a vendor signs (UTF-8) for a licence file: a fixed prefix and the licence's canonical JSON. */
+export function licenceMessage(file: string | object): { type: "success"; message: string } | Failure {
+  const text = typeof file === "string" ? file : JSON.stringify(file);
+  return wasm().licenceMessage(text) as { type: "success"; message: string } | Failure;
 }
 
 /** The engine's version. */

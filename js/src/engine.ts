@@ -5,8 +5,12 @@
 import { wasm } from "./core.js";
 import { compareKeys, type Store } from "./store.js";
 import type {
+  AccountSummary,
   AccountView,
   Audit,
+  DirectoryView,
+  LicenceView,
+  LogEntry,
   Decision,
   ErrorBody,
   Explanation,
@@ -30,6 +34,32 @@ export interface EngineOptions {
   now?: () => number;
   /** Entries per `list` call when the engine reads a range (default 1000). */
   listPage?: number;
+  /**
+   * Who asks, for the change log: when set (here or through `by()`), every change also writes a
+   * log entry in its own commit (see `log()`). Unset: nothing is logged.
+   */
+  actor?: string;
+  /** Makes a change-log entry's unique id (default `crypto.randomUUID()`; 1–64 of `A-Za-z0-9-_`). */
+  newId?: () => string;
+}
+
+export interface LicenceUploadOptions {
+  /** Vendor public keys (Ed25519, 64 hex) whose signatures are accepted. */
+  trustedKeys: string[];
+  /** Dev mode: accept a licence file with no signature (a bad signature is refused always). */
+  allowUnsigned?: boolean;
+}
+
+/** What one Engine and its `by()` views share: the store, the retry lane and the options. */
+interface Shared {
+  store: Store;
+  tries: number;
+  backoff: (n: number) => number;
+  now: () => number;
+  page: number;
+  newId: () => string;
+  /** Retries after a lost race run here one at a time (see #run). */
+  lane: Promise<void>;
 }
 
 /** A connect the engine could not decide (the store failed or every try lost a race): access is denied. */
@@ -51,7 +81,7 @@ export interface CappedAccount {
 }
 export interface Page<T> {
   items: T[];
-  /** Pass as `after` for the next page; `null` on the last page. */
+  /** The cursor of the next page (`after`; for `waitlist`, the next `offset`); `null` on the last page. A full page may be followed by an empty one. */
   next: string | null;
 }
 
@@ -64,6 +94,7 @@ export interface CreateOptions {
 /** What src/attempt.rs answers, before it is shaped per method. */
 type Answer =
   | { kind: "decision"; value: Decision }
+  | { kind: "pending"; value: Decision }
   | { kind: "done" }
   | { kind: "refused"; value: ErrorBody }
   | { kind: "account"; value: AccountView }
@@ -72,7 +103,9 @@ type Answer =
   | { kind: "limit"; value: number | null }
   | { kind: "explanation"; value: Explanation }
   | { kind: "scenario"; value: Scenario }
-  | { kind: "audit"; value: Audit };
+  | { kind: "audit"; value: Audit }
+  | { kind: "directory"; value: DirectoryView }
+  | { kind: "licence"; value: LicenceView };
 
 type Step =
   | { step: "load"; keys: string[]; lists: string[] }
@@ -92,20 +125,37 @@ export interface AttemptHandle {
 }
 
 export class Engine {
-  readonly #store: Store;
-  readonly #tries: number;
-  readonly #backoff: (n: number) => number;
-  readonly #now: () => number;
-  readonly #page: number;
-  /** Retries after a lost race run here one at a time (see #run). */
-  #lane: Promise<void> = Promise.resolve();
+  #shared: Shared;
+  #actor: string | undefined;
 
   constructor(store: Store, options: EngineOptions = {}) {
-    this.#store = store;
-    this.#tries = Math.max(1, options.tries ?? 10);
-    this.#backoff = options.backoff ?? ((n) => Math.random() * Math.min(2 ** n, 50));
-    this.#now = options.now ?? Date.now;
-    this.#page = Math.max(1, options.listPage ?? 1000);
+    this.#shared = {
+      store,
+      tries: Math.max(1, options.tries ?? 10),
+      backoff: options.backoff ?? ((n) => Math.random() * Math.min(2 ** n, 50)),
+      now: options.now ?? Date.now,
+      page: Math.max(1, options.listPage ?? 1000),
+      newId: options.newId ?? (() => crypto.randomUUID()),
+      lane: Promise.resolve(),
+    };
+    this.#actor = options.actor;
+  }
+
+  /** This engine acting for `actor`: its changes are logged under that name. Shares the store and retry lane. */
+  by(actor: string): Engine {
+    const view = new Engine(this.#shared.store);
+    view.#shared = this.#shared;
+    view.#actor = actor;
+    return view;
+  }
+
+  get #store(): Store {
+    return this.#shared.store;
+  }
+
+  /** The change-log context of one request (the same id for each of its tries), if logging. */
+  #context(): [string, string] | [] {
+    return this.#actor === undefined ? [] : [this.#actor, this.#shared.newId()];
   }
 
   /** The hot path: may `account` use `feature` now? (R2–R5, R12) */
@@ -114,14 +164,58 @@ export class Engine {
     const answer =
       typeof at === "string" || typeof account !== "string" || typeof feature !== "string"
         ? await this.#event({ op: "connect", account, feature }, at)
-        : await this.#run(() => wasm().Attempt.connect(account, feature, this.#millis(at)));
+        : await this.#connect(account, feature, this.#millis(at));
     if (answer.kind === "decision") return answer.value;
     return { allowed: false, error: refusal(answer) };
+  }
+
+  /**
+   * A connect that goes ahead only if it takes nothing new: a holder's connect (R3, its
+   * `lastSeen` updated) or a denial that writes nothing. One that would claim a seat (R4),
+   * cap the account (R5) or waitlist it (R12) answers `{ pending: decision }` and writes
+   * nothing, so a gateway can check the caller's credentials before calling `connect`.
+   */
+  async tryConnect(account: string, feature: string, at?: Time): Promise<ConnectResult | { pending: Decision }> {
+    if (typeof account !== "string" || typeof feature !== "string") return this.connect(account, feature, at);
+    const when = this.#millis(at);
+    const answer = await this.#run(() => wasm().Attempt.tryConnect(account, feature, when));
+    if (answer.kind === "pending") return { pending: answer.value };
+    if (answer.kind === "decision") return answer.value;
+    return { allowed: false, error: refusal(answer) };
+  }
+
+  #connect(account: string, feature: string, at: number): Promise<Answer> {
+    const [actor, id] = this.#context();
+    return this.#run(() => wasm().Attempt.connect(account, feature, at, actor, id));
   }
 
   /** Sets a feature at `server`, `domain:<d>`, `class:<d>/<c>` or `account:<id>` (R6–R8). */
   set(node: string, feature: string, value: Setting, at?: Time): Promise<WriteResult> {
     return this.#op({ op: "set", node, feature, value }, at);
+  }
+
+  /** A new domain with optional settings (not a SPEC event: an extension op, `create-domain`). */
+  createDomain(domain: string, settings: Record<string, Setting> = {}, at?: Time): Promise<WriteResult> {
+    return this.#op({ op: "create-domain", domain, settings }, at);
+  }
+
+  /** A new account class of a domain (`create-class`). */
+  createClass(domain: string, className: string, settings: Record<string, Setting> = {}, at?: Time): Promise<WriteResult> {
+    return this.#op({ op: "create-class", domain, class: className, settings }, at);
+  }
+
+  /**
+   * Replaces the licence from a vendor-signed licence file, verified by the Rust core
+   * (`invalid-input` unless signed by a trusted key, or unsigned with `allowUnsigned`).
+   */
+  async uploadLicence(file: string | object, options: LicenceUploadOptions, at?: Time): Promise<WriteResult> {
+    const text = typeof file === "string" ? file : JSON.stringify(file);
+    const [actor, id] = this.#context();
+    const when = this.#millis(at);
+    const answer = await this.#run(() =>
+      wasm().Attempt.uploadLicence(text, options.trustedKeys, options.allowUnsigned ?? false, when, actor, id),
+    );
+    return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
   }
 
   /** Replaces the licence (R10; R12 grants when it grows). */
@@ -149,7 +243,9 @@ export class Engine {
   /** Applies one SPEC scenario event; its own `at` wins over `at` here. */
   async apply(event: object | string, at?: Time): Promise<ConnectResult | WriteResult> {
     const text = typeof event === "string" ? event : JSON.stringify(event);
-    return shapeEvent(await this.#run(() => wasm().Attempt.event(text, this.#millis(at))), text);
+    const [actor, id] = this.#context();
+    const when = this.#millis(at);
+    return shapeEvent(await this.#run(() => wasm().Attempt.event(text, when, actor, id)), text);
   }
 
   /**
@@ -163,8 +259,9 @@ export class Engine {
     for (const event of events) {
       const text = typeof event === "string" ? event : JSON.stringify(event);
       let at = next;
+      const [actor, id] = this.#context();
       const answer = await this.#run(() => {
-        const attempt = wasm().Attempt.event(text, next);
+        const attempt = wasm().Attempt.event(text, next, actor, id);
         at = attempt.at;
         return attempt;
       });
@@ -189,31 +286,88 @@ export class Engine {
     return read<"seats", FeatureSeats>(await this.#query("seats", undefined, feature), "seats");
   }
 
-  /** Accounts the cap disabled for `feature`, in id order, a page at a time. */
-  async capped(feature: string, page: { after?: string; limit?: number } = {}): Promise<Read<"page", Page<CappedAccount>>> {
+  /** Accounts the cap disabled for `feature`, in id order, a page at a time; with `domain`, only its accounts. */
+  async capped(feature: string, page: { after?: string; limit?: number; domain?: string } = {}): Promise<Read<"page", Page<CappedAccount>>> {
     // The core checks the name and the licence (reading only `licence`) before the range is listed.
     const checked = read<"limit", number | null>(await this.#query("limit", undefined, feature), "limit");
     if (checked.type === "failure") return checked;
     const limit = Math.max(1, Math.min(page.limit ?? 100, 10_000));
-    const prefix = `capped/${feature}/`;
+    const suffix = page.domain === undefined ? undefined : `@${page.domain.toLowerCase()}`;
+    return this.#pageOf(`capped/${feature}/`, page.after, limit, (account, value) =>
+      suffix !== undefined && !account.endsWith(suffix) ? undefined : { account, at: (JSON.parse(value) as { at: string }).at },
+    );
+  }
+
+  /** Accounts waiting for `feature` in arrival order (R12), a page at a time; with `domain`, only its accounts. */
+  async waitlist(feature: string, page: { offset?: number; limit?: number; domain?: string } = {}): Promise<Read<"page", Page<string>>> {
+    const result = read<"waitlist", string[]>(await this.#query("waitlist", undefined, feature), "waitlist");
+    if (result.type === "failure") return result;
+    const suffix = page.domain === undefined ? undefined : `@${page.domain.toLowerCase()}`;
+    const all = suffix === undefined ? result.waitlist : result.waitlist.filter((id) => id.endsWith(suffix));
+    const offset = Math.max(0, page.offset ?? 0);
+    const limit = Math.max(1, page.limit ?? 100);
+    const items = all.slice(offset, offset + limit);
+    return { type: "success", page: { items, next: offset + limit < all.length ? String(offset + limit) : null } };
+  }
+
+  /** The server's, every domain's and every class's settings (no accounts: see `accounts()`). */
+  async directory(): Promise<Read<"directory", DirectoryView>> {
+    return read<"directory", DirectoryView>(await this.#query("directory", undefined, undefined), "directory");
+  }
+
+  /** The licence in force, the policy, and the vendor key that signed the licence (`signedBy`). */
+  async licence(): Promise<Read<"licence", LicenceView>> {
+    return read<"licence", LicenceView>(await this.#query("licence", undefined, undefined), "licence");
+  }
+
+  /**
+   * Accounts in id order, a page at a time, optionally of one domain: their stored type, class,
+   * settings and capped markers. `account(id)` resolves effective values and seats.
+   */
+  async accounts(page: { domain?: string; after?: string; limit?: number } = {}): Promise<Read<"page", Page<AccountSummary>>> {
+    const limit = Math.max(1, Math.min(page.limit ?? 100, 10_000));
+    const suffix = page.domain === undefined ? undefined : `@${page.domain.toLowerCase()}`;
+    return this.#pageOf("account/", page.after, limit, (id, value) => {
+      if (suffix !== undefined && !id.endsWith(suffix)) return undefined;
+      const rec = JSON.parse(value) as { type: AccountSummary["type"]; class?: string; settings?: AccountSummary["settings"]; capped?: AccountSummary["capped"] };
+      return { id, type: rec.type, class: rec.class ?? null, settings: rec.settings ?? {}, capped: rec.capped ?? {} };
+    });
+  }
+
+  /**
+   * The change log, oldest first, a page at a time; with `domain`, only entries that touched it.
+   * Entries are written only by engines with an actor (`options.actor` or `by()`).
+   */
+  async log(page: { domain?: string; after?: string; limit?: number } = {}): Promise<Read<"page", Page<LogEntry>>> {
+    const limit = Math.max(1, Math.min(page.limit ?? 100, 10_000));
+    const domain = page.domain?.toLowerCase();
+    return this.#pageOf("log/", page.after, limit, (_, value) => {
+      const entry = JSON.parse(value) as LogEntry;
+      return domain === undefined || entry.domains.includes(domain) ? entry : undefined;
+    });
+  }
+
+  /**
+   * Up to `limit` items under `prefix` after the cursor, keeping those `pick` answers; reads
+   * further store pages while a filter drops entries. The cursor is the key after the prefix.
+   */
+  async #pageOf<T>(prefix: string, after: string | undefined, limit: number, pick: (name: string, value: string) => T | undefined): Promise<Read<"page", Page<T>>> {
+    const items: T[] = [];
+    let cursor = after === undefined ? undefined : prefix + after;
     try {
-      const entries = await this.#store.list(prefix, page.after === undefined ? undefined : prefix + page.after, limit);
-      const items = entries.map((e) => ({ account: e.key.slice(prefix.length), at: (JSON.parse(e.value) as { at: string }).at }));
-      const next = items.length === limit ? items[items.length - 1]!.account : null;
-      return { type: "success", page: { items, next } };
+      for (;;) {
+        const entries = await this.#store.list(prefix, cursor, limit);
+        for (const e of entries) {
+          cursor = e.key;
+          const item = pick(e.key.slice(prefix.length), e.value);
+          if (item !== undefined) items.push(item);
+          if (items.length === limit) return { type: "success", page: { items, next: cursor.slice(prefix.length) } };
+        }
+        if (entries.length < limit) return { type: "success", page: { items, next: null } };
+      }
     } catch (e) {
       return { type: "failure", error: storeError(e) };
     }
-  }
-
-  /** Accounts waiting for `feature` in arrival order (R12), a page at a time. */
-  async waitlist(feature: string, page: { offset?: number; limit?: number } = {}): Promise<Read<"page", Page<string>>> {
-    const result = read<"waitlist", string[]>(await this.#query("waitlist", undefined, feature), "waitlist");
-    if (result.type === "failure") return result;
-    const offset = Math.max(0, page.offset ?? 0);
-    const limit = Math.max(1, page.limit ?? 100);
-    const items = result.waitlist.slice(offset, offset + limit);
-    return { type: "success", page: { items, next: offset + limit < result.waitlist.length ? String(offset + limit) : null } };
   }
 
   /** Live state as a SPEC scenario with recorded state: the what-if simulator starts from it exactly. */
@@ -225,8 +379,10 @@ export class Engine {
    * Lays a scenario's directory and recorded state into the store (no events),
    * in one commit. Refuses a store that holds anything unless `replace`.
    */
-  async importScenario(scenario: Scenario | string, options: { replace?: boolean } = {}): Promise<WriteResult> {
-    const answer = await this.#run(() => wasm().Attempt.importState(scenario, options.replace ?? false));
+  async importScenario(scenario: Scenario | string, options: { replace?: boolean; at?: Time } = {}): Promise<WriteResult> {
+    const [actor, id] = this.#context();
+    const when = this.#millis(options.at);
+    const answer = await this.#run(() => wasm().Attempt.importState(scenario, options.replace ?? false, when, actor, id));
     return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
   }
 
@@ -243,7 +399,9 @@ export class Engine {
   #event(event: Record<string, unknown>, at?: Time): Promise<Answer> {
     // ISO text travels inside the event, so the core parses it like a scenario's `at`.
     const text = JSON.stringify(typeof at === "string" ? { ...event, at } : event);
-    return this.#run(() => wasm().Attempt.event(text, this.#millis(at)));
+    const [actor, id] = this.#context();
+    const when = this.#millis(at);
+    return this.#run(() => wasm().Attempt.event(text, when, actor, id));
   }
 
   #query(kind: string, account: string | undefined, feature: string | undefined, at?: Time): Promise<Answer> {
@@ -251,7 +409,7 @@ export class Engine {
   }
 
   #millis(at: Time | undefined): number {
-    if (at === undefined || typeof at === "string") return this.#now();
+    if (at === undefined || typeof at === "string") return this.#shared.now();
     return at instanceof Date ? at.getTime() : at;
   }
 
@@ -264,13 +422,14 @@ export class Engine {
    */
   async #run(start: () => AttemptHandle): Promise<Answer> {
     const first = await this.#try(start);
-    if (first !== LOST || this.#tries === 1) return first === LOST ? this.#conflict() : first;
+    const { tries, backoff } = this.#shared;
+    if (first !== LOST || tries === 1) return first === LOST ? this.#conflict() : first;
     return this.#exclusive(async () => {
-      for (let n = 1; n < this.#tries; n++) {
+      for (let n = 1; n < tries; n++) {
         const answer = await this.#try(start);
         if (answer !== LOST) return answer;
-        const wait = this.#backoff(n - 1);
-        if (wait > 0 && n + 1 < this.#tries) await new Promise((resolve) => setTimeout(resolve, wait));
+        const wait = backoff(n - 1);
+        if (wait > 0 && n + 1 < tries) await new Promise((resolve) => setTimeout(resolve, wait));
       }
       return this.#conflict();
     });
@@ -297,8 +456,8 @@ export class Engine {
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const turn = this.#lane.then(work, work);
-    this.#lane = turn.then(
+    const turn = this.#shared.lane.then(work, work);
+    this.#shared.lane = turn.then(
       () => {},
       () => {},
     );
@@ -306,17 +465,17 @@ export class Engine {
   }
 
   #conflict(): Answer {
-    return { kind: "refused", value: { code: "conflict", message: `lost the race for the store ${this.#tries} times; nothing was written` } };
+    return { kind: "refused", value: { code: "conflict", message: `lost the race for the store ${this.#shared.tries} times; nothing was written` } };
   }
 
   async #listAll(prefix: string): Promise<{ key: string; value: string }[]> {
     const all = [];
     let after: string | undefined;
     for (;;) {
-      const page = await this.#store.list(prefix, after, this.#page);
+      const page = await this.#store.list(prefix, after, this.#shared.page);
       if (!Array.isArray(page)) throw new TypeError(`list(${JSON.stringify(prefix)}) did not answer an array`);
       all.push(...page);
-      if (page.length < this.#page) return all;
+      if (page.length < this.#shared.page) return all;
       const last = page[page.length - 1]!.key;
       // A store that does not move forward would loop here for ever.
       if (after !== undefined && compareKeys(last, after) <= 0) throw new Error(`list(${JSON.stringify(prefix)}) did not move past ${after}`);

@@ -44,11 +44,52 @@ export type { FeatureSeats } from "./generated/FeatureSeats.js";
 export type { Holder } from "./generated/Holder.js";
 export type { Audit } from "./generated/Audit.js";
 export type { OverLimit } from "./generated/OverLimit.js";
+export type { DirectoryView } from "./generated/DirectoryView.js";
+export type { DomainView } from "./generated/DomainView.js";
+export type { LicenceView } from "./generated/LicenceView.js";
 
 import type { ErrorBody } from "./generated/ErrorBody.js";
 import type { Outcome } from "./generated/Outcome.js";
 import type { Explanation } from "./generated/Explanation.js";
 import type { ScenarioSummary } from "./generated/ScenarioSummary.js";
+
+import type { Licence } from "./generated/Licence.js";
+import type { Setting } from "./generated/Setting.js";
+import type { AccountType } from "./generated/AccountType.js";
+import type { Via } from "./generated/Via.js";
+
+/** A licence file whose signature verified (or, in dev mode, that was unsigned: `signedBy: null`). */
+export interface LicenceFile {
+  licence: Licence;
+  signedBy: string | null;
+}
+export type VerifyLicenceResult = { type: "success"; file: LicenceFile } | Failure;
+
+/** One change-log entry (src/changelog.rs): written in the same commit as the change it records. */
+export interface LogEntry {
+  id: string;
+  at: string;
+  /** Who asked (the host's name for the caller, e.g. `server-admin` or `domain-admin:example.com`). */
+  actor: string;
+  /** What was asked, as a SPEC event (or `create-domain`, `create-class`, `import`). */
+  request: { op: string; [field: string]: unknown };
+  /** Domains the change touched (none for licence and server changes). */
+  domains: string[];
+  /** Each changed node, as stored before and after (`null`: absent). */
+  changes: { node: string; before: unknown; after: unknown }[];
+  /** Seats claimed or released, waitlist places, capped markers written or cleared. */
+  seats: { feature: string; account: string; change: "claimed" | "released" | "waitlisted" | "left-waitlist" | "capped" | "uncapped"; via?: Via }[];
+}
+
+/** An account as listed (its stored record; `account()` resolves effective values). */
+export interface AccountSummary {
+  id: string;
+  type: AccountType;
+  class: string | null;
+  settings: Record<string, Setting>;
+  /** Features the cap disabled, and when. */
+  capped: Record<string, string>;
+}
 
 /** A refused input: never thrown, always returned. */
 export interface Failure {

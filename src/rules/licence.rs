@@ -1,14 +1,17 @@
 //! Licence changes (R10) and restoring capped accounts (R11).
 
 use super::{ledger, Ctx};
-use crate::keys::{self, HolderRec, Record};
+use crate::keys::{self, HolderRec, OriginRec, Record};
 use crate::model::{AccountId, Feature, Licence, Shrink, Via};
 use crate::time::Timestamp;
 use crate::tx::{sort_by_rank, Halt};
 
-pub(super) fn set_licence(ctx: &mut Ctx<'_>, licence: &Licence) -> Result<(), Halt> {
+pub(super) fn set_licence(ctx: &mut Ctx<'_>, licence: &Licence, signed_by: Option<&str>) -> Result<(), Halt> {
     let old = std::mem::replace(&mut ctx.licence, licence.clone());
     ctx.tx.put(keys::LICENCE.to_string(), Record::Licence(licence.clone()));
+    // Where this licence came from, so the server can show whether it is vendor-signed.
+    let origin = OriginRec { signed_by: signed_by.map(str::to_string), at: ctx.at };
+    ctx.tx.put(keys::LICENCE_ORIGIN.to_string(), Record::Origin(origin));
     for feature in old.features.keys().filter(|f| !licence.features.contains_key(*f)) {
         drop_ledger(ctx, feature)?;
     }

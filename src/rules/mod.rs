@@ -3,6 +3,7 @@
 
 mod admin;
 mod connect;
+mod directory;
 mod ledger;
 mod licence;
 mod lifecycle;
@@ -10,7 +11,7 @@ mod lifecycle;
 use serde::Serialize;
 
 use crate::error::{Error, ErrorCode};
-use crate::model::{AccountId, AccountType, ClassName, Feature, Licence, Node, Policy, Setting, Settings};
+use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Policy, Setting, Settings};
 use crate::time::Timestamp;
 use crate::tx::{Halt, Snapshot, Tx, Writes};
 
@@ -21,11 +22,14 @@ pub use connect::{explain, Explanation, SeatView};
 pub enum Request {
     Connect { account: AccountId, feature: Feature },
     Set { node: Node, feature: Feature, value: Setting },
-    SetLicence { licence: Licence },
+    /// `signed_by`: the vendor key whose signature the host had the core verify (`signature`), if any.
+    SetLicence { licence: Licence, signed_by: Option<String> },
     Create { account: AccountId, kind: AccountType, class: Option<ClassName>, settings: Settings },
     Delete { account: AccountId },
     SetType { account: AccountId, kind: AccountType },
     RestoreCapped { feature: Feature },
+    CreateDomain { domain: DomainName, settings: Settings },
+    CreateClass { domain: DomainName, class: ClassName, settings: Settings },
 }
 
 /// Why a connect was allowed or denied (SPEC "Outcome").
@@ -81,13 +85,17 @@ pub fn execute(snap: &dyn Snapshot, request: &Request, at: Timestamp) -> Result<
     let response = match request {
         Request::Connect { account, feature } => Response::Decision(connect::connect(&mut ctx, account, feature)?),
         Request::Set { node, feature, value } => admin::set(&mut ctx, node, feature, *value).map(|_| Response::Done)?,
-        Request::SetLicence { licence } => licence::set_licence(&mut ctx, licence).map(|_| Response::Done)?,
+        Request::SetLicence { licence, signed_by } => licence::set_licence(&mut ctx, licence, signed_by.as_deref()).map(|_| Response::Done)?,
         Request::Create { account, kind, class, settings } => {
             lifecycle::create(&mut ctx, account, *kind, class.as_ref(), settings).map(|_| Response::Done)?
         }
         Request::Delete { account } => lifecycle::delete(&mut ctx, account).map(|_| Response::Done)?,
         Request::SetType { account, kind } => lifecycle::set_type(&mut ctx, account, *kind).map(|_| Response::Done)?,
         Request::RestoreCapped { feature } => licence::restore_capped(&mut ctx, feature).map(|_| Response::Done)?,
+        Request::CreateDomain { domain, settings } => directory::create_domain(&mut ctx, domain, settings).map(|_| Response::Done)?,
+        Request::CreateClass { domain, class, settings } => {
+            directory::create_class(&mut ctx, domain, class, settings).map(|_| Response::Done)?
+        }
     };
     ctx.grant_freed_seats()?;
     Ok(Applied { response, writes: ctx.tx.into_writes() })

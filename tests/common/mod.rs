@@ -161,8 +161,12 @@ impl KvStore {
 /// Runs one operation to its answer over `store`, with every load answered
 /// at once and no competitor: a lost race is impossible here.
 pub fn drive(store: &mut KvStore, op: seatcap::attempt::Operation, at: seatcap::time::Timestamp) -> seatcap::attempt::Answer {
-    use seatcap::attempt::{Attempt, Loads, Step};
-    let mut attempt = Attempt::new(op, at);
+    drive_attempt(store, seatcap::attempt::Attempt::new(op, at))
+}
+
+/// As [`drive`], for an attempt the caller built (e.g. one that writes a change-log entry).
+pub fn drive_attempt(store: &mut KvStore, mut attempt: seatcap::attempt::Attempt) -> seatcap::attempt::Answer {
+    use seatcap::attempt::{Loads, Step};
     let mut loads = None;
     for _ in 0..1000 {
         match attempt.step(loads.take()) {

@@ -43,14 +43,15 @@ function node(dir, file, code) {
 /**
  * Type-checks `code` as a consumer would: `module` is node16 (resolution
  * node16) or esnext (resolution bundler). Only the ES library, no DOM and no
- * @types/node: the package's types must need neither.
+ * @types/node: the package's types must need neither (`seatcap/server` needs
+ * the fetch types, `lib` "dom" here, as any Request/Response host has).
  */
-function tsc(dir, file, code, module) {
+function tsc(dir, file, code, module, lib = "es2022") {
   writeFileSync(path.join(dir, file), code);
   const resolution = module === "esnext" ? "bundler" : module;
   const result = spawnSync(
     path.join(root, "node_modules/.bin/tsc"),
-    ["--noEmit", "--strict", "--module", module, "--moduleResolution", resolution, "--target", "es2022", "--lib", "es2022", file],
+    ["--noEmit", "--strict", "--module", module, "--moduleResolution", resolution, "--target", "es2022", "--lib", lib, file],
     { cwd: dir, encoding: "utf8" },
   );
   assert.equal(result.status, 0, result.stdout + result.stderr);
@@ -68,7 +69,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 test("the tarball holds the built artefacts and nothing else of the repository", () => {
   const list = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean);
   for (const f of ["package/dist/node.mjs", "package/dist/node.cjs", "package/dist/web.mjs", "package/dist/workerd.mjs", "package/dist/cli.mjs",
-    "package/dist/seatcap_bg.wasm", "package/dist/index.d.ts", "package/dist/cjs/index.d.ts", "package/README.md", "package/package.json"]) {
+    "package/dist/seatcap_bg.wasm", "package/dist/server.mjs", "package/dist/server/index.d.ts", "package/dist/openapi.json", "package/dist/index.d.ts", "package/dist/cjs/index.d.ts", "package/README.md", "package/package.json"]) {
     assert.ok(list.includes(f), `${f} is packed`);
   }
   assert.ok(!list.some((f) => f.startsWith("package/src/") || f.startsWith("package/tests/") || f.includes(".stamp")), list.join("\n"));
@@ -93,18 +94,21 @@ test("a fresh CommonJS project requires seatcap", () => {
 test("a fresh ESM project imports seatcap, and its bin runs", () => {
   const dir = project("esm-consumer", "module");
   const out = node(dir, "index.mjs", `
-    import { simulate, validateScenario, version } from "seatcap";
+    import { simulate, validateScenario, version, Engine, MemoryStore } from "seatcap";
+    import { createHandler, Tokens } from "seatcap/server";
     const r = simulate(${JSON.stringify(scenario)});
-    console.log(JSON.stringify([version(), validateScenario("[]").type, ...r.outcome.events.map((e) => e.reason)]));
+    const handler = createHandler({ engine: new Engine(new MemoryStore()), tokens: await Tokens.from({}), gateway: { forward: fetch }, licence: { trustedKeys: [] }, version: version() });
+    const health = await (await handler.fetch(new Request("http://x/v1/health"))).json();
+    console.log(JSON.stringify([version(), validateScenario("[]").type, health.version, ...r.outcome.events.map((e) => e.reason)]));
   `);
-  assert.deepStrictEqual(JSON.parse(out), ["0.1.0", "failure", ...expected]);
+  assert.deepStrictEqual(JSON.parse(out), ["0.1.0", "failure", "0.1.0", ...expected]);
   writeFileSync(path.join(dir, "s.json"), JSON.stringify(scenario));
   const bin = spawnSync(path.join(dir, "node_modules/.bin/seatcap"), ["simulate", "s.json"], { cwd: dir, encoding: "utf8" });
   assert.equal(bin.status, 0, bin.stderr);
   assert.deepStrictEqual(JSON.parse(bin.stdout).events.map((e) => e.reason), expected);
   const consumer = `
     import { simulate, explain, init, Engine, MemoryStore, SqliteStore, PostgresStore, type Scenario, type Outcome,
-      type Explanation, type SimulateResult, type ConnectResult, type Store } from "seatcap";
+      type Explanation, type SimulateResult, type ConnectResult, type Store, type LogEntry } from "seatcap";
     const s: Scenario = { licence: { features: { activesync: { seats: 200 } } }, policy: { overflow: "waitlist" },
       directory: { domains: { "example.com": { settings: { activesync: "enabled" } } }, generate: [{ domain: "example.com", count: 500, prefix: "user" }] },
       events: [{ op: "connect", account: "user1@example.com", feature: "activesync" }, { op: "set-type", account: "user2@example.com", type: "basic" }] };
@@ -121,10 +125,25 @@ test("a fresh ESM project imports seatcap, and its bin runs", () => {
     const own: Store = { get: (keys: string[]) => keys.map(() => null), commit: async () => true, list: () => [] };
     void new Engine(own); void o; void x; void allowed; void holders;
     void SqliteStore; void PostgresStore;
+    const log = await engine.by("me").log();
+    const entries: LogEntry[] = log.type === "success" ? log.page.items : [];
+    void entries;
     export {};
   `;
   tsc(dir, "check.ts", consumer, "node16");
   tsc(dir, "check-bundler.ts", consumer, "esnext");
+  const server = `
+    import { Engine, MemoryStore } from "seatcap";
+    import { createHandler, Tokens, type Handler, type Role } from "seatcap/server";
+    const handler: Handler = createHandler({ engine: new Engine(new MemoryStore()), tokens: await Tokens.from({ serverAdmin: ["0123456789abcdef"] }),
+      gateway: { upstream: new URL("http://mail.local/"), forward: (request: Request) => fetch(request) }, licence: { trustedKeys: [] } });
+    const res: Response = await handler.fetch(new Request("http://x/v1/health"));
+    const role: Role = { kind: "domain-admin", domain: "example.com" };
+    void res; void role;
+    export {};
+  `;
+  tsc(dir, "check-server.ts", server, "node16", "es2022,dom");
+  tsc(dir, "check-server-bundler.ts", server, "esnext", "es2022,dom");
 });
 
 test("bundlers resolve the browser and workerd conditions to their entries", async () => {

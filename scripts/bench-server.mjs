@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// `npm run bench:server`: what the gateway adds to an ActiveSync request.
+// One process runs an upstream stub on 127.0.0.1; `seatcap serve` runs as
+// its own process over SQLite (as `npm start` does). Timed one request at a
+// time over keep-alive connections, in the same run:
+//   - baseline: the request sent straight to the upstream;
+//   - through the gateway, a held seat (R3: explain, connect, forward);
+//   - through the gateway, a new claim (R4, with the credential probe);
+//   - POST /v1/decide (the decision alone, over HTTP).
+// Prints figures and ratios to the baseline; asserts nothing.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, createServer, request } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1000);
+const root = path.resolve(import.meta.dirname, "..");
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const TOKEN = "bench-admin-token-0123456789";
+const body = Buffer.alloc(2048, 7);
+
+const upstream = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => res.writeHead(200, { "content-type": "application/vnd.ms-sync.wbxml" }).end(body));
+});
+await new Promise((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
+
+const data = mkdtempSync(path.join(tmpdir(), "seatcap-bench-server-"));
+const child = spawn(process.execPath, [path.join(root, "dist/cli.mjs"), "serve", "--port", "0", "--data", data, "--upstream", upstreamUrl, "--admin-token", TOKEN, "--gateway-token", TOKEN.replace("admin", "gate"), "--dev"], {
+  stdio: ["ignore", "pipe", "inherit"],
+});
+let banner = "";
+const base = await new Promise((resolve, reject) => {
+  child.stdout.setEncoding("utf8").on("data", (d) => {
+    banner += d;
+    const m = /edge server on (http:\/\/\S+)/.exec(banner);
+    if (m) resolve(m[1]);
+  });
+  child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
+});
+child.stdout.removeAllListeners("data").resume();
+
+function send(url, { method = "POST", headers = {}, payload } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, agent }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+const basic = (n) => `Basic ${Buffer.from(`user${n}@example.com:pw`).toString("base64")}`;
+const json = { "content-type": "application/json", authorization: `Bearer ${TOKEN}` };
+
+// A directory of ACCOUNTS accounts with unlimited seats, seeded through the admin API.
+await send(`${base}/v1/licence`, { method: "PUT", headers: json, payload: JSON.stringify({ mailboxes: null, features: { activesync: { seats: null } } }) });
+await send(`${base}/v1/domains`, { headers: json, payload: JSON.stringify({ name: "example.com", settings: { activesync: "enabled" } }) });
+for (let n = 1; n <= ACCOUNTS; n++) {
+  const status = await send(`${base}/v1/accounts`, { headers: json, payload: JSON.stringify({ id: `user${n}@example.com` }) });
+  if (status !== 201) throw new Error(`seeding user${n}: ${status}`);
+}
+
+function percentiles(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+async function time(count, call) {
+  const samples = [];
+  for (let i = 0; i < count; i++) {
+    const start = process.hrtime.bigint();
+    const status = await call(i);
+    samples.push(Number(process.hrtime.bigint() - start) / 1000);
+    if (status >= 400) throw new Error(`request ${i} answered ${status}`);
+  }
+  return percentiles(samples);
+}
+
+const AS = "/Microsoft-Server-ActiveSync?Cmd=Sync&DeviceId=bench&DeviceType=iPhone";
+const rounds = Math.min(ROUNDS, ACCOUNTS);
+// Warm up both paths (JIT, SQLite page cache).
+for (let i = 0; i < 200; i++) await send(`${upstreamUrl}${AS}`, { headers: { authorization: basic(1) }, payload: body });
+const results = {};
+results["upstream directly (baseline)"] = await time(rounds, () => send(`${upstreamUrl}${AS}`, { headers: { authorization: basic(1) }, payload: body }));
+results["gateway, new claim (probe + claim)"] = await time(rounds, (i) => send(`${base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }));
+results["gateway, held seat"] = await time(rounds, (i) => send(`${base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }));
+const decideHeaders = { "content-type": "application/json", authorization: `Bearer ${TOKEN.replace("admin", "gate")}` };
+results["POST /v1/decide, held seat"] = await time(rounds, (i) =>
+  send(`${base}/v1/decide`, { headers: decideHeaders, payload: JSON.stringify({ account: `user${i + 1}@example.com`, feature: "activesync" }) }),
+);
+
+const baseline = results["upstream directly (baseline)"].p50;
+console.log(`seatcap bench:server — ${ACCOUNTS} accounts, ${rounds} sequential requests per row, SQLite store, 2 KB bodies, ${process.version}`);
+console.log(`${"path".padEnd(38)} ${"p50 µs".padStart(9)} ${"p99 µs".padStart(9)} ${"p50 vs baseline".padStart(16)}`);
+for (const [name, r] of Object.entries(results)) {
+  console.log(`${name.padEnd(38)} ${r.p50.toFixed(0).padStart(9)} ${r.p99.toFixed(0).padStart(9)} ${(r.p50 / baseline).toFixed(1).padStart(15)}×`);
+}
+
+child.kill("SIGTERM");
+upstream.close();
+agent.destroy();
+await new Promise((resolve) => child.once("exit", resolve));
+rmSync(data, { recursive: true, force: true });
