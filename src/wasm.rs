@@ -121,21 +121,26 @@ fn invalid_op(connect: bool, e: Error) -> crate::attempt::Operation {
     crate::attempt::Operation::Invalid { connect, message: e.message }
 }
 
+/// The attempt of a well-formed operation, or one that answers `invalid-input` (reading nothing).
+fn attempt_or_invalid(op: Result<(crate::attempt::Operation, crate::time::Timestamp), Error>, connect: bool) -> crate::attempt::Attempt {
+    match op {
+        Ok((op, at)) => crate::attempt::Attempt::new(op, at),
+        Err(e) => crate::attempt::Attempt::new(invalid_op(connect, e), crate::time::DEFAULT_START),
+    }
+}
+
 #[wasm_bindgen(js_class = Attempt)]
 impl JsAttempt {
     /// The hot path without JSON: a connect of `account` to `feature` at `at_ms`.
     /// `actor`, `log_id`: given together, a connect that caps the account writes a change-log entry.
     pub fn connect(account: &str, feature: &str, at_ms: f64, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
-        use crate::attempt::{Attempt, Operation};
+        use crate::attempt::Operation;
         use crate::rules::Request;
         let op = account_arg(Some(account))
             .and_then(|account| Ok(Request::Connect { account, feature: feature_arg(Some(feature))? }))
             .and_then(|request| Ok((Operation::Request(request), host_time(at_ms)?)));
         logged(
-            match op {
-                Ok((op, at)) => Attempt::new(op, at),
-                Err(e) => Attempt::new(invalid_op(true, e), crate::time::DEFAULT_START),
-            },
+            attempt_or_invalid(op, true),
             actor,
             log_id,
         )
@@ -145,14 +150,11 @@ impl JsAttempt {
     /// waitlist answers `pending` with its decision and writes nothing (see `Operation::TryConnect`).
     #[wasm_bindgen(js_name = tryConnect)]
     pub fn try_connect(account: &str, feature: &str, at_ms: f64) -> JsAttempt {
-        use crate::attempt::{Attempt, Operation};
+        use crate::attempt::Operation;
         let op = account_arg(Some(account))
             .and_then(|account| Ok(Operation::TryConnect { account, feature: feature_arg(Some(feature))? }))
             .and_then(|op| Ok((op, host_time(at_ms)?)));
-        JsAttempt(match op {
-            Ok((op, at)) => Attempt::new(op, at),
-            Err(e) => Attempt::new(invalid_op(true, e), crate::time::DEFAULT_START),
-        })
+        JsAttempt(attempt_or_invalid(op, true))
     }
 
     /// A SPEC scenario event as JSON text; `at_ms` is used when it has no valid `at`.
@@ -173,17 +175,14 @@ impl JsAttempt {
         actor: Option<String>,
         log_id: Option<String>,
     ) -> JsAttempt {
-        use crate::attempt::{Attempt, Operation};
+        use crate::attempt::Operation;
         use crate::rules::Request;
         let op = crate::signature::verify(file, &trusted, allow_unsigned).and_then(|verified| {
             let request = Request::SetLicence { licence: verified.licence, signed_by: verified.signed_by };
             Ok((Operation::Request(request), host_time(at_ms)?))
         });
         logged(
-            match op {
-                Ok((op, at)) => Attempt::new(op, at),
-                Err(e) => Attempt::new(invalid_op(false, e), crate::time::DEFAULT_START),
-            },
+            attempt_or_invalid(op, false),
             actor,
             log_id,
         )
@@ -191,7 +190,7 @@ impl JsAttempt {
 
     /// A read for administrators: `account`, `seats`, `waitlist`, `limit`, `explain`, `export` or `audit`.
     pub fn query(kind: &str, account: Option<String>, feature: Option<String>, at_ms: f64) -> JsAttempt {
-        use crate::attempt::{Attempt, Operation};
+        use crate::attempt::Operation;
         let account = || account_arg(account.as_deref());
         let feature = || feature_arg(feature.as_deref());
         let op = host_time(at_ms).and_then(|at| {
@@ -209,16 +208,13 @@ impl JsAttempt {
             };
             Ok((op, at))
         });
-        JsAttempt(match op {
-            Ok((op, at)) => Attempt::new(op, at),
-            Err(e) => Attempt::new(invalid_op(false, e), crate::time::DEFAULT_START),
-        })
+        JsAttempt(attempt_or_invalid(op, false))
     }
 
     /// Seeds (or with `replace`, overwrites) the store with a scenario's directory and recorded state.
     #[wasm_bindgen(js_name = importState)]
     pub fn import_state(scenario: JsValue, replace: bool, at_ms: f64, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
-        use crate::attempt::{Attempt, Operation};
+        use crate::attempt::Operation;
         let op = input_text(&scenario).and_then(|text| {
             let scenario = Scenario::parse(&text)?;
             if !scenario.events.is_empty() {
@@ -226,11 +222,7 @@ impl JsAttempt {
             }
             Ok(Operation::Import { state: scenario.state, replace })
         });
-        let attempt = match op.and_then(|op| Ok((op, host_time(at_ms)?))) {
-            Ok((op, at)) => Attempt::new(op, at),
-            Err(e) => Attempt::new(invalid_op(false, e), crate::time::DEFAULT_START),
-        };
-        logged(attempt, actor, log_id)
+        logged(attempt_or_invalid(op.and_then(|op| Ok((op, host_time(at_ms)?))), false), actor, log_id)
     }
 
     /// When the operation happens, in milliseconds: the event's own `at` or the host's time.
