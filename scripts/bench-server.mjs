@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// `npm run bench:server`: what the gateway adds to an ActiveSync request.
-// One process runs an upstream stub on 127.0.0.1; `seatcap serve` runs as
-// its own process over SQLite (as `npm start` does). Timed one request at a
-// time over keep-alive connections, in the same run:
+// `npm run bench:server` / `npm run bench:worker`: what the gateway adds to
+// an ActiveSync request. One process runs an upstream stub on 127.0.0.1; the
+// edge server runs as `seatcap serve` over SQLite (as `npm start` does) or,
+// with --worker, as the Cloudflare Worker in a local workerd (miniflare) with
+// its Durable Object. Timed one request at a time over keep-alive
+// connections, in the same run:
 //   - baseline: the request sent straight to the upstream;
-//   - through the gateway, a held seat (R3: explain, connect, forward);
 //   - through the gateway, a new claim (R4, with the credential probe);
-//   - POST /v1/decide (the decision alone, over HTTP).
+//   - through the gateway, a held seat (R3: one engine step, then forward);
+//   - POST /v1/decide (the decision alone, over HTTP);
+//   - GET /v1/licence (a read that writes nothing).
 // Prints figures and ratios to the baseline; asserts nothing.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,9 +19,11 @@ import path from "node:path";
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1000);
+const WORKER = process.argv.includes("--worker");
 const root = path.resolve(import.meta.dirname, "..");
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 const TOKEN = "bench-admin-token-0123456789";
+const GATEWAY_TOKEN = TOKEN.replace("admin", "gate");
 const body = Buffer.alloc(2048, 7);
 
 const upstream = createServer((req, res) => {
@@ -27,21 +32,45 @@ const upstream = createServer((req, res) => {
 });
 await new Promise((resolve) => upstream.listen(0, "127.0.0.1", resolve));
 const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
-
 const data = mkdtempSync(path.join(tmpdir(), "seatcap-bench-server-"));
-const child = spawn(process.execPath, [path.join(root, "dist/cli.mjs"), "serve", "--port", "0", "--data", data, "--upstream", upstreamUrl, "--admin-token", TOKEN, "--gateway-token", TOKEN.replace("admin", "gate"), "--dev"], {
-  stdio: ["ignore", "pipe", "inherit"],
-});
-let banner = "";
-const base = await new Promise((resolve, reject) => {
-  child.stdout.setEncoding("utf8").on("data", (d) => {
-    banner += d;
-    const m = /edge server on (http:\/\/\S+)/.exec(banner);
-    if (m) resolve(m[1]);
+
+/** The edge server under test: its base URL and how to stop it. */
+async function startHost() {
+  if (WORKER) {
+    const { bundleWorker, startWorker } = await import("../edge/cloudflare/local.mjs");
+    const bundle = await bundleWorker(path.join(data, "bundle"));
+    const worker = await startWorker({
+      bundle,
+      persist: path.join(data, "durable-objects"),
+      secrets: { SEATCAP_ADMIN_TOKENS: TOKEN, SEATCAP_GATEWAY_TOKENS: GATEWAY_TOKEN, SEATCAP_UPSTREAM: upstreamUrl },
+    });
+    return { base: worker.url, host: "Cloudflare Worker + SeatLedger Durable Object in workerd (miniflare)", close: () => worker.dispose() };
+  }
+  const child = spawn(process.execPath, [path.join(root, "dist/cli.mjs"), "serve", "--port", "0", "--data", data, "--upstream", upstreamUrl, "--admin-token", TOKEN, "--gateway-token", GATEWAY_TOKEN, "--dev"], {
+    stdio: ["ignore", "pipe", "inherit"],
   });
-  child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
-});
-child.stdout.removeAllListeners("data").resume();
+  let banner = "";
+  const base = await new Promise((resolve, reject) => {
+    child.stdout.setEncoding("utf8").on("data", (d) => {
+      banner += d;
+      const m = /edge server on (http:\/\/\S+)/.exec(banner);
+      if (m) resolve(m[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
+  });
+  child.stdout.removeAllListeners("data").resume();
+  child.removeAllListeners("exit");
+  return {
+    base,
+    host: "seatcap serve, SQLite store",
+    close: async () => {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+const { base, host, close } = await startHost();
 
 function send(url, { method = "POST", headers = {}, payload } = {}) {
   return new Promise((resolve, reject) => {
@@ -57,13 +86,19 @@ function send(url, { method = "POST", headers = {}, payload } = {}) {
 const basic = (n) => `Basic ${Buffer.from(`user${n}@example.com:pw`).toString("base64")}`;
 const json = { "content-type": "application/json", authorization: `Bearer ${TOKEN}` };
 
-// A directory of ACCOUNTS accounts with unlimited seats, seeded through the admin API.
-await send(`${base}/v1/licence`, { method: "PUT", headers: json, payload: JSON.stringify({ mailboxes: null, features: { activesync: { seats: null } } }) });
-await send(`${base}/v1/domains`, { headers: json, payload: JSON.stringify({ name: "example.com", settings: { activesync: "enabled" } }) });
-for (let n = 1; n <= ACCOUNTS; n++) {
-  const status = await send(`${base}/v1/accounts`, { headers: json, payload: JSON.stringify({ id: `user${n}@example.com` }) });
-  if (status !== 201) throw new Error(`seeding user${n}: ${status}`);
-}
+// A directory of ACCOUNTS accounts with unlimited seats, imported through the admin API.
+const seeded = await send(`${base}/v1/import`, {
+  headers: json,
+  payload: JSON.stringify({
+    licence: { mailboxes: null, features: { activesync: { seats: null } } },
+    directory: {
+      server: {},
+      domains: { "example.com": { settings: { activesync: "enabled" } } },
+      accounts: Array.from({ length: ACCOUNTS }, (_, i) => ({ id: `user${i + 1}@example.com` })),
+    },
+  }),
+});
+if (seeded !== 200) throw new Error(`seeding: ${seeded}`);
 
 function percentiles(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -90,20 +125,22 @@ const results = {};
 results["upstream directly (baseline)"] = await time(rounds, () => send(`${upstreamUrl}${AS}`, { headers: { authorization: basic(1) }, payload: body }));
 results["gateway, new claim (probe + claim)"] = await time(rounds, (i) => send(`${base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }));
 results["gateway, held seat"] = await time(rounds, (i) => send(`${base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }));
-const decideHeaders = { "content-type": "application/json", authorization: `Bearer ${TOKEN.replace("admin", "gate")}` };
+const decideHeaders = { "content-type": "application/json", authorization: `Bearer ${GATEWAY_TOKEN}` };
 results["POST /v1/decide, held seat"] = await time(rounds, (i) =>
   send(`${base}/v1/decide`, { headers: decideHeaders, payload: JSON.stringify({ account: `user${i + 1}@example.com`, feature: "activesync" }) }),
 );
 
+// A read: one engine call that writes nothing (for the Worker, one Durable Object call without a storage write).
+results["GET /v1/licence (a read)"] = await time(rounds, () => send(`${base}/v1/licence`, { method: "GET", headers: { authorization: `Bearer ${TOKEN}` } }));
+
 const baseline = results["upstream directly (baseline)"].p50;
-console.log(`seatcap bench:server — ${ACCOUNTS} accounts, ${rounds} sequential requests per row, SQLite store, 2 KB bodies, ${process.version}`);
+console.log(`seatcap ${WORKER ? "bench:worker" : "bench:server"} — ${host}; ${ACCOUNTS} accounts, ${rounds} sequential requests per row, 2 KB bodies, ${process.version}`);
 console.log(`${"path".padEnd(38)} ${"p50 µs".padStart(9)} ${"p99 µs".padStart(9)} ${"p50 vs baseline".padStart(16)}`);
 for (const [name, r] of Object.entries(results)) {
   console.log(`${name.padEnd(38)} ${r.p50.toFixed(0).padStart(9)} ${r.p99.toFixed(0).padStart(9)} ${(r.p50 / baseline).toFixed(1).padStart(15)}×`);
 }
 
-child.kill("SIGTERM");
+await close();
 upstream.close();
 agent.destroy();
-await new Promise((resolve) => child.once("exit", resolve));
 rmSync(data, { recursive: true, force: true });

@@ -136,7 +136,7 @@ console.log(
 if (after.raw > WASM_BUDGET) die(`the optimised wasm is ${after.raw} bytes, over the ${WASM_BUDGET}-byte budget`);
 
 // ---- stage 2: the JavaScript and its types ---------------------------------------
-const jsOutputs = ["node.mjs", "node.cjs", "web.mjs", "workerd.mjs", "cli.mjs", "server.mjs", "openapi.json", "index.d.ts", "cjs/index.d.ts"].map((f) => path.join(dist, f));
+const jsOutputs = ["node.mjs", "node.cjs", "web.mjs", "workerd.mjs", "cli.mjs", "server.mjs", "cloudflare.mjs", "openapi.json", "index.d.ts", "cjs/index.d.ts"].map((f) => path.join(dist, f));
 const jsHash = hashOf(
   [
     ...files(path.join(root, "js/src")), ...glue,
@@ -154,7 +154,7 @@ if (fresh("js", jsHash, jsOutputs)) {
     if (!["seatcap_bg.wasm", ".stamp-wasm"].includes(e)) rmSync(path.join(dist, e), { recursive: true, force: true });
   }
   const { build } = await import("esbuild");
-  await step("esbuild (node ESM/CJS, browser, workerd, CLI)", async () => {
+  await step("esbuild (node ESM/CJS, browser, workerd, CLI, server, Cloudflare Worker)", async () => {
     const common = { bundle: true, logLevel: "warning", target: "es2022", legalComments: "none" };
     await build({ ...common, entryPoints: ["js/src/node.ts"], outfile: "dist/node.mjs", platform: "node", format: "esm" });
     await build({
@@ -186,6 +186,17 @@ if (fresh("js", jsHash, jsOutputs)) {
     });
     // The edge server's fetch handler for any Request/Response host; it takes an Engine, so it loads no wasm itself.
     await build({ ...common, entryPoints: ["js/src/server/index.ts"], outfile: "dist/server.mjs", platform: "neutral", format: "esm" });
+    // The edge server as a Cloudflare Worker with its Durable Object: the engine, the handler and the
+    // OpenAPI document in one module beside the wasm (wrangler.toml's `main` can re-export it).
+    await build({
+      ...common,
+      entryPoints: ["js/src/cloudflare/index.ts"],
+      outfile: "dist/cloudflare.mjs",
+      platform: "neutral",
+      format: "esm",
+      external: ["./seatcap_bg.wasm", "cloudflare:workers"],
+      alias: { "seatcap-openapi": "./docs/openapi.json" },
+    });
     copyFileSync(path.join(root, "docs/openapi.json"), path.join(dist, "openapi.json"));
   });
   await step("tsc (declarations)", () => {

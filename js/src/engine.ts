@@ -254,7 +254,8 @@ export class Engine {
    * at `options.start` (default: now). Runs a what-if's events for real.
    */
   async replay(events: (object | string)[], options: { start?: Time } = {}): Promise<(ConnectResult | WriteResult)[]> {
-    let next = this.#millis(options.start);
+    let next = typeof options.start === "string" ? Date.parse(options.start) : this.#millis(options.start);
+    if (!Number.isFinite(next)) throw new RangeError(`start: \`${String(options.start)}\` is not a time`);
     const results = [];
     for (const event of events) {
       const text = typeof event === "string" ? event : JSON.stringify(event);

@@ -1,6 +1,7 @@
 // The public surface, identical from every entry (node, browser, workerd).
 export { init, simulate, validateScenario, explain, version, verifyLicence, licenceMessage } from "./core.js";
 export { Engine } from "./engine.js";
+export type { EngineApi, EngineCall } from "./engine-calls.js";
 export type { EngineOptions, ConnectResult, ConnectFailure, WriteResult, Read, Page, CappedAccount, CreateOptions, Time, LicenceUploadOptions } from "./engine.js";
 export { MemoryStore } from "./memory-store.js";
 export type { Store, Versioned, Entry, Commit } from "./store.js";

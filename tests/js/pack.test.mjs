@@ -69,10 +69,10 @@ after(() => rmSync(work, { recursive: true, force: true }));
 test("the tarball holds the built artefacts and nothing else of the repository", () => {
   const list = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean);
   for (const f of ["package/dist/node.mjs", "package/dist/node.cjs", "package/dist/web.mjs", "package/dist/workerd.mjs", "package/dist/cli.mjs",
-    "package/dist/seatcap_bg.wasm", "package/dist/server.mjs", "package/dist/server/index.d.ts", "package/dist/openapi.json", "package/dist/index.d.ts", "package/dist/cjs/index.d.ts", "package/README.md", "package/package.json"]) {
+    "package/dist/seatcap_bg.wasm", "package/dist/server.mjs", "package/dist/server/index.d.ts", "package/dist/cloudflare.mjs", "package/dist/cloudflare/index.d.ts", "package/dist/openapi.json", "package/dist/index.d.ts", "package/dist/cjs/index.d.ts", "package/README.md", "package/package.json"]) {
     assert.ok(list.includes(f), `${f} is packed`);
   }
-  assert.ok(!list.some((f) => f.startsWith("package/src/") || f.startsWith("package/tests/") || f.includes(".stamp")), list.join("\n"));
+  assert.ok(!list.some((f) => f.startsWith("package/src/") || f.startsWith("package/tests/") || f.startsWith("package/edge/") || f.includes(".stamp")), list.join("\n"));
 });
 
 test("a fresh CommonJS project requires seatcap", () => {

@@ -6,7 +6,10 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync, sign } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { Engine, MemoryStore, licenceMessage, verifyLicence } from "../../dist/node.mjs";
-import { accountOf, axigenExample, ConfigError, createHandler, parseConfig, Tokens, upstreamRequest, upstreamUrl } from "../../dist/server.mjs";
+import {
+  accountOf, axigenExample, ConfigError, createHandler, ENGINE_CALLS, isEngineCall, parseConfig, remoteEngine, Tokens, upstreamRequest, upstreamUrl,
+} from "../../dist/server.mjs";
+import { conformanceCases } from "./helpers.mjs";
 import { openStore, storeKinds } from "./stores.mjs";
 
 const T0 = Date.parse("2026-03-01T00:00:00Z");
@@ -156,6 +159,95 @@ describe("a domain administrator sees only its own domain", () => {
     assert.equal(part.id, full.id);
     assert.deepEqual(part.seats.map((s) => s.account), ["y@b.com"]);
     assert.deepEqual(part.changes, [], "the server's own setting is not shown to a domain admin");
+  });
+});
+
+describe("an Engine somewhere else (remoteEngine, as the Cloudflare Worker uses it)", () => {
+  test("ENGINE_CALLS names every Engine method but `by`, so a Durable Object forwards them all", () => {
+    const methods = Object.getOwnPropertyNames(Engine.prototype).filter((m) => m !== "constructor" && m !== "by");
+    assert.deepEqual([...ENGINE_CALLS].sort(), methods.sort());
+    assert.equal(isEngineCall("connect"), true);
+    for (const name of ["by", "constructor", "__proto__", "toString", 7, undefined]) assert.equal(isEngineCall(name), false, String(name));
+  });
+
+  test("every call crosses as a structured clone (as Workers RPC sends it): the handler serves import, events and export through it", async () => {
+    const engine = new Engine(new MemoryStore(), { now: () => T0 });
+    const sent = [];
+    const transport = async (actor, call, args) => {
+      sent.push({ actor, call, args: args.length });
+      const target = actor === undefined ? engine : engine.by(actor);
+      return structuredClone(await target[call](...structuredClone(args)));
+    };
+    const admin = "a".repeat(20);
+    const handler = createHandler({
+      engine: remoteEngine(transport),
+      tokens: await Tokens.from({ serverAdmin: [admin], domainAdmin: { "x.com": ["d".repeat(20)] } }),
+      gateway: { forward: async () => new Response(null) },
+      licence: { trustedKeys: [] },
+    });
+    const call = async (token, method, route, body) => {
+      const r = await handler.fetch(new Request(`http://s${route}`, { method, headers: { authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) }));
+      return { status: r.status, json: await r.json() };
+    };
+    const c = conformanceCases().find((x) => x.name.startsWith("15-"));
+    const { events, ...state } = c.scenario;
+    assert.deepEqual(await call(admin, "POST", "/v1/import", state), { status: 200, json: { ok: true } });
+    assert.equal((await call(admin, "POST", "/v1/import", state)).json.error.code, "already-exists", "only an empty store is seeded without replace");
+    assert.deepEqual(await call(admin, "POST", "/v1/import?replace=true", state), { status: 200, json: { ok: true } });
+    const ran = await call(admin, "POST", "/v1/events", { events, start: "2026-01-01T00:00:00Z" });
+    assert.equal(ran.status, 200);
+    assert.deepStrictEqual(ran.json.outcomes, c.outcome.events);
+    const exported = await call(admin, "GET", "/v1/export");
+    const { simulate } = await import("../../dist/node.mjs");
+    assert.deepStrictEqual(simulate(exported.json).outcome.state, c.outcome.state);
+    // The caller is the change log's actor; `undefined` trailing arguments are not sent.
+    assert.ok(sent.some((m) => m.actor === "server-admin" && m.call === "replay" && m.args === 2));
+    assert.ok(sent.some((m) => m.actor === undefined && m.call === "exportScenario" && m.args === 0));
+    const log = (await call(admin, "GET", "/v1/log?limit=1000")).json.items;
+    assert.ok(log.some((e) => e.actor === "server-admin" && e.request.op === "import"), JSON.stringify(log.map((e) => e.request.op)));
+  });
+
+  test("import and events: server administrators only, bad bodies refused with nothing changed", async () => {
+    const engine = new Engine(new MemoryStore(), { now: () => T0 });
+    await engine.importScenario(axigenExample(6, 2));
+    const admin = "a".repeat(20);
+    const domain = "d".repeat(20);
+    const handler = createHandler({
+      engine,
+      tokens: await Tokens.from({ serverAdmin: [admin], domainAdmin: { "example.com": [domain] } }),
+      gateway: { forward: async () => new Response(null) },
+      licence: { trustedKeys: [] },
+      bodyLimit: 2048,
+    });
+    const call = async (token, method, route, body) => {
+      const r = await handler.fetch(new Request(`http://s${route}`, { method, headers: { authorization: `Bearer ${token}` }, body: typeof body === "string" ? body : JSON.stringify(body) }));
+      return { status: r.status, code: (await r.json()).error?.code };
+    };
+    const before = JSON.stringify(await engine.exportScenario());
+    const cases = [
+      [domain, "/v1/import?replace=true", axigenExample(2, 1), 403, "forbidden"],
+      [domain, "/v1/events", { events: [] }, 403, "forbidden"],
+      [admin, "/v1/import?replace=yes", axigenExample(2, 1), 400, "invalid-input"],
+      [admin, "/v1/import?replace=true", [], 400, "invalid-input"],
+      [admin, "/v1/import?replace=true", { ...axigenExample(2, 1), events: [{ op: "connect", account: "user1@example.com", feature: "activesync" }] }, 400, "invalid-input"],
+      [admin, "/v1/import?replace=true", "{oops", 400, "invalid-input"],
+      [admin, "/v1/events", { events: {} }, 400, "invalid-input"],
+      [admin, "/v1/events", { events: [], start: "soon" }, 400, "invalid-input"],
+      [admin, "/v1/events", { events: [], later: 1 }, 400, "invalid-input"],
+    ];
+    for (const [token, route, body, status, code] of cases) {
+      assert.deepEqual(await call(token, "POST", route, body), { status, code }, `${route} ${JSON.stringify(body).slice(0, 40)}`);
+    }
+    assert.equal(JSON.stringify(await engine.exportScenario()), before);
+    // The import limit is its own (16 MiB), not the 2 KiB JSON limit of the other routes.
+    const big = {
+      licence: { mailboxes: null, features: { activesync: { seats: 10 } } },
+      directory: { server: { activesync: "enabled" }, domains: { "example.com": {} }, accounts: Array.from({ length: 200 }, (_, i) => ({ id: `user${i}@example.com` })) },
+    };
+    assert.ok(JSON.stringify(big).length > 2048);
+    assert.deepEqual(await call(admin, "POST", "/v1/import?replace=true", big), { status: 200, code: undefined });
+    assert.equal((await engine.exportScenario()).scenario.directory.accounts.length, 200);
+    assert.equal((await call(admin, "PUT", "/v1/settings", { node: "server", feature: "activesync", value: "enabled", pad: "x".repeat(3000) })).status, 413);
   });
 });
 

@@ -71,17 +71,22 @@ export async function startServer({ data = tempDir(), store = "sqlite", table, a
  * An upstream mail server on 127.0.0.1 that records each request (method,
  * url, headers, body bytes) and answers a binary, gzip-encoded body with two
  * cookies. No `Authorization`, or the password `wrong`, answers 401, like
- * a mail server refusing the credentials.
+ * a mail server refusing the credentials. `onRequest(request)`, when set,
+ * runs before each answer; what it returns is kept as `request.observed`.
  */
 export async function startUpstream() {
   const requests = [];
   const payload = Buffer.concat([gzipSync(Buffer.from("<Sync>ok</Sync>".repeat(200))), randomBytes(64 * 1024)]);
+  const upstream = { onRequest: undefined };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
       const body = Buffer.concat(chunks);
-      requests.push({ method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, body });
+      const seen = { method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, body };
+      requests.push(seen);
+      // A test may look at the world while a request is in the mail server's hands.
+      if (upstream.onRequest) seen.observed = await upstream.onRequest(seen);
       const auth = req.headers.authorization ?? "";
       if (!auth) {
         res.writeHead(401, { "www-authenticate": 'Basic realm="mail"', "x-upstream": "sign in" }).end();
@@ -107,14 +112,14 @@ export async function startUpstream() {
     });
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
+  return Object.assign(upstream, {
     url: `http://127.0.0.1:${server.address().port}/`,
     requests,
     payload,
     /** Requests that are not credential probes. */
     real: () => requests.filter((r) => r.method !== "OPTIONS"),
     close: () => new Promise((resolve) => server.close(resolve)),
-  };
+  });
 }
 
 export function sha256(bytes) {
@@ -122,9 +127,9 @@ export function sha256(bytes) {
 }
 
 /** A raw HTTP exchange (node:http, so no body decoding): status, headers, rawHeaders, body bytes. */
-export function raw(url, { method = "GET", headers = {}, body, chunked = false } = {}) {
+export function raw(url, { method = "GET", headers = {}, body, chunked = false, agent } = {}) {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers }, (res) => {
+    const req = httpRequest(url, { method, headers, ...(agent === undefined ? {} : { agent }) }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode, message: res.statusMessage, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));

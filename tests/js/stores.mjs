@@ -1,5 +1,7 @@
-// The stores the engine tests run on: in memory, a SQLite file, and a real
-// PostgreSQL on 127.0.0.1 (SEATCAP_PG_URL). Each test gets a fresh store.
+// The stores the engine tests run on: in memory, a SQLite file, a real
+// PostgreSQL on 127.0.0.1 (SEATCAP_PG_URL), and the Cloudflare Durable
+// Object store in a real workerd (miniflare), reached over RPC. Each test
+// gets a fresh store.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -48,10 +50,52 @@ export async function openStore(kind) {
     const store = new PostgresStore(pool, { table: uniqueTable() });
     return { store, pool, close: async () => { await store.drop(); await pool.end(); } };
   }
+  if (kind === "durable-object") return openDurableObjectStore();
   throw new Error(`unknown store ${kind}`);
 }
 
 /** The kinds to run: PostgreSQL only where it answers (see postgresAvailable). */
 export async function storeKinds() {
-  return (await postgresAvailable()) ? ["memory", "sqlite", "postgres"] : ["memory", "sqlite"];
+  return ["memory", "sqlite", ...((await postgresAvailable()) ? ["postgres"] : []), "durable-object"];
+}
+
+// One workerd for the open Durable Object stores (a fresh object each), stopped when the last closes.
+let workerd;
+let open = 0;
+let objects = 0;
+
+async function openDurableObjectStore() {
+  open++;
+  workerd ??= (async () => {
+    const { Miniflare } = await import("miniflare");
+    const mf = new Miniflare({
+      modules: true,
+      scriptPath: path.join(import.meta.dirname, "fixtures/durable-store-worker.mjs"),
+      modulesRoot: path.resolve(import.meta.dirname, "../.."),
+      modulesRules: [{ type: "ESModule", include: ["**/*.mjs"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }],
+      compatibilityDate: "2026-04-01",
+      durableObjects: { STORE: { className: "StoreHost", useSQLite: true } },
+      host: "127.0.0.1",
+      port: 0,
+      cf: false,
+      telemetry: { enabled: false },
+    });
+    await mf.ready;
+    return { mf, namespace: await mf.getDurableObjectNamespace("STORE") };
+  })();
+  const { namespace } = await workerd;
+  const stub = namespace.get(namespace.idFromName(`store-${process.pid}-${objects++}`));
+  return {
+    store: {
+      get: (keys) => stub.get(keys),
+      list: (prefix, after, limit) => stub.list(prefix, after, limit),
+      commit: (tx) => stub.commit(tx),
+    },
+    close: async () => {
+      if (--open > 0) return;
+      const running = workerd;
+      workerd = undefined;
+      await (await running).mf.dispose();
+    },
+  };
 }

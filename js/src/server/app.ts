@@ -2,14 +2,16 @@
 // Node process and a Cloudflare Worker serve the same code: the ActiveSync
 // gateway, the decision API and the admin API over one Engine.
 import { Hono, type Context } from "hono";
-import type { Engine, Read, WriteResult } from "../engine.js";
+import type { ConnectResult, Read, WriteResult } from "../engine.js";
+import type { EngineApi } from "../engine-calls.js";
 import type { ErrorBody } from "../types.js";
 import { roleName, type Role, type Tokens } from "./auth.js";
 import { gateway, isGatewayPath, type ClientInfo, type GatewayOptions } from "./gateway.js";
 import { failure, HttpError, invalid, json, objectBody, readJson } from "./respond.js";
 
 export interface ServerOptions {
-  engine: Engine;
+  /** The engine, here (an `Engine` over a store) or elsewhere (a Durable Object's, through `remoteEngine`). */
+  engine: EngineApi;
   tokens: Tokens;
   /** Where allowed ActiveSync requests go and how (the host's `forward`). */
   gateway: Omit<GatewayOptions, "engine">;
@@ -17,6 +19,8 @@ export interface ServerOptions {
   licence: { trustedKeys: string[]; devMode?: boolean };
   /** Largest JSON body the API reads (default 64 KiB). Gateway bodies stream through unlimited. */
   bodyLimit?: number;
+  /** Largest scenario `POST /v1/import` reads (default 16 MiB): a whole directory. */
+  importLimit?: number;
   /** One line per request: method, path, status, role, milliseconds. Never a token or a body. */
   log?: (line: string) => void;
   /** Static files (the console) for paths outside the APIs, when the host has them. */
@@ -36,6 +40,7 @@ export interface Handler {
 type Env = { Variables: { role: Role }; Bindings: { seen: { role?: string } } };
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
+const DEFAULT_IMPORT_LIMIT = 16 * 1024 * 1024;
 
 export function createHandler(options: ServerOptions): Handler {
   const app = adminApp(options);
@@ -253,6 +258,34 @@ function adminApp(options: ServerOptions): Hono<Env> {
   app.get("/v1/check", async (c) => {
     serverOnly(c);
     return json(unwrap(await engine.audit(), "audit"));
+  });
+
+  // ---- moving whole scenarios in ---------------------------------------------------------------
+  // A SPEC scenario (without events) replaces or seeds the store: a backup restored, a Node
+  // server's export moved to a Worker, a what-if made live.
+  app.post("/v1/import", async (c) => {
+    serverOnly(c);
+    const replace = c.req.query("replace");
+    if (replace !== undefined && replace !== "true" && replace !== "false") return invalid("`replace`: expected true or false");
+    const scenario = await readJson(c.req.raw, options.importLimit ?? DEFAULT_IMPORT_LIMIT);
+    if (scenario === null || typeof scenario !== "object" || Array.isArray(scenario)) return invalid("a scenario is a JSON object");
+    return written(await as(c).importScenario(scenario as never, { replace: replace === "true" }));
+  });
+
+  // SPEC scenario events, run in order as `simulate` runs them (each at its own `at`, else one
+  // second after the one before, the first at `start`, else now), each in its own commit: replays
+  // a recorded scenario or a what-if against the live store. A malformed event answers
+  // `invalid-input` and changes nothing, exactly as `simulate` records it.
+  app.post("/v1/events", async (c) => {
+    serverOnly(c);
+    const b = objectBody(await readJson(c.req.raw, options.importLimit ?? DEFAULT_IMPORT_LIMIT), { events: "array", start: "string?" });
+    const start = b.start as string | undefined;
+    if (start !== undefined && Number.isNaN(Date.parse(start))) return invalid("`start`: expected an ISO-8601 time");
+    const outcomes: (ConnectResult | WriteResult)[] = await as(c).replay(
+      // Each event as its JSON text, so a string in the list is a (malformed) event, not event text.
+      (b.events as unknown[]).map((e) => JSON.stringify(e)),
+      start === undefined ? {} : { start });
+    return json({ outcomes });
   });
 
   return app;

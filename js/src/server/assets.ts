@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { indexPage } from "./index-page.js";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -16,17 +17,6 @@ const TYPES: Record<string, string> = {
   ".png": "image/png",
 };
 
-const INDEX = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>seatcap</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}code{background:#f1f3f5;padding:.1em .3em;border-radius:3px}</style>
-</head><body>
-<h1>seatcap edge server</h1>
-<p>The ActiveSync gateway is at <code>/Microsoft-Server-ActiveSync</code>; the admin API at <code>/v1</code>,
-described by <a href="/v1/openapi.json">/v1/openapi.json</a>. Call it with <code>Authorization: Bearer &lt;token&gt;</code>.</p>
-<p>Try: <code>curl -H "Authorization: Bearer $TOKEN" http://HOST/v1/seats/activesync</code></p>
-</body></html>
-`;
 
 export function consoleAssets(root = fileURLToPath(new URL("./www/", import.meta.url))): (request: Request) => Promise<Response | undefined> {
   return async (request) => {
@@ -39,7 +29,7 @@ export function consoleAssets(root = fileURLToPath(new URL("./www/", import.meta
       const type = TYPES[path.extname(file)] ?? "application/octet-stream";
       return new Response(request.method === "HEAD" ? null : readFileSync(file), { headers: { "content-type": type } });
     }
-    if (pathname === "/") return new Response(INDEX, { headers: { "content-type": "text/html; charset=utf-8" } });
+    if (pathname === "/") return indexPage();
     return undefined;
   };
 }

@@ -1,7 +1,8 @@
 // The ActiveSync gateway: the engine decides whether the account may use
 // the feature (SPEC R2–R5, R12); an allowed request goes to the mail server
 // untouched and its answer comes back untouched, a denied one never leaves.
-import type { ConnectResult, Engine } from "../engine.js";
+import type { ConnectResult } from "../engine.js";
+import type { EngineApi } from "../engine-calls.js";
 import type { Reason } from "../types.js";
 
 /**
@@ -17,7 +18,7 @@ export interface ClientInfo {
 }
 
 export interface GatewayOptions {
-  engine: Engine;
+  engine: EngineApi;
   /** The feature a connection uses (default `activesync`). */
   feature?: string;
   /** Base URL of the mail server; unset, allowed requests answer 502. */

@@ -11,3 +11,7 @@ export type { ApiError, HttpErrorCode } from "./respond.js";
 export { parseConfig, ConfigError, USAGE } from "./config.js";
 export type { Config } from "./config.js";
 export { axigenExample } from "./seed.js";
+export { remoteEngine, isEngineCall } from "./remote-engine.js";
+export type { EngineTransport } from "./remote-engine.js";
+export { ENGINE_CALLS } from "../engine-calls.js";
+export type { EngineApi, EngineCall } from "../engine-calls.js";

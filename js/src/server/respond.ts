@@ -105,7 +105,8 @@ function parseJson(bytes: Uint8Array): unknown {
 }
 
 /** A JSON object body, with each named field's type checked (others are refused, so typos don't pass silently). */
-export function objectBody(body: unknown, fields: Record<string, "string" | "object" | "string?" | "object?">): Record<string, unknown> {
+type Field = "string" | "object" | "array";
+export function objectBody(body: unknown, fields: Record<string, Field | `${Field}?`>): Record<string, unknown> {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw new HttpError({ code: "invalid-input", message: "expected a JSON object" });
   }
@@ -121,8 +122,9 @@ export function objectBody(body: unknown, fields: Record<string, "string" | "obj
       if (!optional) throw new HttpError({ code: "invalid-input", message: `missing field \`${key}\`` });
       continue;
     }
-    const ok = want === "object" ? value !== null && typeof value === "object" && !Array.isArray(value) : typeof value === want;
-    if (!ok) throw new HttpError({ code: "invalid-input", message: `\`${key}\`: expected ${want === "object" ? "an object" : "a string"}` });
+    const ok =
+      want === "array" ? Array.isArray(value) : want === "object" ? value !== null && typeof value === "object" && !Array.isArray(value) : typeof value === want;
+    if (!ok) throw new HttpError({ code: "invalid-input", message: `\`${key}\`: expected ${want === "object" ? "an object" : want === "array" ? "an array" : "a string"}` });
   }
   return record;
 }

@@ -1,0 +1,28 @@
+// The Durable Object that owns one licence's seat ledger: the only writer of
+// its store, so every read–decide–commit happens in one place, one at a
+// time, strongly consistent. It does no fetch(): Workers in front of it send
+// each Engine call here (RPC), get the stored decision back, and only then
+// talk to the mail server.
+import { DurableObject } from "cloudflare:workers";
+import { Engine } from "../workerd.js";
+import { DurableObjectStore } from "./durable-store.js";
+import { isEngineCall } from "../server/remote-engine.js";
+import type { DurableObjectState } from "./workers.js";
+
+export class SeatLedger extends DurableObject {
+  readonly #engine: Engine;
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env);
+    this.#engine = new Engine(new DurableObjectStore(ctx.storage));
+  }
+
+  /** Runs one Engine call here (see `remoteEngine`). A name that is not an Engine call is refused. */
+  async run(actor: string | undefined, call: string, args: unknown[]): Promise<unknown> {
+    if (!isEngineCall(call)) throw new TypeError(`\`${String(call)}\` is not an Engine call`);
+    if (actor !== undefined && typeof actor !== "string") throw new TypeError("the actor is a string");
+    if (!Array.isArray(args)) throw new TypeError("the arguments are an array");
+    const engine = actor === undefined ? this.#engine : this.#engine.by(actor);
+    return (engine[call] as (...a: unknown[]) => Promise<unknown>)(...args);
+  }
+}

@@ -1,0 +1,25 @@
+// An Engine whose calls run somewhere else: each call is one message to the
+// place that owns the store (a Durable Object), where the whole
+// read–decide–commit happens next to the data. The edge server's handler
+// takes it as it takes a local Engine.
+import { ENGINE_CALLS, type EngineApi, type EngineCall } from "../engine-calls.js";
+
+/** Sends one Engine call, for `actor` (the change log's "who"; `undefined`: not logged), and answers its result. */
+export type EngineTransport = (actor: string | undefined, call: EngineCall, args: unknown[]) => Promise<unknown>;
+
+export function remoteEngine(send: EngineTransport, actor?: string): EngineApi {
+  const api: Record<string, unknown> = { by: (who: string) => remoteEngine(send, who) };
+  for (const call of ENGINE_CALLS) {
+    // Trailing `undefined`s are dropped: they mean "not given", which a message can't say otherwise.
+    api[call] = (...args: unknown[]) => {
+      while (args.length > 0 && args[args.length - 1] === undefined) args.pop();
+      return send(actor, call, args);
+    };
+  }
+  return api as unknown as EngineApi;
+}
+
+/** Whether `name` is an Engine call a remote caller may make (everything else is refused). */
+export function isEngineCall(name: unknown): name is EngineCall {
+  return typeof name === "string" && (ENGINE_CALLS as readonly string[]).includes(name);
+}
