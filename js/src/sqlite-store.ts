@@ -1,13 +1,9 @@
 // A Store in one SQLite file through better-sqlite3 (major version 12),
 // shared safely by any number of processes: WAL, and each commit one
 // `BEGIN IMMEDIATE` transaction that checks every expected version first.
-//
-// Schema (created on first use):
-//   CREATE TABLE <table> (key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
-//   CREATE TABLE <table>_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-// Versions come from one counter in <table>_meta, so a key deleted and
-// written again never repeats a version an engine may still expect.
-import { prefixEnd, type Commit, type Entry, type Store, type Versioned } from "./store.js";
+// The schema (created on first use) and statements are in sqlite-sql.ts.
+import { sqliteStatements, listQuery } from "./sqlite-sql.js";
+import type { Commit, Entry, Store, Versioned } from "./store.js";
 
 /** The part of a better-sqlite3 `Database` this store uses. */
 export interface SqliteDatabase {
@@ -61,21 +57,15 @@ export class SqliteStore implements Store {
     db.pragma("journal_mode = WAL");
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     db.pragma("synchronous = NORMAL");
-    db.exec(
-      `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
-       CREATE TABLE IF NOT EXISTS ${table}_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-       INSERT OR IGNORE INTO ${table}_meta (name, value) VALUES ('version', 0);`,
-    );
-    // One statement for any number of keys: the key list travels as JSON.
-    this.#get = db.prepare(`SELECT t.key AS key, t.value AS value, t.version AS version FROM json_each(?) j JOIN ${table} t ON t.key = j.value`);
-    this.#version = db.prepare(`SELECT version FROM ${table} WHERE key = ?`);
-    this.#bump = db.prepare(`UPDATE ${table}_meta SET value = value + 1 WHERE name = 'version' RETURNING value`);
-    this.#put = db.prepare(
-      `INSERT INTO ${table} (key, value, version) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version`,
-    );
-    this.#del = db.prepare(`DELETE FROM ${table} WHERE key = ?`);
-    this.#range = db.prepare(`SELECT key, value FROM ${table} WHERE key > ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`);
-    this.#from = db.prepare(`SELECT key, value FROM ${table} WHERE key > ? AND key >= ? ORDER BY key LIMIT ?`);
+    const sql = sqliteStatements(table);
+    db.exec(sql.schema);
+    this.#get = db.prepare(sql.get);
+    this.#version = db.prepare(sql.version);
+    this.#bump = db.prepare(sql.bump);
+    this.#put = db.prepare(sql.put);
+    this.#del = db.prepare(sql.del);
+    this.#range = db.prepare(sql.range);
+    this.#from = db.prepare(sql.from);
     // A read transaction: all keys from one snapshot.
     this.#read = db.transaction((keys: string[]) => {
       const found = new Map<string, Versioned>();
@@ -101,11 +91,8 @@ export class SqliteStore implements Store {
   }
 
   list(prefix: string, after?: string, limit?: number): Entry[] {
-    const end = prefixEnd(prefix);
-    // SQLite's `LIMIT -1` means no limit.
-    const n = limit === undefined || !Number.isFinite(limit) ? -1 : Math.max(0, Math.floor(limit));
-    const lowest = after ?? "";
-    const rows = end === null ? this.#from.all(lowest, prefix, n) : this.#range.all(lowest, prefix, end, n);
+    const { bounded, params } = listQuery(prefix, after, limit);
+    const rows = (bounded ? this.#range : this.#from).all(...params);
     return (rows as Entry[]).map((r) => ({ key: r.key, value: r.value }));
   }
 

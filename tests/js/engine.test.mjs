@@ -95,6 +95,13 @@ for (const kind of kinds) {
       assert.deepEqual((await store.list("p/", "p/\u{10000}", 2)).map((e) => e.key), []);
       assert.deepEqual((await store.list("p/", "p/b")).map((e) => e.value), ["p/\u{e000}", "p/\u{10000}"]);
     });
+
+    test("SPEC Storage callbacks: list without a limit answers every key under the prefix", async () => {
+      const keys = Array.from({ length: 1200 }, (_, i) => `many/${String(i).padStart(4, "0")}`);
+      assert.equal(await store.commit({ expect: [], put: keys.map((key) => ({ key, value: "x" })), del: [] }), true);
+      assert.deepEqual((await store.list("many/")).map((e) => e.key), keys);
+      assert.equal((await store.list("many/", keys[99])).length, 1100);
+    });
   });
 
   describe(`Engine on ${kind}: the conformance cases`, () => {

@@ -70,7 +70,7 @@ export function createWorker(options: WorkerOptions = {}): Worker {
       } catch (e) {
         built.handlers.delete(tenant);
         // Never echo a binding's value: ConfigError messages name the setting, not secrets.
-        const why = e instanceof ConfigError || e instanceof Error ? e.message : String(e);
+        const why = e instanceof Error ? e.message : String(e);
         return new Response(JSON.stringify({ error: { code: "store-error", message: `seatcap is misconfigured: ${why}` } }), {
           status: 500,
           headers: { "content-type": "application/json; charset=utf-8" },

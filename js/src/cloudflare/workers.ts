@@ -19,7 +19,6 @@ export interface DurableObjectStorage {
 
 export interface DurableObjectState {
   readonly storage: DurableObjectStorage;
-  blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export interface DurableObjectNamespace<Stub> {
