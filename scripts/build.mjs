@@ -151,7 +151,7 @@ if (fresh("js", jsHash, jsOutputs)) {
   rmSync(stampPath("js"), { force: true });
   // Start from a clean slate (but the wasm) so no renamed module lingers in the tarball.
   for (const e of readdirSync(dist)) {
-    if (!["seatcap_bg.wasm", ".stamp-wasm"].includes(e)) rmSync(path.join(dist, e), { recursive: true, force: true });
+    if (!["seatcap_bg.wasm", ".stamp-wasm", "www", ".stamp-www"].includes(e)) rmSync(path.join(dist, e), { recursive: true, force: true });
   }
   const { build } = await import("esbuild");
   await step("esbuild (node ESM/CJS, browser, workerd, CLI, server, Cloudflare Worker)", async () => {
@@ -213,4 +213,35 @@ if (fresh("js", jsHash, jsOutputs)) {
   });
   writeFileSync(stampPath("js"), jsHash);
 }
+// ---- stage 3: the console (www/) -------------------------------------------------
+// A static site in dist/www/: the page, its script, the simulator's Web Worker (which loads the
+// wasm beside it), styles. The Node server serves it at /; any static file server can too.
+const www = path.join(dist, "www");
+const wwwOutputs = ["index.html", "app.js", "worker.js", "style.css", "uPlot.min.css", "seatcap_bg.wasm"].map((f) => path.join(www, f));
+const wwwHash = hashOf(
+  [...files(path.join(root, "www")), ...files(path.join(root, "js/src")), ...glue, wasmOut, path.join(root, "package-lock.json"), path.join(root, "scripts/build.mjs")],
+  [process.version],
+);
+if (fresh("www", wwwHash, wwwOutputs)) {
+  console.log("[build] www: unchanged, skipped");
+} else {
+  rmSync(stampPath("www"), { force: true });
+  rmSync(www, { recursive: true, force: true });
+  mkdirSync(www, { recursive: true });
+  const { build } = await import("esbuild");
+  await step("esbuild (console: page and simulator worker)", async () => {
+    const common = { bundle: true, logLevel: "warning", target: "es2022", legalComments: "none", format: "esm", platform: "browser", minify: true, sourcemap: "linked" };
+    await build({ ...common, entryPoints: ["www/src/main.ts"], outfile: "dist/www/app.js" });
+    await build({ ...common, entryPoints: ["www/src/sim/worker.ts"], outfile: "dist/www/worker.js" });
+    copyFileSync(path.join(root, "www/index.html"), path.join(www, "index.html"));
+    // One stylesheet: the base, then each part's own (www/src/**/*.css), in path order.
+    const sheets = [path.join(root, "www/style.css"), ...files(path.join(root, "www/src")).filter((f) => f.endsWith(".css")).sort()];
+    writeFileSync(path.join(www, "style.css"), sheets.map((f) => `/* ${path.relative(root, f)} */\n${readFileSync(f, "utf8")}`).join("\n"));
+    copyFileSync(path.join(root, "node_modules/uplot/dist/uPlot.min.css"), path.join(www, "uPlot.min.css"));
+    copyFileSync(wasmOut, path.join(www, "seatcap_bg.wasm"));
+  });
+  writeFileSync(stampPath("www"), wwwHash);
+}
+const page = ["app.js", "worker.js", "style.css", "uPlot.min.css", "index.html"].reduce((sum, f) => sum + sizes(path.join(www, f)).gzip, 0);
+console.log(`[build] console: ${kb(page)} gzip of page, scripts and styles, plus the wasm`);
 console.log("[build] dist/ is ready");

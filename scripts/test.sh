@@ -26,8 +26,9 @@ step "clippy (native and wasm, warnings are errors)"
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --features wasm --target wasm32-unknown-unknown -- -D warnings
 
-step "TypeScript: type-check the wrapper"
+step "TypeScript: type-check the wrapper and the console"
 tsc --noEmit -p js/tsconfig.json
+tsc --noEmit -p www/tsconfig.json
 
 step "JavaScript: the built package in Node, Chromium, workerd-style and as an installed tarball"
 node --test --test-concurrency=1 tests/js/

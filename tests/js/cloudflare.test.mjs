@@ -82,15 +82,19 @@ test("the bundle wrangler deploys: Worker + wasm, no Node built-ins; its size is
   assert.match(text, /SeatLedger = class extends DurableObject/, "the Durable Object class is in the bundle");
 });
 
-test("health, the OpenAPI document and the index page come from the Worker itself", async () => {
+test("health and the OpenAPI document come from the Worker, the console from its static assets", async () => {
   const health = await api(worker.url).get("/v1/health");
   assert.deepEqual(health.json, { status: "ok", version: "0.1.0" });
   const doc = await api(worker.url).get("/v1/openapi.json");
   assert.equal(doc.status, 200);
   assert.deepEqual(doc.json, JSON.parse(readFileSync(path.join(root, "docs/openapi.json"), "utf8")));
+  // wrangler.toml's [assets]: dist/www, the same files `seatcap serve` serves.
   const page = await raw(`${worker.url}/`);
   assert.equal(page.status, 200);
-  assert.match(page.body.toString(), /seatcap edge server/);
+  assert.equal(page.body.toString(), readFileSync(path.join(root, "dist/www/index.html"), "utf8"));
+  const script = await raw(`${worker.url}/app.js`);
+  assert.equal(script.status, 200);
+  assert.equal(sha256(script.body), sha256(readFileSync(path.join(root, "dist/www/app.js"))));
 });
 
 describe("the conformance scenarios through the Worker equal simulate", () => {

@@ -26,7 +26,7 @@ export function scenarioText(scenario) {
   return typeof scenario === "string" ? scenario : JSON.stringify(scenario);
 }
 
-const TYPES = { ".mjs": "text/javascript", ".js": "text/javascript", ".json": "application/json", ".wasm": "application/wasm", ".html": "text/html" };
+const TYPES = { ".mjs": "text/javascript", ".js": "text/javascript", ".json": "application/json", ".wasm": "application/wasm", ".html": "text/html", ".css": "text/css" };
 
 /** Serves the repository read-only on 127.0.0.1; `/` is an empty page. */
 export async function startStaticServer() {

@@ -1,0 +1,257 @@
+// Seats: every feature's use at a glance, and per feature the ledger as
+// Axigen's "Premium Accounts" list shows it — holders in claim order with
+// since / last seen / via — then the capped accounts (with R11's restore)
+// and the waiting list (R12).
+import { field, h, replace } from "../ui/dom.js";
+import { count, fmt, pct, when } from "../ui/format.js";
+import type { CappedAccount, FeatureSeats, FeatureUsage, Holder, Policy } from "./api.js";
+import { type Ctx, type View, accountLink, errorText, failed, href, isAbort, isServerAdmin, loading, seatNumber, stat, table } from "./common.js";
+import { errorBox } from "../ui/dom.js";
+
+const HOLDERS_PAGE = 100;
+const LIST_PAGE = 100;
+
+function meter(used: number, limit: number | null): HTMLElement | null {
+  if (limit === null || limit === 0) return null;
+  const m = h("meter", { min: "0", max: String(limit), value: String(Math.min(used, limit)), high: String(Math.max(0, limit - 1)), optimum: "0", "aria-label": "Seats used" });
+  return h("div", { class: "meter" }, m, h("span", { class: "note" }, `${pct(used / limit)} used`));
+}
+
+function usageStats(u: { limit: number | null; used: number; free: number | null; waiting: number }, feature: string): HTMLElement {
+  return h(
+    "div",
+    { class: "stats", "data-seats": feature },
+    stat("Seats used", fmt(u.used), { "data-stat": "used" }),
+    stat("Seats free", u.free === null ? "unlimited" : fmt(u.free), { "data-stat": "free" }),
+    stat("Licence limit", seatNumber(u.limit), { "data-stat": "limit" }),
+    stat("Waiting", fmt(u.waiting), { "data-stat": "waiting" }),
+  );
+}
+
+/** #/admin/seats */
+export const seatsOverview: View = async (ctx, root) => {
+  const { features } = await ctx.api.seats(ctx.signal);
+  replace(
+    root,
+    h("h1", { tabindex: "-1" }, "Seats"),
+    h("p", { class: "note" }, "Seats go first come, first served (R4) and stay with their holders (the ledger is retained). ", ctx.scope ? `Counts are for the whole licence; lists show ${ctx.scope} only.` : ""),
+    features.length === 0 ? h("p", { class: "note" }, "The licence names no feature.") : null,
+    features.map((u: FeatureUsage) =>
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": `seat-h-${u.feature}` },
+        h("h2", { id: `seat-h-${u.feature}` }, h("a", { href: href.seats(u.feature) }, h("code", {}, u.feature))),
+        usageStats(u, u.feature),
+        meter(u.used, u.limit),
+        u.limit !== null && u.used > u.limit ? h("p", { class: "badge warn" }, `${fmt(u.used - u.limit)} over the limit, grandfathered (R10)`) : null,
+        h("p", {}, h("a", { href: href.seats(u.feature), class: "button secondary" }, `Holders, capped and waiting for ${u.feature}`)),
+      ),
+    ),
+  );
+};
+
+/** #/admin/seats/:feature */
+export const featureSeatsView: View = async (ctx, root) => {
+  const feature = ctx.route.path[1] ?? "";
+  const [seats, licence] = await Promise.all([ctx.api.featureSeats(feature, ctx.signal), ctx.api.licence(ctx.signal)]);
+  const holders = h("section", { class: "panel", "aria-labelledby": "holders-h" });
+  const capped = h("section", { class: "panel", "aria-labelledby": "capped-h" });
+  const waiting = h("section", { class: "panel", "aria-labelledby": "waiting-h" });
+  replace(
+    root,
+    h("p", { class: "crumbs" }, h("a", { href: href.seats() }, "Seats"), " › ", feature),
+    h("h1", { tabindex: "-1" }, h("code", {}, feature), " seats"),
+    usageStats(seats, feature),
+    meter(seats.used, seats.limit),
+    ctx.scope ? h("p", { class: "note scope-note" }, `Counts are for the whole licence; the lists below show ${ctx.scope} only.`) : null,
+    holders,
+    h("div", { class: "grid" }, capped, waiting),
+  );
+  holderList(ctx, holders, seats);
+  await Promise.all([cappedList(ctx, capped, feature, licence.policy), waitList(ctx, waiting, feature, licence.policy)]);
+};
+
+function holderList(ctx: Ctx, root: HTMLElement, seats: FeatureSeats): void {
+  const filter = h("input", { type: "search", name: "filter", autocomplete: "off", spellcheck: "false" });
+  const body = h("div", {});
+  const pager = h("div", { class: "row pager" });
+  let shown = HOLDERS_PAGE;
+  const draw = () => {
+    const q = filter.value.trim().toLowerCase();
+    // Claim order is the ledger's; the position is kept when filtering.
+    const all = seats.holders.map((holder, i) => ({ holder, position: i + 1 }));
+    const matching = q ? all.filter((x) => x.holder.account.includes(q)) : all;
+    const page = matching.slice(0, shown);
+    replace(
+      body,
+      matching.length === 0
+        ? h("p", { class: "note" }, q ? `No holder matches “${q}”.` : "Nobody holds a seat yet: an enabled account claims one at its first connect.")
+        : table(
+            `Holders of ${seats.feature} in claim order`,
+            [{ text: "#", class: "num" }, "Account", "Since", "Last seen", "Via"],
+            page.map(({ holder, position }: { holder: Holder; position: number }) =>
+              h(
+                "tr",
+                { "data-holder": holder.account },
+                h("td", { class: "num" }, fmt(position)),
+                h("th", { scope: "row" }, accountLink(holder.account)),
+                h("td", {}, when(holder.since)),
+                h("td", {}, when(holder.lastSeen)),
+                h("td", {}, h("span", { class: `badge via-${holder.via}` }, holder.via)),
+              ),
+            ),
+            { "data-list": "holders" },
+          ),
+    );
+    const more = h("button", { type: "button", class: "secondary" }, `Show ${fmt(Math.min(HOLDERS_PAGE, matching.length - shown))} more`);
+    more.addEventListener("click", () => {
+      shown += HOLDERS_PAGE;
+      draw();
+    });
+    replace(pager, h("span", { class: "note" }, `Showing ${fmt(page.length)} of ${count(matching.length, "holder")}`), matching.length > shown ? more : null);
+  };
+  filter.addEventListener("input", () => {
+    shown = HOLDERS_PAGE;
+    draw();
+  });
+  replace(
+    root,
+    h("h2", { id: "holders-h" }, `Holders (${fmt(seats.holders.length)})`),
+    h("p", { class: "note" }, "In claim order: the first accounts to connect keep their seats until an administrator disables them (R4, R7). Via: connect (R4), admin (R6) or waitlist (R12)."),
+    h("div", { class: "row" }, field("Filter holders", filter, "Part of an account id")),
+    body,
+    pager,
+  );
+  draw();
+}
+
+async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: Policy): Promise<void> {
+  const rows: CappedAccount[] = [];
+  let next: string | null = null;
+  const body = h("div", {});
+  const footer = h("div", { class: "row pager" });
+  const action = h("div", { class: "restore" });
+  replace(
+    root,
+    h("h2", { id: "capped-h" }, "Capped accounts"),
+    h("p", { class: "note" }, "Accounts the cap disabled (R5): their setting is `disabled` with the capped marker. An administrator's own write on one clears its marker."),
+    action,
+    body,
+    footer,
+  );
+  const draw = () => {
+    replace(
+      body,
+      rows.length === 0
+        ? h("p", { class: "note", "data-list": "capped-empty" }, "No capped account.")
+        : table(
+            `Capped accounts of ${feature}`,
+            ["Account", "Capped at"],
+            rows.map((c) => h("tr", { "data-capped": c.account }, h("th", { scope: "row" }, accountLink(c.account)), h("td", {}, when(c.at)))),
+            { "data-list": "capped" },
+          ),
+    );
+    const more = h("button", { type: "button", class: "secondary" }, "Load more");
+    more.addEventListener("click", () => void load());
+    replace(footer, rows.length ? h("span", { class: "note" }, `${count(rows.length, "account")}${next ? " so far" : ""}`) : null, next ? more : null);
+  };
+  const load = async () => {
+    try {
+      const page = await ctx.api.capped(feature, { ...(next ? { after: next } : {}), limit: LIST_PAGE }, ctx.signal);
+      rows.push(...page.items);
+      next = page.next;
+      draw();
+    } catch (e) {
+      if (!isAbort(e)) replace(footer, failed(e));
+    }
+  };
+  replace(body, loading());
+  await load();
+
+  if (!isServerAdmin(ctx)) {
+    replace(action, h("p", { class: "note readonly-reason" }, "Only a server administrator can restore capped accounts (R11)."));
+    return;
+  }
+  if (rows.length === 0) return;
+  const start = h("button", { type: "button", class: "secondary", "data-restore": "start" }, "Restore capped accounts…");
+  start.addEventListener("click", () => {
+    const confirm = h("button", { type: "button", class: "danger", "data-restore": "confirm" }, `Restore every capped account of ${feature}`);
+    const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
+    const answer = h("div", { "aria-live": "polite" });
+    const howMany = next ? `at least ${fmt(rows.length)}` : fmt(rows.length);
+    cancel.addEventListener("click", () => {
+      replace(action, start);
+      start.focus();
+    });
+    confirm.addEventListener("click", async () => {
+      confirm.disabled = true;
+      try {
+        await ctx.api.restoreCapped(feature);
+        ctx.refresh({ kind: "good", text: `Restored ${howMany} capped ${rows.length === 1 && !next ? "account" : "accounts"} of ${feature}: set back to inherit, they claim again at their next connect (R11).` });
+      } catch (e) {
+        confirm.disabled = false;
+        replace(answer, errorBox(`The server refused: ${errorText(e)}`));
+      }
+    });
+    replace(
+      action,
+      h(
+        "div",
+        { class: "confirm panel", role: "group", "aria-label": "Confirm restore" },
+        h("p", {}, `Set ${howMany} capped accounts of ${feature} back to inherit and clear their marker (R11)? They claim a seat again at their next connect, first come first served${policy.overflow === "disable" ? "; past the limit the cap disables them again" : ""}.`),
+        h("div", { class: "row" }, confirm, cancel),
+        answer,
+      ),
+    );
+    confirm.focus();
+  });
+  replace(action, start);
+}
+
+async function waitList(ctx: Ctx, root: HTMLElement, feature: string, policy: Policy): Promise<void> {
+  const ids: string[] = [];
+  let next: string | null = null;
+  const body = h("div", {});
+  const footer = h("div", { class: "row pager" });
+  replace(
+    root,
+    h("h2", { id: "waiting-h" }, "Waiting list"),
+    h(
+      "p",
+      { class: "note" },
+      policy.overflow === "waitlist"
+        ? "Overflow policy is waitlist (R12): a capped connect waits here, in arrival order; a freed seat goes to the earliest waiter still eligible."
+        : "Overflow policy is disable (R5): nobody waits; capped accounts get `disabled` written instead.",
+    ),
+    body,
+    footer,
+  );
+  const draw = () => {
+    replace(
+      body,
+      ids.length === 0
+        ? h("p", { class: "note" }, "Nobody is waiting.")
+        : table(
+            `Waiting list of ${feature}`,
+            [{ text: "#", class: "num" }, "Account"],
+            ids.map((id, i) => h("tr", { "data-waiting": id }, h("td", { class: "num" }, fmt(i + 1)), h("th", { scope: "row" }, accountLink(id)))),
+            { "data-list": "waiting" },
+          ),
+    );
+    const more = h("button", { type: "button", class: "secondary" }, "Load more");
+    more.addEventListener("click", () => void load());
+    replace(footer, next ? more : null);
+  };
+  const load = async () => {
+    try {
+      const page = await ctx.api.waitlist(feature, { offset: next ? Number(next) : 0, limit: LIST_PAGE }, ctx.signal);
+      ids.push(...page.items);
+      next = page.next;
+      draw();
+    } catch (e) {
+      if (!isAbort(e)) replace(footer, failed(e));
+    }
+  };
+  replace(body, loading());
+  await load();
+}
