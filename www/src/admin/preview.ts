@@ -5,23 +5,8 @@
 // enables connecting, to show how many of them the free seats would take
 // and how many the cap would disable.
 import { runJob } from "../engine-client.js";
+import type { AccountFeatureView as FeatureState, Outcome, SimulateResult } from "../../../js/src/types.js";
 import type { Scenario, Setting } from "./api.js";
-
-interface FeatureState {
-  setting: Setting;
-  capped: boolean;
-  effective: Setting;
-  source: string;
-  seat: boolean;
-}
-interface Outcome {
-  events: ({ ok: boolean; error?: { code: string; message: string; holders?: string[] } } & { allowed?: boolean; reason?: string })[];
-  state: {
-    seats: Record<string, { limit: number | null; holders: string[]; waitlist: string[] }>;
-    accounts: Record<string, Record<string, FeatureState>>;
-  };
-}
-type SimulateResult = { type: "success"; outcome: Outcome } | { type: "failure"; error: { code: string; message: string } };
 
 export interface Change {
   node: string;
@@ -64,7 +49,7 @@ export async function previewChange(scenario: Scenario, change: Change, signal: 
   const [before, after] = await Promise.all([simulate(base, signal), simulate(changed, signal)]);
   const f = change.feature;
   const result = after.events[0];
-  const refused = result && result.ok === false ? result.error : undefined;
+  const refused = result && "ok" in result && !result.ok ? result.error : undefined;
 
   const types = new Map((scenario.directory.accounts ?? []).map((a) => [a.id.toLowerCase(), a.type ?? "premium"]));
   const preview: Preview = {
@@ -109,8 +94,9 @@ export async function previewChange(scenario: Scenario, change: Change, signal: 
     const connects = fresh.map((account) => ({ op: "connect" as const, account, feature: f }));
     const projected = await simulate({ ...scenario, events: [setEvent, ...connects] }, signal);
     preview.projection.connecting = fresh.length;
-    projected.events.slice(1).forEach((event, i) => {
+    projected.events.slice(1).forEach((result, i) => {
       const id = fresh[i]!;
+      const event = "reason" in result ? result : { reason: undefined };
       if (event.reason === "seat-claimed") preview.projection.claim.push(id);
       else if (event.reason === "capped") preview.projection.capped.push(id);
       else if (event.reason === "waitlisted") preview.projection.waitlisted.push(id);
