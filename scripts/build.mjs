@@ -217,7 +217,7 @@ if (fresh("js", jsHash, jsOutputs)) {
 // A static site in dist/www/: the page, its script, the simulator's Web Worker (which loads the
 // wasm beside it), styles. The Node server serves it at /; any static file server can too.
 const www = path.join(dist, "www");
-const wwwOutputs = ["index.html", "app.js", "worker.js", "style.css", "uPlot.min.css", "seatcap_bg.wasm"].map((f) => path.join(www, f));
+const wwwOutputs = ["index.html", "favicon.svg", "app.js", "worker.js", "style.css", "uPlot.min.css", "seatcap_bg.wasm"].map((f) => path.join(www, f));
 const wwwHash = hashOf(
   [...files(path.join(root, "www")), ...files(path.join(root, "js/src")), ...glue, wasmOut, path.join(root, "package-lock.json"), path.join(root, "scripts/build.mjs")],
   [process.version],
@@ -233,7 +233,7 @@ if (fresh("www", wwwHash, wwwOutputs)) {
     const common = { bundle: true, logLevel: "warning", target: "es2022", legalComments: "none", format: "esm", platform: "browser", minify: true, sourcemap: "linked" };
     await build({ ...common, entryPoints: ["www/src/main.ts"], outfile: "dist/www/app.js" });
     await build({ ...common, entryPoints: ["www/src/sim/worker.ts"], outfile: "dist/www/worker.js" });
-    copyFileSync(path.join(root, "www/index.html"), path.join(www, "index.html"));
+    for (const f of ["index.html", "favicon.svg"]) copyFileSync(path.join(root, "www", f), path.join(www, f));
     // One stylesheet: the base, then each part's own (www/src/**/*.css), in path order.
     const sheets = [path.join(root, "www/style.css"), ...files(path.join(root, "www/src")).filter((f) => f.endsWith(".css")).sort()];
     writeFileSync(path.join(www, "style.css"), sheets.map((f) => `/* ${path.relative(root, f)} */\n${readFileSync(f, "utf8")}`).join("\n"));

@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { simulate, validateScenario } from "../../dist/node.mjs";
 import { bundleWorker, startWorker } from "../../edge/cloudflare/local.mjs";
 import { conformanceCases, root } from "./helpers.mjs";
+import { launchChromium, openConsole, screenshot } from "./console-helpers.mjs";
 import { api, basic, raw as rawShared, seatcap, sha256, startUpstream, tempDir } from "./server-helpers.mjs";
 
 // A connection per request: workerd closes a kept-alive connection whose request body the Worker
@@ -256,6 +257,32 @@ describe("the ActiveSync gateway in the Worker", () => {
     for (const r of bad) assert.ok(r.json.error.code, r.text);
     assert.deepStrictEqual((await admin.get("/v1/export")).json, before);
   });
+});
+
+test("the console from the Worker's static assets: the admin half reads the Durable Object, the simulator runs the wasm in the browser", async () => {
+  const browser = await launchChromium();
+  try {
+    const { page, errors } = await openConsole(browser.context, worker.url, "/#/admin");
+    await page.getByLabel("Administrator token").fill(ADMIN);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator('[data-seats="activesync"]').waitFor();
+    const number = async (selector) => Number((await page.textContent(selector)).replace(/,/g, ""));
+    const live = (await admin.get("/v1/seats/activesync")).json;
+    assert.equal(await number('[data-seats="activesync"] [data-stat="used"] .value'), live.used);
+    assert.equal(await number('[data-seats="activesync"] [data-stat="free"] .value'), live.free);
+    await screenshot(page, "worker-admin-seats");
+
+    await page.evaluate(() => (location.hash = "#/sim"));
+    await page.click('[data-action="preset-axigen"]');
+    await page.click('[data-action="run"]');
+    await page.waitForSelector('[data-results="run"]');
+    assert.equal(await number('[data-stat="holders"] .value'), 200);
+    assert.equal(await number('[data-stat="capped"] .value'), 300);
+    await screenshot(page, "worker-sim-results");
+    assert.deepEqual(errors, [], "no page or console errors");
+  } finally {
+    await browser.close();
+  }
 });
 
 test("the Durable Object's state survives a restart of the runtime", async () => {
