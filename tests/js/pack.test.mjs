@@ -46,12 +46,12 @@ function node(dir, file, code) {
  * @types/node: the package's types must need neither (`seatcap/server` needs
  * the fetch types, `lib` "dom" here, as any Request/Response host has).
  */
-function tsc(dir, file, code, module, lib = "es2022") {
+function tsc(dir, file, code, module, lib = "es2022", extraFiles = []) {
   writeFileSync(path.join(dir, file), code);
   const resolution = module === "esnext" ? "bundler" : module;
   const result = spawnSync(
     path.join(root, "node_modules/.bin/tsc"),
-    ["--noEmit", "--strict", "--module", module, "--moduleResolution", resolution, "--target", "es2022", "--lib", lib, file],
+    ["--noEmit", "--strict", "--module", module, "--moduleResolution", resolution, "--target", "es2022", "--lib", lib, file, ...extraFiles],
     { cwd: dir, encoding: "utf8" },
   );
   assert.equal(result.status, 0, result.stdout + result.stderr);
@@ -144,6 +144,22 @@ test("a fresh ESM project imports seatcap, and its bin runs", () => {
   `;
   tsc(dir, "check-server.ts", server, "node16", "es2022,dom");
   tsc(dir, "check-server-bundler.ts", server, "esnext", "es2022,dom");
+  // A Worker project has the runtime's types (@cloudflare/workers-types); this stands in for the one module they add.
+  writeFileSync(path.join(dir, "workers-runtime.d.ts"), `declare module "cloudflare:workers" {
+    export abstract class DurableObject<Env = unknown> {
+      protected ctx: unknown;
+      protected env: Env;
+      constructor(ctx: any, env: Env);
+    }
+  }`);
+  const cloudflare = `
+    import worker, { SeatLedger, createWorker, DurableObjectStore, remoteEngine, type WorkerEnv } from "seatcap/cloudflare";
+    export { SeatLedger };
+    const perHost = createWorker({ tenantOf: (request: Request) => new URL(request.url).hostname });
+    const main: { fetch(request: Request, env: WorkerEnv): Promise<Response> } = worker;
+    void perHost; void main; void DurableObjectStore; void remoteEngine;
+  `;
+  tsc(dir, "check-cloudflare.ts", cloudflare, "esnext", "es2022,dom", ["workers-runtime.d.ts"]);
 });
 
 test("bundlers resolve the browser and workerd conditions to their entries", async () => {
