@@ -75,6 +75,8 @@ function adminApp(options: ServerOptions): Hono<Env> {
   const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = new Hono<Env>();
   const body = (c: Context<Env>) => readJson(c.req.raw, limit);
+  /** A bulk body (a whole scenario, a list of events): the import limit, not the JSON one. */
+  const bulk = (c: Context<Env>) => readJson(c.req.raw, options.importLimit ?? DEFAULT_IMPORT_LIMIT);
   const role = (c: Context<Env>) => c.get("role");
   const as = (c: Context<Env>) => engine.by(roleName(role(c)));
 
@@ -267,7 +269,7 @@ function adminApp(options: ServerOptions): Hono<Env> {
     serverOnly(c);
     const replace = c.req.query("replace");
     if (replace !== undefined && replace !== "true" && replace !== "false") return invalid("`replace`: expected true or false");
-    const scenario = await readJson(c.req.raw, options.importLimit ?? DEFAULT_IMPORT_LIMIT);
+    const scenario = await bulk(c);
     if (scenario === null || typeof scenario !== "object" || Array.isArray(scenario)) return invalid("a scenario is a JSON object");
     return written(await as(c).importScenario(scenario as never, { replace: replace === "true" }));
   });
@@ -278,7 +280,7 @@ function adminApp(options: ServerOptions): Hono<Env> {
   // `invalid-input` and changes nothing, exactly as `simulate` records it.
   app.post("/v1/events", async (c) => {
     serverOnly(c);
-    const b = objectBody(await readJson(c.req.raw, options.importLimit ?? DEFAULT_IMPORT_LIMIT), { events: "array", start: "string?" });
+    const b = objectBody(await bulk(c), { events: "array", start: "string?" });
     const start = b.start as string | undefined;
     if (start !== undefined && Number.isNaN(Date.parse(start))) return invalid("`start`: expected an ISO-8601 time");
     const outcomes: (ConnectResult | WriteResult)[] = await as(c).replay(

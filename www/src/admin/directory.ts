@@ -5,7 +5,7 @@
 import { field, h, replace } from "../ui/dom.js";
 import { fmt, when } from "../ui/format.js";
 import { ApiError, type AccountSummary, type DirectoryView } from "./api.js";
-import { type Ctx, type View, accountLink, failed, href, isAbort, isServerAdmin, loading, resolve, settingBadge, table } from "./common.js";
+import { type Ctx, type View, accountLink, domainOf, failed, href, isAbort, isServerAdmin, loading, resolve, settingBadge, table } from "./common.js";
 import { settingsTable } from "./settings.js";
 
 const PAGE = 50;
@@ -311,7 +311,7 @@ export const accountView: View = async (ctx, root) => {
   const id = (ctx.route.path[1] ?? "").toLowerCase();
   const [account, licence] = await Promise.all([ctx.api.account(id, ctx.signal), ctx.api.licence(ctx.signal)]);
   const features = Object.keys(licence.licence.features).sort();
-  const domain = id.slice(id.lastIndexOf("@") + 1);
+  const domain = domainOf(id);
   const node = `account:${account.id}`;
   const explainOut = h("div", { class: "explain-out", "aria-live": "polite" });
   const rows = features.map((f) => {

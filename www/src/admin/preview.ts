@@ -5,7 +5,7 @@
 // enables connecting, to show how many of them the free seats would take
 // and how many the cap would disable.
 import { runJob } from "../engine-client.js";
-import type { AccountFeatureView as FeatureState, Outcome, SimulateResult } from "../../../js/src/types.js";
+import type { Outcome, SimulateResult } from "../../../js/src/types.js";
 import type { Scenario, Setting } from "./api.js";
 
 export interface Change {

@@ -4,7 +4,7 @@
 // and the waiting list (R12).
 import { field, h, replace } from "../ui/dom.js";
 import { count, fmt, pct, when } from "../ui/format.js";
-import type { CappedAccount, FeatureSeats, FeatureUsage, Holder, Policy } from "./api.js";
+import type { CappedAccount, FeatureSeats, FeatureUsage, Holder, Page, Policy } from "./api.js";
 import { type Ctx, type View, accountLink, errorText, failed, href, isAbort, isServerAdmin, loading, seatNumber, stat, table } from "./common.js";
 import { errorBox } from "../ui/dom.js";
 
@@ -67,11 +67,11 @@ export const featureSeatsView: View = async (ctx, root) => {
     holders,
     h("div", { class: "grid" }, capped, waiting),
   );
-  holderList(ctx, holders, seats);
+  holderList(holders, seats);
   await Promise.all([cappedList(ctx, capped, feature, licence.policy), waitList(ctx, waiting, feature, licence.policy)]);
 };
 
-function holderList(ctx: Ctx, root: HTMLElement, seats: FeatureSeats): void {
+function holderList(root: HTMLElement, seats: FeatureSeats): void {
   const filter = h("input", { type: "search", name: "filter", autocomplete: "off", spellcheck: "false" });
   const body = h("div", {});
   const pager = h("div", { class: "row pager" });
@@ -125,9 +125,34 @@ function holderList(ctx: Ctx, root: HTMLElement, seats: FeatureSeats): void {
   draw();
 }
 
-async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: Policy): Promise<void> {
-  const rows: CappedAccount[] = [];
+/**
+ * A list that grows a page at a time from a cursor API (capped, waiting):
+ * `load()` fetches the page after the last cursor and redraws with the
+ * "Load more" button while there is more; a failure shows in `footer`.
+ */
+function growingList<T>(
+  footer: HTMLElement,
+  fetchPage: (cursor: string | null) => Promise<Page<T>>,
+  draw: (items: readonly T[], more: HTMLButtonElement | null) => void,
+): { items: readonly T[]; load: () => Promise<void>; complete: () => boolean } {
+  const items: T[] = [];
   let next: string | null = null;
+  const more = h("button", { type: "button", class: "secondary" }, "Load more");
+  const load = async () => {
+    try {
+      const page = await fetchPage(next);
+      items.push(...page.items);
+      next = page.next;
+      draw(items, next ? more : null);
+    } catch (e) {
+      if (!isAbort(e)) replace(footer, failed(e));
+    }
+  };
+  more.addEventListener("click", () => void load());
+  return { items, load, complete: () => next === null };
+}
+
+async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: Policy): Promise<void> {
   const body = h("div", {});
   const footer = h("div", { class: "row pager" });
   const action = h("div", { class: "restore" });
@@ -139,34 +164,27 @@ async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: 
     body,
     footer,
   );
-  const draw = () => {
-    replace(
-      body,
-      rows.length === 0
-        ? h("p", { class: "note", "data-list": "capped-empty" }, "No capped account.")
-        : table(
-            `Capped accounts of ${feature}`,
-            ["Account", "Capped at"],
-            rows.map((c) => h("tr", { "data-capped": c.account }, h("th", { scope: "row" }, accountLink(c.account)), h("td", {}, when(c.at)))),
-            { "data-list": "capped" },
-          ),
-    );
-    const more = h("button", { type: "button", class: "secondary" }, "Load more");
-    more.addEventListener("click", () => void load());
-    replace(footer, rows.length ? h("span", { class: "note" }, `${count(rows.length, "account")}${next ? " so far" : ""}`) : null, next ? more : null);
-  };
-  const load = async () => {
-    try {
-      const page = await ctx.api.capped(feature, { ...(next ? { after: next } : {}), limit: LIST_PAGE }, ctx.signal);
-      rows.push(...page.items);
-      next = page.next;
-      draw();
-    } catch (e) {
-      if (!isAbort(e)) replace(footer, failed(e));
-    }
-  };
+  const list = growingList<CappedAccount>(
+    footer,
+    (cursor) => ctx.api.capped(feature, { ...(cursor ? { after: cursor } : {}), limit: LIST_PAGE }, ctx.signal),
+    (rows, more) => {
+      replace(
+        body,
+        rows.length === 0
+          ? h("p", { class: "note", "data-list": "capped-empty" }, "No capped account.")
+          : table(
+              `Capped accounts of ${feature}`,
+              ["Account", "Capped at"],
+              rows.map((c) => h("tr", { "data-capped": c.account }, h("th", { scope: "row" }, accountLink(c.account)), h("td", {}, when(c.at)))),
+              { "data-list": "capped" },
+            ),
+      );
+      replace(footer, rows.length ? h("span", { class: "note" }, `${count(rows.length, "account")}${more ? " so far" : ""}`) : null, more);
+    },
+  );
+  const rows = list.items;
   replace(body, loading());
-  await load();
+  await list.load();
 
   if (!isServerAdmin(ctx)) {
     replace(action, h("p", { class: "note readonly-reason" }, "Only a server administrator can restore capped accounts (R11)."));
@@ -178,7 +196,7 @@ async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: 
     const confirm = h("button", { type: "button", class: "danger", "data-restore": "confirm" }, `Restore every capped account of ${feature}`);
     const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
     const answer = h("div", { "aria-live": "polite" });
-    const howMany = next ? `at least ${fmt(rows.length)}` : fmt(rows.length);
+    const howMany = list.complete() ? fmt(rows.length) : `at least ${fmt(rows.length)}`;
     cancel.addEventListener("click", () => {
       replace(action, start);
       start.focus();
@@ -187,7 +205,7 @@ async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: 
       confirm.disabled = true;
       try {
         await ctx.api.restoreCapped(feature);
-        ctx.refresh({ kind: "good", text: `Restored ${howMany} capped ${rows.length === 1 && !next ? "account" : "accounts"} of ${feature}: set back to inherit, they claim again at their next connect (R11).` });
+        ctx.refresh({ kind: "good", text: `Restored ${howMany} capped ${rows.length === 1 && list.complete() ? "account" : "accounts"} of ${feature}: set back to inherit, they claim again at their next connect (R11).` });
       } catch (e) {
         confirm.disabled = false;
         replace(answer, errorBox(`The server refused: ${errorText(e)}`));
@@ -209,8 +227,6 @@ async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: 
 }
 
 async function waitList(ctx: Ctx, root: HTMLElement, feature: string, policy: Policy): Promise<void> {
-  const ids: string[] = [];
-  let next: string | null = null;
   const body = h("div", {});
   const footer = h("div", { class: "row pager" });
   replace(
@@ -226,32 +242,24 @@ async function waitList(ctx: Ctx, root: HTMLElement, feature: string, policy: Po
     body,
     footer,
   );
-  const draw = () => {
-    replace(
-      body,
-      ids.length === 0
-        ? h("p", { class: "note" }, "Nobody is waiting.")
-        : table(
-            `Waiting list of ${feature}`,
-            [{ text: "#", class: "num" }, "Account"],
-            ids.map((id, i) => h("tr", { "data-waiting": id }, h("td", { class: "num" }, fmt(i + 1)), h("th", { scope: "row" }, accountLink(id)))),
-            { "data-list": "waiting" },
-          ),
-    );
-    const more = h("button", { type: "button", class: "secondary" }, "Load more");
-    more.addEventListener("click", () => void load());
-    replace(footer, next ? more : null);
-  };
-  const load = async () => {
-    try {
-      const page = await ctx.api.waitlist(feature, { offset: next ? Number(next) : 0, limit: LIST_PAGE }, ctx.signal);
-      ids.push(...page.items);
-      next = page.next;
-      draw();
-    } catch (e) {
-      if (!isAbort(e)) replace(footer, failed(e));
-    }
-  };
+  const list = growingList<string>(
+    footer,
+    (cursor) => ctx.api.waitlist(feature, { offset: cursor ? Number(cursor) : 0, limit: LIST_PAGE }, ctx.signal),
+    (ids, more) => {
+      replace(
+        body,
+        ids.length === 0
+          ? h("p", { class: "note" }, "Nobody is waiting.")
+          : table(
+              `Waiting list of ${feature}`,
+              [{ text: "#", class: "num" }, "Account"],
+              ids.map((id, i) => h("tr", { "data-waiting": id }, h("td", { class: "num" }, fmt(i + 1)), h("th", { scope: "row" }, accountLink(id)))),
+              { "data-list": "waiting" },
+            ),
+      );
+      replace(footer, more);
+    },
+  );
   replace(body, loading());
-  await load();
+  await list.load();
 }
