@@ -4,11 +4,10 @@
 // connects through POST /v1/events) and checks what the page shows against
 // what the API answers. Screenshots of each view go to .artifacts/console/.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { launchChromium, root } from "./helpers.mjs";
+import { launchChromium, root, startStaticServer } from "./helpers.mjs";
 import { api, seatcap, startServer, tempDir } from "./server-helpers.mjs";
 
 const ADMIN = `console-admin-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
@@ -41,22 +40,6 @@ const FULL = [1, 2, 3, 4, 5, 6, 7].map(connect);
 let server;
 let browser;
 let admin;
-
-/** `dir` as a plain static file server would serve it (what `python -m http.server` in dist/www does): no /v1. */
-async function serveStatic(dir) {
-  const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".map": "application/json" };
-  const http = createServer((req, res) => {
-    const pathname = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
-    const file = path.join(dir, path.normalize(pathname === "/" ? "index.html" : pathname));
-    if (!file.startsWith(dir + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
-      return;
-    }
-    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
-  });
-  await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${http.address().port}`, close: () => new Promise((resolve) => http.close(resolve)) };
-}
 
 async function seed(events = FULL, scenario = SCENARIO) {
   const imported = await admin.post("/v1/import?replace=true", scenario);
@@ -549,7 +532,8 @@ describe("admin console", () => {
   });
 
   test("served as static files (no server): says so clearly and points at the simulator", async () => {
-    const statics = await serveStatic(path.join(root, "dist/www"));
+    // dist/www as a plain static file server serves it (as `python -m http.server` there would): no /v1.
+      const statics = await startStaticServer({ dir: path.join(root, "dist/www") });
     try {
       const page = await newPage();
       await page.goto(`${statics.url}/#/admin`);

@@ -1,6 +1,6 @@
 // Shared by the JavaScript tests: the conformance cases, a static server on
 // 127.0.0.1 and Debian's Chromium driven by playwright-core.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -26,24 +26,31 @@ export function scenarioText(scenario) {
   return typeof scenario === "string" ? scenario : JSON.stringify(scenario);
 }
 
-const TYPES = { ".mjs": "text/javascript", ".js": "text/javascript", ".json": "application/json", ".wasm": "application/wasm", ".html": "text/html", ".css": "text/css" };
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
+  ".json": "application/json", ".map": "application/json", ".wasm": "application/wasm", ".png": "image/png", ".svg": "image/svg+xml",
+};
 
-/** Serves the repository read-only on 127.0.0.1; `/` is an empty page. */
-export async function startStaticServer() {
+/**
+ * Serves `dir` (default: the repository) read-only on 127.0.0.1, with the
+ * content types browsers insist on (a stylesheet must be text/css). `/` is
+ * the directory's index.html, or an empty page when it has none.
+ */
+export async function startStaticServer({ dir = root } = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    if (url.pathname === "/") {
+    const file = path.join(dir, path.normalize(decodeURIComponent(url.pathname === "/" ? "/index.html" : url.pathname)));
+    if (url.pathname === "/" && !existsSync(file)) {
       res.writeHead(200, { "content-type": "text/html" });
       res.end("<!doctype html><meta charset=utf-8><title>seatcap tests</title>");
       return;
     }
-    const file = path.join(root, path.normalize(url.pathname));
-    if (!file.startsWith(root + path.sep) || !existsSync(file)) {
+    if (!file.startsWith(dir + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404);
       res.end();
       return;
     }
-    res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });
+    res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
     res.end(readFileSync(file));
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
