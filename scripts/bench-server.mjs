@@ -26,16 +26,19 @@ const TOKEN = "bench-admin-token-0123456789";
 const GATEWAY_TOKEN = TOKEN.replace("admin", "gate");
 const body = Buffer.alloc(2048, 7);
 
+// Like a real mail server, it checks the password (`pw`) on every request, OPTIONS included.
 const upstream = createServer((req, res) => {
   req.resume();
-  req.on("end", () => res.writeHead(200, { "content-type": "application/vnd.ms-sync.wbxml" }).end(body));
+  const auth = req.headers.authorization ?? "";
+  const right = auth.startsWith("Basic ") && Buffer.from(auth.slice(6), "base64").toString().endsWith(":pw");
+  req.on("end", () => (right ? res.writeHead(200, { "content-type": "application/vnd.ms-sync.wbxml" }).end(body) : res.writeHead(401).end()));
 });
 await new Promise((resolve) => upstream.listen(0, "127.0.0.1", resolve));
 const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
 const data = mkdtempSync(path.join(tmpdir(), "seatcap-bench-server-"));
 
 /** The edge server under test: its base URL and how to stop it. */
-async function startHost() {
+async function startHost(extra = []) {
   if (WORKER) {
     const { bundleWorker, startWorker } = await import("../edge/cloudflare/local.mjs");
     const bundle = await bundleWorker(path.join(data, "bundle"));
@@ -46,14 +49,14 @@ async function startHost() {
     });
     return { base: worker.url, host: "Cloudflare Worker + SeatLedger Durable Object in workerd (miniflare)", close: () => worker.dispose() };
   }
-  const child = spawn(process.execPath, [path.join(root, "dist/cli.mjs"), "serve", "--port", "0", "--data", data, "--upstream", upstreamUrl, "--admin-token", TOKEN, "--gateway-token", GATEWAY_TOKEN, "--dev"], {
+  const child = spawn(process.execPath, [path.join(root, "dist/cli.mjs"), "serve", "--port", "0", "--data", data, "--upstream", upstreamUrl, "--admin-token", TOKEN, "--gateway-token", GATEWAY_TOKEN, "--dev", "--rate-per-account", "0", "--rate-per-token", "0", "--rate-per-address", "0", ...extra], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let banner = "";
   const base = await new Promise((resolve, reject) => {
     child.stdout.setEncoding("utf8").on("data", (d) => {
       banner += d;
-      const m = /edge server on (http:\/\/\S+)/.exec(banner);
+      const m = /edge server on (https?:\/\/\S+)/.exec(banner);
       if (m) resolve(m[1]);
     });
     child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
@@ -62,7 +65,7 @@ async function startHost() {
   child.removeAllListeners("exit");
   return {
     base,
-    host: "seatcap serve, SQLite store",
+    host: `seatcap serve, SQLite store${extra.length ? ` (${extra.join(" ")})` : ""}`,
     close: async () => {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
@@ -133,11 +136,54 @@ results["POST /v1/decide, held seat"] = await time(rounds, (i) =>
 // A read: one engine call that writes nothing (for the Worker, one Durable Object call without a storage write).
 results["GET /v1/licence (a read)"] = await time(rounds, () => send(`${base}/v1/licence`, { method: "GET", headers: { authorization: `Bearer ${TOKEN}` } }));
 
+/** Requests a second with `connections` clients each sending one request after another for `seconds`. */
+async function throughput(url, headersOf, connections = 64, seconds = 3) {
+  const pool = new Agent({ keepAlive: true, maxSockets: connections });
+  const until = Date.now() + seconds * 1000;
+  let done = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async (_, c) => {
+      while (Date.now() < until) {
+        const status = await new Promise((resolve, reject) => {
+          const req = request(url, { method: "POST", headers: headersOf(c), agent: pool }, (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode));
+          });
+          req.on("error", reject);
+          req.end(body);
+        });
+        if (status >= 400) failed++;
+        else done++;
+      }
+    }),
+  );
+  pool.destroy();
+  return { rps: done / seconds, failed };
+}
+const concurrent = {};
+concurrent["upstream directly (baseline)"] = await throughput(`${upstreamUrl}${AS}`, () => ({ authorization: basic(1) }));
+concurrent["gateway, held seats"] = await throughput(`${base}${AS}`, (c) => ({ authorization: basic(c + 1) }));
+if (!WORKER) {
+  // The same held-seat path with upstream connections reused (for mail servers that keep them).
+  const kept = await startHost(["--upstream-keepalive", "4000"]);
+  for (let i = 0; i < 200; i++) await send(`${kept.base}${AS}`, { headers: { authorization: basic(1) }, payload: body });
+  results["gateway, held seat, --upstream-keepalive"] = await time(rounds, (i) => send(`${kept.base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }));
+  concurrent["gateway, held seats, --upstream-keepalive"] = await throughput(`${kept.base}${AS}`, (c) => ({ authorization: basic(c + 1) }));
+  await kept.close();
+}
+
 const baseline = results["upstream directly (baseline)"].p50;
 console.log(`seatcap ${WORKER ? "bench:worker" : "bench:server"} — ${host}; ${ACCOUNTS} accounts, ${rounds} sequential requests per row, 2 KB bodies, ${process.version}`);
 console.log(`${"path".padEnd(38)} ${"p50 µs".padStart(9)} ${"p99 µs".padStart(9)} ${"p50 vs baseline".padStart(16)}`);
 for (const [name, r] of Object.entries(results)) {
   console.log(`${name.padEnd(38)} ${r.p50.toFixed(0).padStart(9)} ${r.p99.toFixed(0).padStart(9)} ${(r.p50 / baseline).toFixed(1).padStart(15)}×`);
+}
+
+const direct = concurrent["upstream directly (baseline)"].rps;
+console.log(`\n${"64 concurrent connections, 3 s".padEnd(44)} ${"req/s".padStart(9)} ${"vs baseline".padStart(12)} ${"errors".padStart(7)}`);
+for (const [name, r] of Object.entries(concurrent)) {
+  console.log(`${name.padEnd(44)} ${r.rps.toFixed(0).padStart(9)} ${(r.rps / direct).toFixed(2).padStart(11)}× ${String(r.failed).padStart(7)}`);
 }
 
 await close();

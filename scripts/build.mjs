@@ -182,7 +182,8 @@ if (fresh("js", jsHash, jsOutputs)) {
       outfile: "dist/cli.mjs",
       platform: "node",
       format: "esm",
-      banner: { js: "#!/usr/bin/env node" },
+      // undici (the gateway's forwarder) is CommonJS and requires Node built-ins: give the ESM bundle a `require`.
+      banner: { js: '#!/usr/bin/env node\nimport { createRequire as __seatcapCreateRequire } from "node:module";\nconst require = __seatcapCreateRequire(import.meta.url);' },
     });
     // The edge server's fetch handler for any Request/Response host; it takes an Engine, so it loads no wasm itself.
     await build({ ...common, entryPoints: ["js/src/server/index.ts"], outfile: "dist/server.mjs", platform: "neutral", format: "esm" });

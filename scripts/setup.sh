@@ -31,6 +31,10 @@ if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERS
   say "installing wasm-pack $WASM_PACK_VERSION (a few minutes, once)"
   cargo install wasm-pack --version "$WASM_PACK_VERSION" --force
 fi
+if [ "$want" = test ] && ! command -v cargo-fuzz >/dev/null; then
+  say "installing cargo-fuzz (a few minutes, once)"
+  cargo install cargo-fuzz --locked
+fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
@@ -41,5 +45,7 @@ if [ "$want" = test ]; then
     $SUDO apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
+  bash scripts/setup-peers.sh # SOGo, dovecot, memcached, stunnel, pyactivesync for tests/js/activesync-peers.test.mjs
+  bash scripts/setup-schemathesis.sh # schemathesis (PyPI, its own venv) for tests/js/security-schemathesis.test.mjs
 fi
 say "toolchain ready"

@@ -26,6 +26,9 @@ step "clippy (native and wasm, warnings are errors)"
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --features wasm --target wasm32-unknown-unknown -- -D warnings
 
+step "fuzzing: the cargo-fuzz targets build and each runs for a bounded time (scripts/fuzz.sh)"
+bash scripts/fuzz.sh 60
+
 step "TypeScript: type-check the wrapper and the console"
 tsc --noEmit -p js/tsconfig.json
 tsc --noEmit -p www/tsconfig.json

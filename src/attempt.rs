@@ -32,7 +32,8 @@ use crate::model::{AccountId, Feature, Node};
 use crate::record_cache::RecordCache;
 use crate::changelog::{self, LogContext};
 use crate::query::{account_view, directory, feature_seats, licence_view, seat_limit, waitlist, AccountView, DirectoryView, FeatureSeats, LicenceView};
-use crate::rules::{execute, explain, Decision, Explanation, Reason, Request, Response};
+use crate::rules::{execute, explain, Admission, Decision, Explanation, Reason, Request, Response};
+use crate::signature::Trust;
 use crate::scenario::{parse_event, ScenarioFile};
 use crate::time::Timestamp;
 use crate::tx::{Halt, Missing, Snapshot, Writes};
@@ -44,8 +45,10 @@ pub enum Operation {
     /// A connect (`Request::Connect`) that goes ahead only when it writes nothing but a holder's
     /// `lastSeen` (R3) or nothing at all; one that would claim a seat, cap or waitlist the account
     /// answers [`Answer::Pending`] and writes nothing, so the host can check the caller's
-    /// credentials first and then run the full connect.
-    TryConnect { account: AccountId, feature: Feature },
+    /// credentials first and then run the full connect. With `touch: false` (a peek) even a
+    /// holder's `lastSeen` is held back: the gateway peeks before forwarding and touches only
+    /// after the mail server accepted the caller's credentials.
+    TryConnect { account: AccountId, feature: Feature, touch: bool },
     /// An event that did not parse: answered `invalid-input` without reading anything.
     Invalid { connect: bool, message: String },
     Account(AccountId),
@@ -63,7 +66,7 @@ pub enum Operation {
     Licence,
     /// Lays a scenario's directory and recorded state into the store; into an
     /// empty store unless `replace`, which deletes whatever was there.
-    Import { state: MemoryState, replace: bool },
+    Import { state: MemoryState, replace: bool, admission: Admission },
 }
 
 impl Operation {
@@ -175,6 +178,8 @@ struct Loaded {
     /// Keys the last evaluation read from a listing only: their values count,
     /// so they are read again with `get` for a version before any answer.
     unversioned: RefCell<BTreeSet<String>>,
+    /// Keys the last evaluation's `at-cap` sweep wrote (logged as the engine's, not the caller's).
+    swept: RefCell<BTreeSet<String>>,
 }
 
 impl Loaded {
@@ -275,6 +280,24 @@ impl Attempt {
         self
     }
 
+    /// The store trusts only licences `trust` admits: every licence this attempt would write (a
+    /// licence change, an import's licence) is verified here, before anything is read, and may
+    /// not replace a newer one (`Admission`). Other operations are unchanged.
+    pub fn trusting(mut self, trust: &Trust) -> Self {
+        let admitted = match &mut self.op {
+            Operation::Request(Request::SetLicence { licence, admission }) => admit(trust, licence, admission),
+            Operation::Import { state, admission, .. } => match state.get(keys::LICENCE) {
+                Ok(Some(Record::Licence(licence))) => admit(trust, &licence, admission),
+                _ => Err(Error::invalid("licence: an imported scenario must carry a licence")),
+            },
+            _ => Ok(()),
+        };
+        if let Err(e) = admitted {
+            self.op = Operation::Invalid { connect: false, message: e.message };
+        }
+        self
+    }
+
     /// When the operation happens.
     pub fn at(&self) -> Timestamp {
         self.at
@@ -339,7 +362,7 @@ impl Attempt {
         match &self.op {
             Operation::Invalid { .. } => return (Vec::new(), Vec::new()),
             Operation::Request(Request::Connect { account, feature })
-            | Operation::TryConnect { account, feature }
+            | Operation::TryConnect { account, feature, .. }
             | Operation::Explain(account, feature) => {
                 account_keys(&mut keys, account);
                 ledger_keys(&mut keys, feature, account);
@@ -392,6 +415,10 @@ impl Attempt {
                 lists.push(String::new());
             }
         }
+        if self.log.is_some() && matches!(self.op, Operation::Request(_)) {
+            // Read with the request's own keys: a logged commit bumps it (see `changelog`).
+            keys.push(keys::LOG_HEAD.into());
+        }
         keys.retain(|k| !self.loaded.got.contains_key(k) && !self.loaded.covers(k));
         keys.sort_unstable();
         keys.dedup();
@@ -422,10 +449,18 @@ impl Attempt {
         if !keys.is_empty() {
             self.gets += 1;
         }
+        // An import only counts what is there, and a replacing one deletes or overwrites it: neither
+        // may need to understand it (so a store holding an unreadable record can be repaired).
+        let repairs = matches!(self.op, Operation::Import { .. });
+        let readable = |key: &str, value: String, cache: &mut RecordCache| match cache.read(key, &value) {
+            Ok(record) => Ok(record),
+            Err(_) if repairs => Ok(Record::Unreadable(value)),
+            Err(why) => Err(store_error(why)),
+        };
         for (key, answer) in keys.into_iter().zip(loads.got) {
             let got = match answer {
                 None => Got { record: None, version: None },
-                Some(v) => Got { record: Some(cache.read(&key, &v.value).map_err(store_error)?), version: Some(v.version) },
+                Some(v) => Got { record: Some(readable(&key, v.value, cache)?), version: Some(v.version) },
             };
             self.loaded.got.insert(key, got);
         }
@@ -434,7 +469,11 @@ impl Attempt {
                 if !key.starts_with(prefix.as_str()) {
                     return Err(store_error(format!("list(`{prefix}`) answered `{key}`, which is outside the prefix")));
                 }
-                let record = Record::from_json(&key, &value).map_err(store_error)?;
+                let record = match Record::from_json(&key, &value) {
+                    Ok(record) => record,
+                    Err(_) if repairs => Record::Unreadable(value),
+                    Err(why) => return Err(store_error(why)),
+                };
                 self.loaded.listed.insert(key, record);
             }
             self.loaded.prefixes.push(prefix);
@@ -450,17 +489,24 @@ impl Attempt {
         match &self.op {
             Operation::Request(request) => {
                 let applied = execute(snap, request, self.at)?;
+                let mut swept = snap.swept.borrow_mut();
+                swept.clear();
+                for (feature, id) in &applied.swept {
+                    swept.insert(keys::account(id));
+                    swept.insert(keys::capped(feature, id));
+                }
                 let answer = match applied.response {
                     Response::Decision(d) => Answer::Decision(d),
                     Response::Done => Answer::Done,
                 };
                 Ok((answer, applied.writes))
             }
-            Operation::TryConnect { account, feature } => {
+            Operation::TryConnect { account, feature, touch } => {
                 let request = Request::Connect { account: account.clone(), feature: feature.clone() };
                 let applied = execute(snap, &request, self.at)?;
                 match applied.response {
                     Response::Decision(d) if d.reason != Reason::SeatHeld && !applied.writes.is_empty() => read(Answer::Pending(d)),
+                    Response::Decision(d) if !touch => read(Answer::Decision(d)),
                     Response::Decision(d) => Ok((Answer::Decision(d), applied.writes)),
                     Response::Done => Ok((Answer::Done, applied.writes)),
                 }
@@ -476,7 +522,7 @@ impl Attempt {
             Operation::Audit => read(Answer::Audit(audit::audit(snap)?)),
             Operation::Directory => read(Answer::Directory(directory(snap)?)),
             Operation::Licence => read(Answer::Licence(licence_view(snap)?)),
-            Operation::Import { state, replace } => import(snap, state, *replace),
+            Operation::Import { state, replace, admission } => import(snap, state, *replace, admission, self.at),
         }
     }
 
@@ -498,22 +544,51 @@ impl Attempt {
         }
     }
 
-    /// The change-log entry for these writes, if the host asked for one and they change anything it logs.
-    fn log_entry(&self, writes: &Writes) -> Option<(String, Record)> {
+    /// The change-log entry for these writes, if the host asked for one and they change anything
+    /// it logs, with the head bumped to it (see `changelog`).
+    fn log_entry(&self, writes: &Writes) -> Option<Vec<(String, Record)>> {
         let context = self.log.as_ref()?;
+        let seq = match self.loaded.got.get(keys::LOG_HEAD).and_then(|g| g.record.as_ref()) {
+            Some(Record::Count(head)) => head.count + 1,
+            _ => 1,
+        };
         let request = match &self.op {
             Operation::Request(request) => changelog::Logged::of(request),
-            Operation::Import { replace, .. } if !writes.is_empty() => changelog::Logged::Import { replace: *replace, keys_written: writes.len() },
+            Operation::Import { replace, admission, .. } if !writes.is_empty() => {
+                changelog::Logged::Import { replace: *replace, keys_written: writes.len(), force: admission.force }
+            }
             _ => return None,
         };
-        changelog::entry(context, self.at, request, writes, |key| self.before(key))
+        // What the at-cap sweep marked is the engine's doing: its own entry, by `seatcap`.
+        let swept = self.loaded.swept.borrow();
+        let (own, sweep): (Writes, Writes) = writes.iter().map(|(k, v)| (k.clone(), v.clone())).partition(|(k, _)| !swept.contains(k));
+        let mut out = Vec::new();
+        let mut next = seq;
+        if let Some(entry) = changelog::entry(context, next, self.at, request, &own, |key| self.before(key)) {
+            out.push(entry);
+            next += 1;
+        }
+        if !sweep.is_empty() {
+            let engine = context.consequence("at-cap");
+            if let Some(entry) = changelog::entry(&engine, next, self.at, changelog::Logged::AtCap, &sweep, |key| self.before(key)) {
+                out.push(entry);
+                next += 1;
+            }
+        }
+        if out.is_empty() {
+            return None;
+        }
+        out.push((keys::LOG_HEAD.to_string(), Record::Count(keys::CountRec { count: next - 1 })));
+        Some(out)
     }
 
     fn finish(&self, answer: Answer, mut writes: Writes) -> Step {
         if matches!(answer, Answer::Refused(_)) {
             writes.clear();
-        } else if let Some((key, entry)) = self.log_entry(&writes) {
-            writes.insert(key, Some(entry));
+        } else if let Some(entries) = self.log_entry(&writes) {
+            for (key, record) in entries {
+                writes.insert(key, Some(record));
+            }
         }
         let consistent_read = self.gets <= 1 && self.loaded.prefixes.is_empty();
         if writes.is_empty() && consistent_read {
@@ -545,7 +620,16 @@ impl Attempt {
 /// The ranges an export reads whole.
 const EXPORT_RANGES: [&str; 5] = ["domain/", "class/", "account/", "holder/", "wait/"];
 
-fn import(snap: &Loaded, state: &MemoryState, replace: bool) -> Result<(Answer, Writes), Halt> {
+/// Verifies `licence` for a trusting store and records how it was admitted. Only a signed
+/// licence is held to succession (not older, not expired): an unsigned one got in through dev
+/// mode, where nothing vouches for any licence anyway.
+fn admit(trust: &Trust, licence: &crate::model::Licence, admission: &mut Admission) -> Result<(), Error> {
+    admission.signed_by = trust.admit(licence)?;
+    admission.enforced = admission.signed_by.is_some();
+    Ok(())
+}
+
+fn import(snap: &Loaded, state: &MemoryState, replace: bool, admission: &Admission, at: Timestamp) -> Result<(Answer, Writes), Halt> {
     let existing = snap.scan("").map_err(Halt::Missing)?;
     if !existing.is_empty() && !replace {
         return Err(Error::new(
@@ -554,10 +638,22 @@ fn import(snap: &Loaded, state: &MemoryState, replace: bool) -> Result<(Answer, 
         )
         .into());
     }
+    if let Ok(Some(Record::Licence(licence))) = state.get(keys::LICENCE) {
+        // An unreadable stored licence counts as none: a replacing import is how a store is repaired.
+        let in_force = existing.iter().find(|(k, _)| k == keys::LICENCE).and_then(|(_, r)| match r {
+            Record::Licence(l) => Some(l),
+            _ => None,
+        });
+        admission.check(in_force, &licence, at)?;
+    }
     let mut writes = Writes::new();
+    if admission.enforced {
+        let origin = keys::OriginRec { signed_by: admission.signed_by.clone(), at };
+        writes.insert(keys::LICENCE_ORIGIN.to_string(), Some(Record::Origin(origin)));
+    }
     for (key, _) in existing {
         // The change log outlives what it records.
-        if !state.contains(&key) && !key.starts_with(keys::LOG_PREFIX) {
+        if !state.contains(&key) && !key.starts_with(keys::LOG_PREFIX) && key != keys::LOG_HEAD && !writes.contains_key(&key) {
             writes.insert(key, None);
         }
     }

@@ -3,9 +3,11 @@
 //! and the seats it moved. The entry is written in the same commit as the
 //! change (R14: the log can't miss a change or record one that did not happen).
 //!
-//! Keys are `log/<time>/<id>`: the time (ms, offset so every valid time is
-//! positive, zero-padded to 16 digits) orders them; the host's id makes them
-//! unique without a shared counter that every change would contend on.
+//! Keys are `log/s<seq>`, `seq` zero-padded to 16 digits: each logged commit reads the head
+//! (`keys::LOG_HEAD`), writes the entry at the next number and bumps the head, so the store's
+//! compare-and-set orders entries as their commits landed, and a reader that has seen entry
+//! `n` can never later find an entry below `n` (a cursor never misses one). Stores written
+//! before this keep their `log/<time>/<id>` entries; they list first (digits sort before `s`).
 //! Connects that only claim or keep a seat are not logged (the ledger keeps
 //! `since`/`via`); a connect that caps an account is.
 
@@ -35,14 +37,21 @@ impl LogContext {
         }
         Ok(LogContext { actor: actor.to_string(), id: id.to_string() })
     }
+
+    /// The engine's own entry for a consequence of this request (the `at-cap` sweep): actor
+    /// `seatcap`, id `<request id>-<what>` (still at most 64 characters).
+    pub fn consequence(&self, what: &str) -> LogContext {
+        let keep = 64usize.saturating_sub(what.len() + 1).min(self.id.len());
+        LogContext { actor: ENGINE_ACTOR.to_string(), id: format!("{}-{what}", self.id.get(..keep).unwrap_or_default()) }
+    }
 }
 
-/// Milliseconds from 0000-01-01 to 1970-01-01: added so pre-1970 times sort too.
-const EPOCH_OFFSET: i64 = 62_167_219_200_000;
+/// Who the log names for what the engine did on its own account (R5 `at-cap`).
+pub const ENGINE_ACTOR: &str = "seatcap";
 
-pub fn key(at: Timestamp, id: &str) -> String {
-    let ms = at.millis().saturating_add(EPOCH_OFFSET).max(0);
-    format!("{}{ms:016}/{id}", keys::LOG_PREFIX)
+/// The key of entry `seq`.
+pub fn key(seq: u64) -> String {
+    format!("{}s{seq:016}", keys::LOG_PREFIX)
 }
 
 /// What was asked, as the SPEC event (or extension op) that asks it. Serialised
@@ -53,7 +62,13 @@ pub enum Logged<'a> {
     Connect { account: &'a AccountId, feature: &'a Feature },
     Set { node: String, feature: &'a Feature, value: Setting },
     #[serde(rename_all = "camelCase")]
-    Licence { licence: &'a Licence, signed_by: &'a Option<String> },
+    Licence {
+        licence: &'a Licence,
+        signed_by: &'a Option<String>,
+        /// An administrator installed an older or expired licence on purpose.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        force: bool,
+    },
     Create {
         account: &'a AccountId,
         #[serde(rename = "type")]
@@ -70,9 +85,16 @@ pub enum Logged<'a> {
     RestoreCapped { feature: &'a Feature },
     CreateDomain { domain: &'a DomainName, settings: &'a Settings },
     CreateClass { domain: &'a DomainName, class: &'a ClassName, settings: &'a Settings },
+    /// R5 `at-cap`: the engine capped every other eligible account when the last seat was taken.
+    AtCap,
     /// An import records what was asked and how many keys it wrote, not every key.
     #[serde(rename_all = "camelCase")]
-    Import { replace: bool, keys_written: usize },
+    Import {
+        replace: bool,
+        keys_written: usize,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        force: bool,
+    },
 }
 
 impl<'a> Logged<'a> {
@@ -80,7 +102,7 @@ impl<'a> Logged<'a> {
         match request {
             Request::Connect { account, feature } => Logged::Connect { account, feature },
             Request::Set { node, feature, value } => Logged::Set { node: node.to_string(), feature, value: *value },
-            Request::SetLicence { licence, signed_by } => Logged::Licence { licence, signed_by },
+            Request::SetLicence { licence, admission } => Logged::Licence { licence, signed_by: &admission.signed_by, force: admission.force },
             Request::Create { account, kind, class, settings } => Logged::Create { account, kind: *kind, class, settings },
             Request::Delete { account } => Logged::Delete { account },
             Request::SetType { account, kind } => Logged::SetType { account, kind: *kind },
@@ -93,6 +115,8 @@ impl<'a> Logged<'a> {
 
 #[derive(Serialize)]
 struct Entry<'a> {
+    /// Commit order: one more than the entry committed before it.
+    seq: u64,
     id: &'a str,
     at: Timestamp,
     actor: &'a str,
@@ -146,7 +170,7 @@ fn change_json(node: &str, before: Option<&Record>, after: Option<&Record>) -> S
 
 /// The entry for a request's writes, or `None` when it changed nothing an administrator configures.
 /// `before` answers each written key's value as the request read it.
-pub fn entry(context: &LogContext, at: Timestamp, request: Logged<'_>, writes: &Writes, before: impl Fn(&str) -> Option<Record>) -> Option<(String, Record)> {
+pub fn entry(context: &LogContext, seq: u64, at: Timestamp, request: Logged<'_>, writes: &Writes, before: impl Fn(&str) -> Option<Record>) -> Option<(String, Record)> {
     let silent = match request {
         Logged::Connect { .. } => !writes.keys().any(|k| is_directory_key(k)),
         // An import's entry summarises its writes instead of listing them.
@@ -198,14 +222,14 @@ pub fn entry(context: &LogContext, at: Timestamp, request: Logged<'_>, writes: &
         seats.push(Moved { feature, account, change, via });
     }
     domains.sort();
-    let entry = Entry { id: &context.id, at, actor: &context.actor, request, domains, seats };
+    let entry = Entry { seq, id: &context.id, at, actor: &context.actor, request, domains, seats };
     // Strings and integers only: serialising cannot fail. `changes` goes in before the closing brace.
     let mut text = serde_json::to_string(&entry).unwrap_or_default();
     text.pop();
     text.push_str(",\"changes\":[");
     text.push_str(&changes.join(","));
     text.push_str("]}");
-    Some((key(at, &context.id), Record::Log(text)))
+    Some((key(seq), Record::Log(text)))
 }
 
 #[cfg(test)]
@@ -213,11 +237,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_sort_by_time_also_before_1970() {
-        let early = key(Timestamp::from_millis(-5), "a");
-        let epoch = key(Timestamp::from_millis(0), "a");
-        let later = key(Timestamp::from_millis(1_767_225_600_000), "a");
-        assert!(early < epoch && epoch < later, "{early} {epoch} {later}");
+    fn keys_sort_by_sequence_and_after_the_time_keyed_entries_of_older_stores() {
+        assert!(key(9) < key(10) && key(10) < key(1_000_000), "zero-padded");
+        let old_style = "log/0063911059200000/abc";
+        assert!(old_style < key(1).as_str(), "entries from before sequence numbers list first");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::model::{AccountType, Capping, Feature, FeatureLicence, Licence, Overflow, Policy, Setting, Settings, Shrink, Via};
+use crate::model::{AccountType, Capping, Feature, FeatureLicence, Licence, LicenceSignature, Overflow, Policy, Setting, Settings, Shrink, Via};
 use crate::time::Timestamp;
 
 /// A value that could not be read: where, and why.
@@ -207,9 +207,12 @@ impl Choice for Shrink {
 /// `{"mailboxes": N|null, "features": {"<f>": {"seats": N|null}}, "expires": time|null}`;
 /// `mailboxes` and `expires` may be left out (`null`), `seats` must be written.
 pub fn licence(at: At<'_>) -> Read<Licence> {
-    at.object(&["mailboxes", "features", "expires"])?;
+    at.object(&["mailboxes", "features", "expires", "serial", "issued", "signature"])?;
     let mailboxes = at.field("mailboxes").map(|m| m.count()).transpose()?;
     let expires = at.field("expires").map(|e| e.time()).transpose()?;
+    let serial = at.field("serial").map(|s| s.count()).transpose()?;
+    let issued = at.field("issued").map(|i| i.time()).transpose()?;
+    let signature = at.field("signature").map(|s| licence_signature(&s)).transpose()?;
     let list = at.req("features")?;
     let mut features = VecMap::new();
     for (name, spec) in list.entries()? {
@@ -217,7 +220,21 @@ pub fn licence(at: At<'_>) -> Read<Licence> {
         spec.object(&["seats"])?;
         features.insert(feature, FeatureLicence { seats: spec.req("seats")?.limit()? });
     }
-    Ok(Licence { mailboxes, features, expires })
+    Ok(Licence { mailboxes, features, expires, serial, issued, signature })
+}
+
+/// `{"key": 64 hex, "value": 128 hex}`, kept lower-case (checked against a key by `signature`).
+fn licence_signature(at: &At<'_>) -> Read<LicenceSignature> {
+    at.object(&["key", "value"])?;
+    let hex = |name: &str, digits: usize, what: &str| -> Read<String> {
+        let field = at.req(name)?;
+        let text = field.str()?;
+        if text.len() != digits || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return field.fail(format!("expected {digits} hex digits ({what})"));
+        }
+        Ok(text.to_ascii_lowercase())
+    };
+    Ok(LicenceSignature { key: hex("key", 64, "an Ed25519 public key")?, value: hex("value", 128, "an Ed25519 signature")? })
 }
 
 /// Every field optional, with SPEC's defaults.

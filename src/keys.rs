@@ -20,6 +20,8 @@
 //! | `holder/<feature>/<id>`      | `{seq, since, via, lastSeen}`            | |
 //! | `wait/<feature>/<id>`        | `{seq}` (arrival order)                  | |
 //! | `capped/<feature>/<id>`      | `{at}` (index of capped markers, R11)    | |
+//! | `log-head`                   | `{count}` (last change-log entry)        | `log/s…` |
+//! | `log/s<seq>`                 | a change-log entry (`changelog`)         | |
 //!
 //! Feature, domain and class names never contain `/` (see `model`), so a
 //! prefix such as `holder/activesync/` selects exactly one feature's holders.
@@ -43,6 +45,9 @@ pub const CLASS_PREFIX: &str = "class/";
 pub const LICENCE_ORIGIN: &str = "licence-origin";
 /// The change log (`changelog`): never read by the rules, kept by imports.
 pub const LOG_PREFIX: &str = "log/";
+/// `{count}`: the sequence number of the last change-log entry. Every logged commit reads and
+/// bumps it, so the store's compare-and-set puts entries in commit order.
+pub const LOG_HEAD: &str = "log-head";
 
 /// Joins key parts. Keys are built for every read, so this avoids the
 /// formatting machinery (measured: `format!` was an eighth of simulation time).
@@ -164,6 +169,9 @@ pub enum Record {
     Origin(OriginRec),
     /// A change-log entry, kept as the JSON text `changelog` wrote.
     Log(String),
+    /// A stored value that does not read back (written by an older, buggy version): only an
+    /// import with `replace` loads these, so it can delete them.
+    Unreadable(String),
 }
 
 impl Record {
@@ -180,7 +188,7 @@ impl Record {
             Record::Waiter(r) => serde_json::to_string(r),
             Record::Capped(r) => serde_json::to_string(r),
             Record::Origin(r) => serde_json::to_string(r),
-            Record::Log(text) => Ok(text.clone()),
+            Record::Log(text) | Record::Unreadable(text) => Ok(text.clone()),
         };
         // These types hold only strings, numbers and string-keyed maps: serialising cannot fail.
         text.unwrap_or_default()
@@ -193,7 +201,7 @@ impl Record {
         if key.starts_with(LOG_PREFIX) {
             return Ok(Record::Log(text.to_string()));
         }
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("stored value of `{key}` is not JSON: {e}"))?;
+        let value = crate::split::value(text).map_err(|e| format!("stored value of `{key}` is not JSON: {e}"))?;
         let at = At::root(&value, key);
         let prefix = key.split('/').next().unwrap_or_default();
         let record = match prefix {
@@ -202,7 +210,7 @@ impl Record {
             "server" | "domain" | "class" => at.object(&["settings"]).and_then(|_| {
                 Ok(Record::Node(NodeRec { settings: at.field("settings").map(input::settings).transpose()?.unwrap_or_default() }))
             }),
-            "accounts" => at.object(&["count"]).and_then(|_| Ok(Record::Count(CountRec { count: at.req("count")?.count()? }))),
+            "accounts" | "log-head" => at.object(&["count"]).and_then(|_| Ok(Record::Count(CountRec { count: at.req("count")?.count()? }))),
             "account" => at.object(&["type", "class", "settings", "capped"]).and_then(|_| {
                 Ok(Record::Account(AccountRec {
                     kind: at.req("type")?.choice()?,

@@ -243,6 +243,29 @@ pub struct Licence {
     #[serde(default)]
     #[cfg_attr(test, ts(optional = nullable))]
     pub expires: Option<Timestamp>,
+    /// The vendor's issue number: a later licence of a customer has a higher one (signed; see
+    /// `signature`). Absent in licence files made before serials existed: counts as 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional, type = "number"))]
+    pub serial: Option<u64>,
+    /// When the vendor issued it (signed). Absent in older files: counts as before any other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub issued: Option<Timestamp>,
+    /// The vendor's Ed25519 signature over everything else (`signature`); kept with the licence
+    /// so an export carries it and a trusting server can verify the file again on import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub signature: Option<LicenceSignature>,
+}
+
+/// `{"key": <public key, 64 hex>, "value": <signature, 128 hex>}`, lower-case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[serde(deny_unknown_fields)]
+pub struct LicenceSignature {
+    pub key: String,
+    pub value: String,
 }
 
 impl Licence {

@@ -23,6 +23,28 @@ use crate::vecmap::VecMap;
 /// beyond any mail domain, and a clear error instead of exhausted memory.
 pub const MAX_ACCOUNTS: u64 = 10_000_000;
 
+/// What a scenario's accounts may need in memory while it runs: half of wasm32's 4 GiB, since
+/// the allocator grows geometrically and the outcome is copied out to the host.
+pub const MEMORY_BUDGET: u64 = 2 << 30;
+
+/// Memory one account needs in a run, measured (Node, `simulate` of a generated directory,
+/// resident memory per account at 100,000–400,000 accounts): ~1,100 bytes with a short id, ~4
+/// per character of its id, ~128 per licence feature after the first. With 12-character ids
+/// and one feature, the budget holds ~1.87 million accounts.
+pub fn account_memory(id_len: u64, features: u64) -> u64 {
+    1_100 + 4 * id_len + 128 * features.saturating_sub(1)
+}
+
+/// Decimal digits of `n` (an id's number part).
+fn digits(mut n: u64) -> u64 {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
 /// A scenario file (SPEC "Scenario file"): licence, policy and directory at
 /// the start, optional recorded state, and the events to run.
 #[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Scenario"))]
@@ -244,6 +266,11 @@ fn required(value: Option<Value>, parent: &str, name: &str) -> Result<Value, Sce
 /// million of them never sit in memory as a JSON tree.
 pub fn read_file(text: &str) -> Result<(ScenarioFile, Vec<&str>), ScenarioError> {
     let top = raw_fields(text, "scenario", &["licence", "policy", "directory", "seats", "events"])?;
+    // One pass per part bounds the nesting of all parsed later; each event bounds its own
+    // (`parse_event`), so a deeply nested event is that event's problem only.
+    for (name, raw) in top.iter().filter(|(name, _)| name.as_str() != "events") {
+        split::depth_within(raw).map_err(|why| reject(name.as_str(), why))?;
+    }
     let get = |name: &str| top.get(name).copied();
     let licence_value = required(value_of(get("licence"), "licence")?, "scenario", "licence")?;
     let licence = input::licence(At::root(&licence_value, "licence"))?;
@@ -421,6 +448,26 @@ impl<'t> Scenario<'t> {
         if total > MAX_ACCOUNTS {
             return Err(reject("directory", format!("{total} accounts is more than the {MAX_ACCOUNTS} a scenario may hold")));
         }
+        // Checked before any account is made, so a tiny file asking for millions fails at once.
+        let features = file.licence.features.len() as u64;
+        let listed = dir.accounts.iter().map(|a| account_memory(a.id.as_str().len() as u64, features));
+        let generated = dir.generate.iter().map(|g| {
+            let id_len = (g.prefix.len() as u64).saturating_add(digits(g.count)).saturating_add(1 + g.domain.as_str().len() as u64);
+            g.count.saturating_mul(account_memory(id_len, features))
+        });
+        let need = listed.chain(generated).fold(0, u64::saturating_add);
+        if need > MEMORY_BUDGET {
+            let mb = |bytes: u64| bytes / 1_000_000;
+            return Err(reject(
+                "directory",
+                format!(
+                    "{total} accounts need about {} MB of memory to run, more than the {} MB a scenario may use (about {} bytes an account: fewer accounts, shorter ids or fewer features)",
+                    mb(need),
+                    mb(MEMORY_BUDGET),
+                    need / total.max(1)
+                ),
+            ));
+        }
         let mut latest: Option<Timestamp> = None;
         for (i, account) in dir.accounts.into_iter().enumerate() {
             let path = format!("directory.accounts[{i}]");
@@ -547,6 +594,9 @@ pub struct ParsedEvent {
 /// Reads one event. `op` and `at` are taken first, so an event with a good
 /// `at` but a bad field still keeps its time on the clock.
 pub fn parse_event(raw: &str) -> ParsedEvent {
+    if let Err(why) = split::depth_within(raw) {
+        return ParsedEvent { at: None, is_connect: false, request: Err(format!("event: {why}")) };
+    }
     let value: Value = match serde_json::from_str(raw) {
         Ok(v @ Value::Object(_)) => v,
         _ => return ParsedEvent { at: None, is_connect: false, request: Err("an event must be a JSON object".into()) },
@@ -589,8 +639,10 @@ fn request_of(e: At<'_>, op: Option<&str>) -> Result<Request, Invalid> {
             Request::Set { node, feature: feature(&e)?, value }
         }
         "licence" => {
-            e.object(&["op", "at", "licence"])?;
-            Request::SetLicence { licence: input::licence(e.req("licence")?)?, signed_by: None }
+            e.object(&["op", "at", "licence", "force"])?;
+            let force = e.field("force").map(|f| f.bool()).transpose()?.unwrap_or(false);
+            let admission = crate::rules::Admission { force, ..Default::default() };
+            Request::SetLicence { licence: input::licence(e.req("licence")?)?, admission }
         }
         "create" => {
             e.object(&["op", "at", "account", "type", "class", "settings"])?;

@@ -15,11 +15,11 @@
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::error::Error;
 use crate::input::{self, At};
 use crate::model::Licence;
+use crate::time::Timestamp;
 
 /// Domain separation: a seatcap licence signature can't be replayed as a signature over anything else.
 pub const MESSAGE_PREFIX: &str = "seatcap licence v1\n";
@@ -32,10 +32,13 @@ pub struct LicenceFile {
     pub signed_by: Option<String>,
 }
 
-/// The canonical JSON of a licence: what is signed, after [`MESSAGE_PREFIX`].
+/// The canonical JSON of a licence: what is signed, after [`MESSAGE_PREFIX`]. The signature
+/// itself is left out; `serial` and `issued` are signed when present, and absent fields are not
+/// written, so files signed before they existed still verify.
 pub fn canonical_text(licence: &Licence) -> String {
+    let unsigned = Licence { signature: None, ..licence.clone() };
     // Licence holds only integers, names and times: serialising cannot fail.
-    serde_json::to_string(licence).unwrap_or_default()
+    serde_json::to_string(&unsigned).unwrap_or_default()
 }
 
 /// The exact bytes a vendor signs for `licence`.
@@ -45,54 +48,86 @@ pub fn message(licence: &Licence) -> String {
     text
 }
 
-/// Reads a licence file without checking its signature: the licence and the signature block, if any.
-pub fn read_unverified(text: &str) -> Result<(Licence, Option<(String, String)>), Error> {
-    let mut value: Value = serde_json::from_str(text).map_err(|e| Error::invalid(format!("licence file: not JSON ({e})")))?;
-    let signature = match value.as_object_mut() {
-        Some(object) => object.remove("signature"),
-        None => return Err(Error::invalid("licence file: expected a JSON object")),
-    };
-    let licence = input::licence(At::root(&value, "licence")).map_err(|e| Error::invalid(e.to_string()))?;
-    let signature = match signature {
-        None => None,
-        Some(sig) => {
-            let at = At::root(&sig, "signature");
-            at.object(&["key", "value"]).map_err(|e| Error::invalid(e.to_string()))?;
-            let key = at.req("key").and_then(|k| k.str()).map_err(|e| Error::invalid(e.to_string()))?;
-            let value = at.req("value").and_then(|v| v.str()).map_err(|e| Error::invalid(e.to_string()))?;
-            Some((key.to_ascii_lowercase(), value.to_ascii_lowercase()))
+/// Reads a licence file (the SPEC licence, optionally `serial`, `issued` and `signature`) without checking its signature.
+pub fn read_unverified(text: &str) -> Result<Licence, Error> {
+    let value = crate::split::value(text).map_err(|e| Error::invalid(format!("licence file: not JSON ({e})")))?;
+    if !value.is_object() {
+        return Err(Error::invalid("licence file: expected a JSON object"));
+    }
+    input::licence(At::root(&value, "licence")).map_err(|e| Error::invalid(e.to_string()))
+}
+
+/// The vendor keys a server accepts licences from; `allow_unsigned` is its explicit dev mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trust {
+    keys: Vec<[u8; 32]>,
+    allow_unsigned: bool,
+}
+
+impl Trust {
+    /// `keys`: Ed25519 public keys, 64 hex each.
+    pub fn new(keys: &[String], allow_unsigned: bool) -> Result<Trust, Error> {
+        let mut parsed = Vec::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            let bytes = hex_bytes(&key.to_ascii_lowercase()).ok_or_else(|| Error::invalid(format!("trusted key [{i}]: expected 64 hex digits")))?;
+            parsed.push(bytes);
         }
-    };
-    Ok((licence, signature))
+        Ok(Trust { keys: parsed, allow_unsigned })
+    }
+
+    /// The one check every licence entering a trusting store passes: signed by a trusted key
+    /// (`verify_strict`), or unsigned in dev mode. A signature that does not verify is refused
+    /// always. Answers the key that signed it.
+    pub fn admit(&self, licence: &Licence) -> Result<Option<String>, Error> {
+        let Some(signature) = &licence.signature else {
+            if self.allow_unsigned {
+                return Ok(None);
+            }
+            return Err(Error::invalid("licence file: unsigned; only a server in dev mode accepts an unsigned licence"));
+        };
+        let key_bytes: [u8; 32] = hex_bytes(&signature.key).ok_or_else(|| Error::invalid("signature.key: expected 64 hex digits (an Ed25519 public key)"))?;
+        let sig_bytes: [u8; 64] = hex_bytes(&signature.value).ok_or_else(|| Error::invalid("signature.value: expected 128 hex digits (an Ed25519 signature)"))?;
+        if !self.keys.contains(&key_bytes) {
+            return Err(Error::invalid(format!("licence file: signed by key {}, which this server does not trust", signature.key)));
+        }
+        let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| Error::invalid("signature.key: not a valid Ed25519 public key"))?;
+        // `verify_strict` refuses weak keys and malleable signatures.
+        key.verify_strict(message(licence).as_bytes(), &Signature::from_bytes(&sig_bytes))
+            .map_err(|_| Error::invalid("licence file: the signature does not verify; the licence was changed after it was signed"))?;
+        Ok(Some(signature.key.clone()))
+    }
 }
 
 /// Reads a licence file and checks it was signed by one of `trusted` (public keys, 64 hex each).
 /// An unsigned file is accepted only with `allow_unsigned` (a server's explicit dev mode); a
 /// signature that does not verify is refused always.
 pub fn verify(text: &str, trusted: &[String], allow_unsigned: bool) -> Result<LicenceFile, Error> {
-    let (licence, signature) = read_unverified(text)?;
-    let Some((key_hex, value_hex)) = signature else {
-        if allow_unsigned {
-            return Ok(LicenceFile { licence, signed_by: None });
+    let licence = read_unverified(text)?;
+    let signed_by = Trust::new(trusted, allow_unsigned)?.admit(&licence)?;
+    Ok(LicenceFile { licence, signed_by })
+}
+
+/// On a trusting store, a licence may replace the one in force only if it is not older (a lower
+/// `serial`, or an earlier `issued`) and not already expired at `at`: a customer can't roll back
+/// to an old licence with more seats. Files without `serial`/`issued` count as serial 0, issued
+/// before any other. An administrator may force it (`Admission::force`), which the change log records.
+pub fn check_succession(in_force: Option<&Licence>, new: &Licence, at: Timestamp) -> Result<(), Error> {
+    const FORCE: &str = "an administrator may install it anyway with `force`";
+    if let Some(expires) = new.expires.filter(|e| at >= *e) {
+        return Err(Error::invalid(format!("licence: expired at {expires}; {FORCE}")));
+    }
+    let Some(old) = in_force else { return Ok(()) };
+    let (old_serial, new_serial) = (old.serial.unwrap_or(0), new.serial.unwrap_or(0));
+    if new_serial < old_serial {
+        return Err(Error::invalid(format!("licence: serial {new_serial} is older than serial {old_serial} in force; {FORCE}")));
+    }
+    if let Some(old_issued) = old.issued {
+        if new.issued.is_none_or(|issued| issued < old_issued) {
+            let new_issued = new.issued.map_or_else(|| "an unknown time".to_string(), |t| t.to_string());
+            return Err(Error::invalid(format!("licence: issued {new_issued}, before the licence in force (issued {old_issued}); {FORCE}")));
         }
-        return Err(Error::invalid("licence file: unsigned; only a server in dev mode accepts an unsigned licence"));
-    };
-    let key_bytes: [u8; 32] = hex_bytes(&key_hex).ok_or_else(|| Error::invalid("signature.key: expected 64 hex digits (an Ed25519 public key)"))?;
-    let sig_bytes: [u8; 64] = hex_bytes(&value_hex).ok_or_else(|| Error::invalid("signature.value: expected 128 hex digits (an Ed25519 signature)"))?;
-    let mut trusted_keys = Vec::new();
-    for (i, t) in trusted.iter().enumerate() {
-        let bytes: [u8; 32] = hex_bytes(&t.to_ascii_lowercase()).ok_or_else(|| Error::invalid(format!("trusted key [{i}]: expected 64 hex digits")))?;
-        trusted_keys.push(bytes);
     }
-    if !trusted_keys.contains(&key_bytes) {
-        return Err(Error::invalid(format!("licence file: signed by key {key_hex}, which this server does not trust")));
-    }
-    let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| Error::invalid("signature.key: not a valid Ed25519 public key"))?;
-    let signature = Signature::from_bytes(&sig_bytes);
-    // `verify_strict` refuses weak keys and malleable signatures.
-    key.verify_strict(message(&licence).as_bytes(), &signature)
-        .map_err(|_| Error::invalid("licence file: the signature does not verify; the licence was changed after it was signed"))?;
-    Ok(LicenceFile { licence, signed_by: Some(key_hex) })
+    Ok(())
 }
 
 /// Lower-case hex to exactly `N` bytes.
@@ -114,13 +149,14 @@ fn hex_bytes<const N: usize>(text: &str) -> Option<[u8; N]> {
 mod tests {
     use super::*;
     use ed25519_dalek::{Signer, SigningKey};
+    use serde_json::Value;
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     fn signed(body: &str, key: &SigningKey) -> String {
-        let (licence, _) = read_unverified(body).expect("valid licence");
+        let licence = read_unverified(body).expect("valid licence");
         let sig = key.sign(message(&licence).as_bytes());
         let mut value: Value = serde_json::from_str(body).expect("json");
         value["signature"] = serde_json::json!({"key": hex(key.verifying_key().as_bytes()), "value": hex(&sig.to_bytes())});

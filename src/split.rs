@@ -85,6 +85,41 @@ fn finish(b: &[u8], i: usize) -> Split<()> {
     }
 }
 
+/// How deeply any JSON the core reads may nest. SPEC's deepest shape (a class's settings in a
+/// scenario) nests 7 levels; the bound keeps parsing in a small, fixed stack (wasm has 1 MiB).
+pub const MAX_DEPTH: usize = 64;
+
+/// Refuses text whose arrays and objects nest deeper than [`MAX_DEPTH`], without parsing it
+/// (a loop, not recursion, so hostile nesting costs nothing but one pass).
+pub fn depth_within(text: &str) -> Split<()> {
+    let b = text.as_bytes();
+    let (mut i, mut depth) = (0usize, 0usize);
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => {
+                i = skip_string(b, i)?;
+                continue;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(format!("nested deeper than {MAX_DEPTH} levels at byte {i}"));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// `serde_json`'s tree of `text`, after [`depth_within`].
+pub fn value(text: &str) -> Split<serde_json::Value> {
+    depth_within(text)?;
+    serde_json::from_str(text).map_err(|e| e.to_string())
+}
+
 /// A key's text without quotes, escapes decoded.
 fn key(raw: &str) -> Split<String> {
     let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or_default();
@@ -178,6 +213,17 @@ mod tests {
         assert_eq!(array(r#"[ {"op":"x"} ,2,"s", [] ]"#).expect("array"), vec![r#"{"op":"x"}"#, "2", r#""s""#, "[]"]);
         assert_eq!(array("[]").expect("empty"), Vec::<&str>::new());
         assert_eq!(object("{}").expect("empty"), vec![]);
+    }
+
+    #[test]
+    fn nesting_is_bounded_without_recursion() {
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        assert!(depth_within(&deep).expect_err("deep").contains("nested deeper"));
+        assert!(value(&deep).is_err());
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(value(&ok).is_ok());
+        // Brackets inside strings do not count.
+        assert!(depth_within(&format!("\"{}\"", "[".repeat(1000))).is_ok());
     }
 
     #[test]

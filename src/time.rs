@@ -27,6 +27,14 @@ impl Timestamp {
         self.0
     }
 
+    /// A time the host passes in as milliseconds: a whole number from 1970-01-01T00:00:00Z to
+    /// 9999-12-31T23:59:59.999Z. Anything else (negative, NaN, ±Infinity, fractions) is refused:
+    /// a time outside that range would be written but could not be read back (`parse`).
+    pub fn from_host_millis(ms: f64) -> Option<Self> {
+        // `as` saturates; the range check runs on the float so 2^63 cannot wrap.
+        (ms.fract() == 0.0 && (0.0..=MAX_MS as f64).contains(&ms)).then_some(Timestamp(ms as i64))
+    }
+
     /// `self + seconds`, saturating at the representable range.
     pub fn plus_seconds(self, seconds: i64) -> Self {
         Timestamp(self.0.saturating_add(seconds.saturating_mul(1000)).min(MAX_MS))
@@ -109,7 +117,7 @@ impl Timestamp {
 }
 
 /// 9999-12-31T23:59:59.999Z: the last instant with a four-digit year.
-const MAX_MS: i64 = 253_402_300_799_999;
+pub const MAX_MS: i64 = 253_402_300_799_999;
 
 fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
@@ -211,6 +219,18 @@ mod tests {
         ] {
             assert!(Timestamp::parse(text).is_err(), "{text} should be refused");
         }
+    }
+
+    #[test]
+    fn host_millis_outside_1970_to_9999_are_refused() {
+        assert_eq!(Timestamp::from_host_millis(0.0), Some(Timestamp(0)));
+        assert_eq!(Timestamp::from_host_millis(MAX_MS as f64), Some(Timestamp(MAX_MS)));
+        for bad in [-1.0, -0.5, 0.5, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, MAX_MS as f64 + 1.0, 9.3e18, -9.3e18] {
+            assert_eq!(Timestamp::from_host_millis(bad), None, "{bad}");
+        }
+        // Every accepted time reads back (the store would be unreadable otherwise).
+        let last = Timestamp::from_host_millis(MAX_MS as f64).expect("in range");
+        assert_eq!(Timestamp::parse(&last.to_string()), Ok(last));
     }
 
     #[test]

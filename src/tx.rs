@@ -59,7 +59,7 @@ fn corrupt(key: &str) -> Halt {
 
 macro_rules! typed_get {
     ($name:ident, $variant:ident, $ty:ty) => {
-        fn $name(&self, key: &str) -> Result<Option<$ty>, Halt> {
+        pub fn $name(&self, key: &str) -> Result<Option<$ty>, Halt> {
             match self.get(key)? {
                 None => Ok(None),
                 Some(Record::$variant(r)) => Ok(Some(r)),
@@ -136,6 +136,9 @@ impl<'s> Tx<'s> {
             mailboxes: Some(0),
             features: crate::vecmap::VecMap::new(),
             expires: None,
+            serial: None,
+            issued: None,
+            signature: None,
         }))
     }
 

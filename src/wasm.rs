@@ -99,12 +99,22 @@ thread_local! {
 pub struct JsAttempt(crate::attempt::Attempt);
 
 fn host_time(at_ms: f64) -> Result<crate::time::Timestamp, Error> {
-    if at_ms.is_finite() && at_ms.abs() < 8.64e15 {
-        Ok(crate::time::Timestamp::from_millis(at_ms as i64))
-    } else {
-        // No float formatting here: it would pull ~16 KB of code into the wasm.
-        Err(Error::invalid("at: not a time in milliseconds since 1970 (a finite number within ±273,790 years)"))
-    }
+    // No float formatting here: it would pull ~16 KB of code into the wasm.
+    crate::time::Timestamp::from_host_millis(at_ms).ok_or_else(|| {
+        Error::invalid("at: not a time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in whole milliseconds")
+    })
+}
+
+/// Whether `at_ms` is a time the engine accepts from a host (see `Timestamp::from_host_millis`).
+#[wasm_bindgen(js_name = isHostTime)]
+pub fn is_host_time(at_ms: f64) -> bool {
+    crate::time::Timestamp::from_host_millis(at_ms).is_some()
+}
+
+/// Milliseconds of an ISO-8601 time as the core reads scenario times; `NaN` when it is not one.
+#[wasm_bindgen(js_name = parseTime)]
+pub fn parse_time(text: &str) -> f64 {
+    crate::time::Timestamp::parse(text).map_or(f64::NAN, |t| t.millis() as f64)
 }
 
 /// An account id argument, or `invalid-input` naming it.
@@ -129,6 +139,14 @@ fn attempt_or_invalid(op: Result<(crate::attempt::Operation, crate::time::Timest
     }
 }
 
+fn try_connect_attempt(account: &str, feature: &str, at_ms: f64, touch: bool) -> JsAttempt {
+    use crate::attempt::Operation;
+    let op = account_arg(Some(account))
+        .and_then(|account| Ok(Operation::TryConnect { account, feature: feature_arg(Some(feature))?, touch }))
+        .and_then(|op| Ok((op, host_time(at_ms)?)));
+    JsAttempt(attempt_or_invalid(op, true))
+}
+
 #[wasm_bindgen(js_class = Attempt)]
 impl JsAttempt {
     /// The hot path without JSON: a connect of `account` to `feature` at `at_ms`.
@@ -150,11 +168,14 @@ impl JsAttempt {
     /// waitlist answers `pending` with its decision and writes nothing (see `Operation::TryConnect`).
     #[wasm_bindgen(js_name = tryConnect)]
     pub fn try_connect(account: &str, feature: &str, at_ms: f64) -> JsAttempt {
-        use crate::attempt::Operation;
-        let op = account_arg(Some(account))
-            .and_then(|account| Ok(Operation::TryConnect { account, feature: feature_arg(Some(feature))? }))
-            .and_then(|op| Ok((op, host_time(at_ms)?)));
-        JsAttempt(attempt_or_invalid(op, true))
+        try_connect_attempt(account, feature, at_ms, true)
+    }
+
+    /// What a connect would decide now, writing nothing at all (not even a holder's `lastSeen`):
+    /// `pending` for one that would claim, cap or waitlist, else the decision.
+    #[wasm_bindgen(js_name = peekConnect)]
+    pub fn peek_connect(account: &str, feature: &str, at_ms: f64) -> JsAttempt {
+        try_connect_attempt(account, feature, at_ms, false)
     }
 
     /// A SPEC scenario event as JSON text; `at_ms` is used when it has no valid `at`.
@@ -165,27 +186,39 @@ impl JsAttempt {
     }
 
     /// Replaces the licence from a licence file (`signature`): refused with `invalid-input` unless it is
-    /// signed by one of `trusted` (public keys, hex) or, with `allow_unsigned` (dev mode), unsigned.
+    /// signed by one of `trusted` (public keys, hex) or, with `allow_unsigned` (dev mode), unsigned,
+    /// and (unless `force`) unless it is at least as new as the licence in force and not expired.
     #[wasm_bindgen(js_name = uploadLicence)]
     pub fn upload_licence(
         file: &str,
         trusted: Vec<String>,
         allow_unsigned: bool,
+        force: bool,
         at_ms: f64,
         actor: Option<String>,
         log_id: Option<String>,
     ) -> JsAttempt {
         use crate::attempt::Operation;
-        use crate::rules::Request;
-        let op = crate::signature::verify(file, &trusted, allow_unsigned).and_then(|verified| {
-            let request = Request::SetLicence { licence: verified.licence, signed_by: verified.signed_by };
+        use crate::rules::{Admission, Request};
+        let op = crate::signature::read_unverified(file).and_then(|licence| {
+            let request = Request::SetLicence { licence, admission: Admission { force, ..Admission::default() } };
             Ok((Operation::Request(request), host_time(at_ms)?))
         });
-        logged(
-            attempt_or_invalid(op, false),
-            actor,
-            log_id,
-        )
+        let mut attempt = logged(attempt_or_invalid(op, false), actor, log_id);
+        attempt.trust(trusted, allow_unsigned);
+        attempt
+    }
+
+    /// From now on this attempt trusts only licences signed by `trusted` (or, with `allow_unsigned`,
+    /// unsigned ones): see `Attempt::trusting`. Called before the first `step`.
+    pub fn trust(&mut self, trusted: Vec<String>, allow_unsigned: bool) {
+        use crate::attempt::{Attempt, Operation};
+        let placeholder = Attempt::new(Operation::Invalid { connect: false, message: String::new() }, self.0.at());
+        let attempt = std::mem::replace(&mut self.0, placeholder);
+        self.0 = match crate::signature::Trust::new(&trusted, allow_unsigned) {
+            Ok(trust) => attempt.trusting(&trust),
+            Err(e) => Attempt::new(invalid_op(false, e), attempt.at()),
+        };
     }
 
     /// A read for administrators: `account`, `seats`, `waitlist`, `limit`, `explain`, `export` or `audit`.
@@ -213,14 +246,15 @@ impl JsAttempt {
 
     /// Seeds (or with `replace`, overwrites) the store with a scenario's directory and recorded state.
     #[wasm_bindgen(js_name = importState)]
-    pub fn import_state(scenario: JsValue, replace: bool, at_ms: f64, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
+    pub fn import_state(scenario: JsValue, replace: bool, force: bool, at_ms: f64, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
         use crate::attempt::Operation;
+        let admission = crate::rules::Admission { force, ..Default::default() };
         let op = input_text(&scenario).and_then(|text| {
             let scenario = Scenario::parse(&text)?;
             if !scenario.events.is_empty() {
                 return Err(Error::invalid("events: an imported scenario holds state only; apply events through the engine"));
             }
-            Ok(Operation::Import { state: scenario.state, replace })
+            Ok(Operation::Import { state: scenario.state, replace, admission })
         });
         logged(attempt_or_invalid(op.and_then(|op| Ok((op, host_time(at_ms)?))), false), actor, log_id)
     }
@@ -280,7 +314,7 @@ pub fn verify_licence(file: &str, trusted: Vec<String>, allow_unsigned: bool) ->
 #[wasm_bindgen(js_name = licenceMessage)]
 pub fn licence_message(file: &str) -> JsValue {
     match crate::signature::read_unverified(file) {
-        Ok((licence, _)) => success("message", crate::signature::message(&licence)),
+        Ok(licence) => success("message", crate::signature::message(&licence)),
         Err(e) => failure(e),
     }
 }

@@ -22,7 +22,7 @@ fn replay(scenario: &Value) -> (Vec<Value>, KvStore) {
     let parsed = Scenario::parse(&text).expect("scenario loads");
     let start = parsed.start;
     let mut store = KvStore::default();
-    let imported = drive(&mut store, Operation::Import { state: parsed.state, replace: false }, start);
+    let imported = drive(&mut store, Operation::Import { state: parsed.state, replace: false, admission: Default::default() }, start);
     assert!(matches!(imported, Answer::Done), "import: {imported:?}");
     let mut next = start;
     let mut results = Vec::new();
@@ -57,7 +57,7 @@ fn small_store(seats: u64, accounts: u64) -> KvStore {
     let text = scenario.to_string();
     let parsed = Scenario::parse(&text).expect("loads");
     let mut store = KvStore::default();
-    drive(&mut store, Operation::Import { state: parsed.state, replace: false }, parsed.start);
+    drive(&mut store, Operation::Import { state: parsed.state, replace: false, admission: Default::default() }, parsed.start);
     store
 }
 
@@ -154,9 +154,9 @@ fn import_refuses_a_non_empty_store_unless_replacing() {
     drive(&mut store, connect(1), Timestamp::from_millis(0));
     let other = common::axigen(json!(5), 2, json!({}), vec![]).to_string();
     let parsed = Scenario::parse(&other).expect("loads");
-    let again = drive(&mut store, Operation::Import { state: parsed.state.clone(), replace: false }, parsed.start);
+    let again = drive(&mut store, Operation::Import { state: parsed.state.clone(), replace: false, admission: Default::default() }, parsed.start);
     assert!(matches!(again, Answer::Refused(ref e) if e.code == seatcap::ErrorCode::AlreadyExists), "{again:?}");
-    let replaced = drive(&mut store, Operation::Import { state: parsed.state.clone(), replace: true }, parsed.start);
+    let replaced = drive(&mut store, Operation::Import { state: parsed.state.clone(), replace: true, admission: Default::default() }, parsed.start);
     assert!(matches!(replaced, Answer::Done));
     assert_eq!(store.state(), parsed.state);
 }
@@ -212,7 +212,7 @@ fn changes_are_logged_in_their_own_commit_and_refusals_are_not() {
     // An import with `replace` keeps the log, and records itself.
     let text = common::axigen(json!(5), 2, json!({}), vec![]).to_string();
     let parsed = Scenario::parse(&text).expect("loads");
-    common::drive_attempt(&mut store, logged(Operation::Import { state: parsed.state, replace: true }, t + 4000, "e"));
+    common::drive_attempt(&mut store, logged(Operation::Import { state: parsed.state, replace: true, admission: Default::default() }, t + 4000, "e"));
     let entries = log_entries(&store);
     assert_eq!(entries.len(), 3);
     assert_eq!(entries[2]["request"]["op"], "import");
@@ -225,7 +225,8 @@ fn the_licence_remembers_who_signed_it() {
     use seatcap::rules::Request;
     let mut store = small_store(1, 2);
     let licence = |seats: u64| seatcap::input::licence(seatcap::input::At::root(&json!({"features": {"activesync": {"seats": seats}}}), "licence")).expect("licence");
-    let signed = Request::SetLicence { licence: licence(7), signed_by: Some("ab".repeat(32)) };
+    let admission = seatcap::rules::Admission { signed_by: Some("ab".repeat(32)), ..Default::default() };
+    let signed = Request::SetLicence { licence: licence(7), admission };
     drive(&mut store, Operation::Request(signed), Timestamp::from_millis(5_000));
     let Answer::Licence(view) = drive(&mut store, Operation::Licence, Timestamp::from_millis(6_000)) else { panic!("a licence view") };
     assert_eq!(view.signed_by, Some("ab".repeat(32)));
@@ -262,7 +263,7 @@ fn try_connect_writes_only_for_holders() {
     let mut store = small_store(1, 3);
     let user = |n: u64| seatcap::model::AccountId::parse(&common::user(n)).expect("id");
     let feature = seatcap::model::Feature::parse("activesync").expect("name");
-    let try_connect = |n: u64| Operation::TryConnect { account: user(n), feature: feature.clone() };
+    let try_connect = |n: u64| Operation::TryConnect { account: user(n), feature: feature.clone(), touch: true };
     let before = store.clone();
     let pending = drive(&mut store, try_connect(1), Timestamp::from_millis(1_000));
     assert!(matches!(pending, Answer::Pending(ref d) if d.allowed), "{pending:?}");
@@ -277,4 +278,22 @@ fn try_connect_writes_only_for_holders() {
     drive(&mut store, connect(2), Timestamp::from_millis(5_000));
     let capped = drive(&mut store, try_connect(2), Timestamp::from_millis(6_000));
     assert!(matches!(capped, Answer::Decision(ref d) if !d.allowed), "a capped account's denial writes nothing: {capped:?}");
+}
+
+/// A peek (`TryConnect` with `touch: false`) writes nothing at all, not even a
+/// holder's `lastSeen` (R3 is applied by the touch that follows an accepted
+/// request, so a stranger's refused request keeps no idle seat alive).
+#[test]
+fn peek_connect_writes_nothing() {
+    let mut store = small_store(1, 3);
+    let user = |n: u64| seatcap::model::AccountId::parse(&common::user(n)).expect("id");
+    let feature = seatcap::model::Feature::parse("activesync").expect("name");
+    let peek = |n: u64| Operation::TryConnect { account: user(n), feature: feature.clone(), touch: false };
+    drive(&mut store, connect(1), Timestamp::from_millis(2_000));
+    let before = store.clone();
+    let held = drive(&mut store, peek(1), Timestamp::from_millis(3_000));
+    assert!(matches!(held, Answer::Decision(ref d) if d.allowed), "{held:?}");
+    let would_cap = drive(&mut store, peek(2), Timestamp::from_millis(4_000));
+    assert!(matches!(would_cap, Answer::Pending(ref d) if !d.allowed), "{would_cap:?}");
+    assert_eq!(store.entries, before.entries, "a peek writes nothing");
 }

@@ -274,7 +274,7 @@ proptest! {
         let text = s.to_string();
         let parsed = Scenario::parse(&text).expect("valid scenario");
         let mut store = common::KvStore::default();
-        common::drive(&mut store, Operation::Import { state: parsed.state, replace: false }, parsed.start);
+        common::drive(&mut store, Operation::Import { state: parsed.state, replace: false, admission: Default::default() }, parsed.start);
         let initial = store.clone();
         let ops: Vec<(String, Timestamp)> = raw(&events).into_iter().map(|e| {
             let (_, at) = Operation::event(&e, Ok(parsed.start));

@@ -2,8 +2,9 @@
 // vendor licence keys and signatures; the edge server (`serve`).
 // Failures are one line on stderr (`seatcap: <what>: <why>`), never a stack trace.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { simulate, validateScenario, explain, version, verifyLicence } from "./node.js";
+import { simulate, validateScenario, explain, version, verifyLicence, parseTime } from "./node.js";
 import { generateVendorKey, signLicence } from "./licence-keys.js";
+import { printable } from "./printable.js";
 import type { Failure } from "./types.js";
 
 const USAGE = `usage: seatcap simulate FILE        print the Outcome JSON of a scenario ("-" reads stdin)
@@ -11,8 +12,11 @@ const USAGE = `usage: seatcap simulate FILE        print the Outcome JSON of a s
        seatcap explain FILE ACCOUNT FEATURE
                                     why ACCOUNT gets (or not) FEATURE after the scenario's events
        seatcap licence keygen NAME   make a vendor key pair: NAME.key (secret, PEM) and NAME.pub (hex)
-       seatcap licence sign --key NAME.key FILE
-                                    print the licence FILE signed with the vendor key
+       seatcap licence sign --key NAME.key [--serial N] [--issued ISO] FILE
+                                    print the licence FILE signed with the vendor key; a server
+                                    refuses a licence older (lower serial, earlier issued) than
+                                    the one in force (default issued: now; serial: issued in
+                                    seconds since 1970)
        seatcap licence verify --key HEX|NAME.pub [--key …] FILE
                                     check FILE's signature against trusted public keys (exit 1 if not)
        seatcap serve [options]      run the edge server (seatcap serve --help)
@@ -25,11 +29,12 @@ class Exit extends Error {
 }
 
 function fail(what: string, why: string): never {
-  throw new Exit(1, `seatcap: ${what}: ${why}`);
+  // One line whatever the file held: a parser's message quotes its bytes (newlines, NULs, escapes).
+  throw new Exit(1, `seatcap: ${printable(what)}: ${printable(why)}`);
 }
 
 function usage(why: string): never {
-  throw new Exit(2, `seatcap: ${why}\n${USAGE}`);
+  throw new Exit(2, `seatcap: ${printable(why)}\n${USAGE}`);
 }
 
 /** How messages name an input: the path as given, or `stdin` for "-". */
@@ -39,7 +44,9 @@ function label(file: string): string {
 
 function readInput(file: string): string {
   try {
-    return file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+    const text = file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+    // A byte-order mark (Windows editors write one) is not part of the JSON.
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.message;
@@ -129,18 +136,23 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** `--key X` pairs out of `args`; the rest are positional. */
-function keysAndFiles(args: string[]): { keys: string[]; files: string[] } {
+/** `--key X` pairs (and, for `sign`, `--serial N` / `--issued ISO`) out of `args`; the rest are positional. */
+function keysAndFiles(args: string[], allowed: string[] = []): { keys: string[]; files: string[]; values: Map<string, string> } {
   const keys: string[] = [];
   const files: string[] = [];
+  const values = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--key") {
-      const k = args[++i];
-      if (k === undefined) usage("--key needs a value");
-      keys.push(k);
-    } else files.push(args[i]!);
+    const flag = args[i]!;
+    if (flag === "--key" || allowed.includes(flag)) {
+      const value = args[++i];
+      if (value === undefined) usage(`${flag} needs a value`);
+      if (flag === "--key") keys.push(value);
+      else if (values.has(flag)) usage(`${flag} given twice`);
+      else values.set(flag, value);
+    } else if (flag.startsWith("--")) usage(`unknown option \`${flag}\``);
+    else files.push(flag);
   }
-  return { keys, files };
+  return { keys, files, values };
 }
 
 async function licence(args: string[]): Promise<void> {
@@ -156,13 +168,18 @@ async function licence(args: string[]): Promise<void> {
       return write(`${name}.key: private key (keep it secret)\n${name}.pub: ${key.publicHex}`);
     }
     case "sign": {
-      const { keys, files } = keysAndFiles(rest);
-      if (keys.length !== 1 || files.length !== 1) usage("licence sign takes --key NAME.key FILE");
+      const { keys, files, values } = keysAndFiles(rest, ["--serial", "--issued"]);
+      if (keys.length !== 1 || files.length !== 1) usage("licence sign takes --key NAME.key [--serial N] [--issued ISO] FILE");
+      const serialText = values.get("--serial");
+      if (serialText !== undefined && !/^\d{1,15}$/.test(serialText)) usage("--serial: expected a whole number ≥ 0");
+      const issued = values.get("--issued");
+      if (issued !== undefined && Number.isNaN(parseTime(issued))) usage(`--issued: \`${issued}\` is not an ISO-8601 time such as 2026-01-05T09:00:00Z`);
       const pem = readInput(keys[0]!);
       const text = readInput(files[0]!);
       checkJson(files[0]!, text);
       try {
-        return write(JSON.stringify(signLicence(text, pem), null, 2));
+        const options = { ...(serialText === undefined ? {} : { serial: Number(serialText) }), ...(issued === undefined ? {} : { issued }) };
+        return write(JSON.stringify(signLicence(text, pem, options), null, 2));
       } catch (e) {
         return fail(label(files[0]!), (e as Error).message);
       }
@@ -179,7 +196,8 @@ async function licence(args: string[]): Promise<void> {
       const features = Object.entries(l.features).map(([f, s]) => `${f} ${s.seats ?? "unlimited"}`).join(", ");
       return write(
         `${label(files[0]!)}: valid: signed by ${result.file.signedBy}; ` +
-          `${l.mailboxes ?? "unlimited"} mailboxes; seats: ${features || "(none)"}; expires ${l.expires ?? "never"}`,
+          `${l.mailboxes ?? "unlimited"} mailboxes; seats: ${features || "(none)"}; expires ${l.expires ?? "never"}; ` +
+          (l.serial === undefined ? "no serial (a file from before serials: counts as 0, older than any serial)" : `serial ${l.serial}, issued ${l.issued ?? "unknown"}`),
       );
     }
     default:
@@ -196,7 +214,7 @@ main(process.argv.slice(2)).catch((e: unknown) => {
     process.stderr.write(e.message + "\n");
     process.exitCode = e.code;
   } else {
-    process.stderr.write(`seatcap: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`seatcap: internal error: ${printable(e instanceof Error ? e.message : String(e))}\n`);
     process.exitCode = 70;
   }
 });

@@ -21,13 +21,18 @@ export interface Bindings {
   version(): string;
   verifyLicence(file: string, trusted: string[], allowUnsigned: boolean): unknown;
   licenceMessage(file: string): unknown;
+  /** Milliseconds of ISO-8601 text as the core reads times; `NaN` if it is not one. */
+  parseTime(text: string): number;
+  /** Whether ms is a time the core accepts from a host (a whole number, 1970…9999). */
+  isHostTime(atMs: number): boolean;
   Attempt: {
     event(raw: string, atMs: number, actor?: string, logId?: string): AttemptHandle;
     connect(account: string, feature: string, atMs: number, actor?: string, logId?: string): AttemptHandle;
     tryConnect(account: string, feature: string, atMs: number): AttemptHandle;
+    peekConnect(account: string, feature: string, atMs: number): AttemptHandle;
     query(kind: string, account: string | undefined, feature: string | undefined, atMs: number): AttemptHandle;
-    importState(scenario: unknown, replace: boolean, atMs: number, actor?: string, logId?: string): AttemptHandle;
-    uploadLicence(file: string, trusted: string[], allowUnsigned: boolean, atMs: number, actor?: string, logId?: string): AttemptHandle;
+    importState(scenario: unknown, replace: boolean, force: boolean, atMs: number, actor?: string, logId?: string): AttemptHandle;
+    uploadLicence(file: string, trusted: string[], allowUnsigned: boolean, force: boolean, atMs: number, actor?: string, logId?: string): AttemptHandle;
   };
 }
 
@@ -87,6 +92,11 @@ export function verifyLicence(file: string | object, trusted: string[], options:
 export function licenceMessage(file: string | object): { type: "success"; message: string } | Failure {
   const text = typeof file === "string" ? file : JSON.stringify(file);
   return wasm().licenceMessage(text) as { type: "success"; message: string } | Failure;
+}
+
+/** Milliseconds of ISO-8601 text as the core reads scenario times (1970…9999); `NaN` if it is not one. */
+export function parseTime(text: string): number {
+  return typeof text === "string" ? wasm().parseTime(text) : Number.NaN;
 }
 
 /** The engine's version. */

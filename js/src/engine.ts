@@ -3,6 +3,7 @@
 // guarded by the versions it read (SPEC "Storage callbacks", R14). The core
 // is sans-I/O (src/attempt.rs); this file owns the I/O, retries and errors.
 import { wasm } from "./core.js";
+import * as args from "./engine-args.js";
 import { compareKeys, type Store } from "./store.js";
 import type {
   AccountSummary,
@@ -26,9 +27,9 @@ import type {
 export type Time = number | Date | string;
 
 export interface EngineOptions {
-  /** Tries of a request that keeps losing races before it answers `conflict` (default 10). */
+  /** Tries of a request that keeps losing races before it answers `conflict` (default 30). */
   tries?: number;
-  /** Milliseconds to wait before try `n + 1` (default: random up to 2^n ms, at most 50). */
+  /** Milliseconds to wait before try `n + 2` (default: random up to 2^n ms, at most 100). */
   backoff?: (n: number) => number;
   /** The time of a request that names none (default `Date.now`). The engine reads no clock itself. */
   now?: () => number;
@@ -41,13 +42,30 @@ export interface EngineOptions {
   actor?: string;
   /** Makes a change-log entry's unique id (default `crypto.randomUUID()`; 1–64 of `A-Za-z0-9-_`). */
   newId?: () => string;
+  /**
+   * The store trusts only vendor-signed licences: every way a licence enters it (`uploadLicence`,
+   * `setLicence`, licence events in `apply`/`replay`, `importScenario`) is verified by the Rust
+   * core, and a licence older than the one in force (lower `serial`, earlier `issued`) or
+   * already expired is refused unless forced. Unset (a library, the what-if simulator): any
+   * licence is taken as given, as SPEC's `licence` event says.
+   */
+  licence?: LicenceTrust;
+}
+
+export interface LicenceTrust {
+  /** Vendor public keys (Ed25519, 64 hex) whose signatures are accepted. */
+  trustedKeys: string[];
+  /** Dev mode: also accept a licence with no signature (a bad signature is refused always). */
+  devMode?: boolean;
 }
 
 export interface LicenceUploadOptions {
-  /** Vendor public keys (Ed25519, 64 hex) whose signatures are accepted. */
-  trustedKeys: string[];
-  /** Dev mode: accept a licence file with no signature (a bad signature is refused always). */
+  /** Vendor public keys (Ed25519, 64 hex) whose signatures are accepted; ignored when the Engine has `licence` trust. */
+  trustedKeys?: string[];
+  /** Dev mode: accept a licence file with no signature; ignored when the Engine has `licence` trust. */
   allowUnsigned?: boolean;
+  /** Install it even if it is older than the licence in force or expired (an administrator's choice; logged). */
+  force?: boolean;
 }
 
 /** What one Engine and its `by()` views share: the store, the retry lane and the options. */
@@ -58,6 +76,7 @@ interface Shared {
   now: () => number;
   page: number;
   newId: () => string;
+  trust: LicenceTrust | undefined;
   /** Retries after a lost race run here one at a time (see #run). */
   lane: Promise<void>;
 }
@@ -121,6 +140,8 @@ export interface AttemptHandle {
   readonly at: number;
   /** The next step as JSON text (see src/attempt.rs). */
   step(loads?: unknown): string;
+  /** Trust only licences signed by these keys (or unsigned ones, with `allowUnsigned`); before the first step. */
+  trust(trustedKeys: string[], allowUnsigned: boolean): void;
   free(): void;
 }
 
@@ -129,13 +150,16 @@ export class Engine {
   #actor: string | undefined;
 
   constructor(store: Store, options: EngineOptions = {}) {
+    const trust = options.licence === undefined ? undefined : checkedTrust(options.licence);
     this.#shared = {
       store,
-      tries: Math.max(1, options.tries ?? 10),
-      backoff: options.backoff ?? ((n) => Math.random() * Math.min(2 ** n, 50)),
+      // Sized for 4 processes × 16 clients on one ledger (tests/js/concurrency.test.mjs): full jitter, at most ~2.3 s in all.
+      tries: Math.max(1, options.tries ?? 30),
+      backoff: options.backoff ?? ((n) => Math.random() * Math.min(2 ** n, 100)),
       now: options.now ?? Date.now,
       page: Math.max(1, options.listPage ?? 1000),
       newId: options.newId ?? (() => crypto.randomUUID()),
+      trust,
       lane: Promise.resolve(),
     };
     this.#actor = options.actor;
@@ -143,6 +167,7 @@ export class Engine {
 
   /** This engine acting for `actor`: its changes are logged under that name. Shares the store and retry lane. */
   by(actor: string): Engine {
+    if (typeof actor !== "string") throw new TypeError("by(actor): the actor is a string");
     const view = new Engine(this.#shared.store);
     view.#shared = this.#shared;
     view.#actor = actor;
@@ -159,14 +184,16 @@ export class Engine {
   }
 
   /** The hot path: may `account` use `feature` now? (R2–R5, R12) */
-  async connect(account: string, feature: string, at?: Time): Promise<ConnectResult> {
-    // ISO text is parsed by the core, inside an event; otherwise the JSON-free entry.
-    const answer =
-      typeof at === "string" || typeof account !== "string" || typeof feature !== "string"
-        ? await this.#event({ op: "connect", account, feature }, at)
-        : await this.#connect(account, feature, this.#millis(at));
-    if (answer.kind === "decision") return answer.value;
-    return { allowed: false, error: refusal(answer) };
+  connect(account: string, feature: string, at?: Time): Promise<ConnectResult> {
+    return this.#checked(deniedConnect, async () => {
+      // ISO text is parsed by the core, inside an event; otherwise the JSON-free entry.
+      const answer =
+        typeof at === "string"
+          ? await this.#event({ op: "connect", account: args.text("account", account), feature: args.text("feature", feature) }, at)
+          : await this.#connect(args.text("account", account), args.text("feature", feature), this.#millis(at));
+      if (answer.kind === "decision") return answer.value;
+      return { allowed: false, error: refusal(answer) };
+    });
   }
 
   /**
@@ -175,13 +202,30 @@ export class Engine {
    * cap the account (R5) or waitlist it (R12) answers `{ pending: decision }` and writes
    * nothing, so a gateway can check the caller's credentials before calling `connect`.
    */
-  async tryConnect(account: string, feature: string, at?: Time): Promise<ConnectResult | { pending: Decision }> {
-    if (typeof account !== "string" || typeof feature !== "string") return this.connect(account, feature, at);
-    const when = this.#millis(at);
-    const answer = await this.#run(() => wasm().Attempt.tryConnect(account, feature, when));
-    if (answer.kind === "pending") return { pending: answer.value };
-    if (answer.kind === "decision") return answer.value;
-    return { allowed: false, error: refusal(answer) };
+  tryConnect(account: string, feature: string, at?: Time): Promise<ConnectResult | { pending: Decision }> {
+    return this.#checked<ConnectResult | { pending: Decision }>(deniedConnect, async () => {
+      const [who, what, when] = [args.text("account", account), args.text("feature", feature), this.#millis(at)];
+      const answer = await this.#run(() => wasm().Attempt.tryConnect(who, what, when));
+      if (answer.kind === "pending") return { pending: answer.value };
+      if (answer.kind === "decision") return answer.value;
+      return { allowed: false, error: refusal(answer) };
+    });
+  }
+
+  /**
+   * What `connect` would decide now, writing nothing — not even a holder's `lastSeen`. One that
+   * would claim, cap or waitlist answers `{ pending: decision }`. The gateway peeks before it
+   * forwards, and applies R3's `lastSeen` with `tryConnect` only once the mail server accepted
+   * the caller's credentials.
+   */
+  peekConnect(account: string, feature: string, at?: Time): Promise<ConnectResult | { pending: Decision }> {
+    return this.#checked<ConnectResult | { pending: Decision }>(deniedConnect, async () => {
+      const [who, what, when] = [args.text("account", account), args.text("feature", feature), this.#millis(at)];
+      const answer = await this.#run(() => wasm().Attempt.peekConnect(who, what, when));
+      if (answer.kind === "pending") return { pending: answer.value };
+      if (answer.kind === "decision") return answer.value;
+      return { allowed: false, error: refusal(answer) };
+    });
   }
 
   #connect(account: string, feature: string, at: number): Promise<Answer> {
@@ -208,19 +252,31 @@ export class Engine {
    * Replaces the licence from a vendor-signed licence file, verified by the Rust core
    * (`invalid-input` unless signed by a trusted key, or unsigned with `allowUnsigned`).
    */
-  async uploadLicence(file: string | object, options: LicenceUploadOptions, at?: Time): Promise<WriteResult> {
-    const text = typeof file === "string" ? file : JSON.stringify(file);
-    const [actor, id] = this.#context();
-    const when = this.#millis(at);
-    const answer = await this.#run(() =>
-      wasm().Attempt.uploadLicence(text, options.trustedKeys, options.allowUnsigned ?? false, when, actor, id),
-    );
-    return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
+  uploadLicence(file: string | object, options: LicenceUploadOptions = {}, at?: Time): Promise<WriteResult> {
+    return this.#checked(refusedWrite, async () => {
+      const text = args.jsonText("file", file);
+      const given = args.options("options", options);
+      const force = args.optionalFlag("options.force", given.force);
+      // The Engine's own trust wins: a caller can't loosen what the store accepts.
+      const trust = this.#shared.trust ?? {
+        trustedKeys: given.trustedKeys === undefined ? [] : args.keyList("options.trustedKeys", given.trustedKeys),
+        devMode: args.optionalFlag("options.allowUnsigned", given.allowUnsigned),
+      };
+      const [actor, id] = this.#context();
+      const when = this.#millis(at);
+      const answer = await this.#run(() =>
+        wasm().Attempt.uploadLicence(text, trust.trustedKeys, trust.devMode ?? false, force, when, actor, id),
+      );
+      return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
+    });
   }
 
-  /** Replaces the licence (R10; R12 grants when it grows). */
-  setLicence(licence: Licence, at?: Time): Promise<WriteResult> {
-    return this.#op({ op: "licence", licence }, at);
+  /** Replaces the licence (R10; R12 grants when it grows); `force` as in `uploadLicence`. */
+  setLicence(licence: Licence, at?: Time, options: { force?: boolean } = {}): Promise<WriteResult> {
+    return this.#checked(refusedWrite, () => {
+      const force = args.optionalFlag("options.force", args.options("options", options).force);
+      return this.#op({ op: "licence", licence, ...(force ? { force } : {}) }, at);
+    });
   }
 
   createAccount(account: string, options: CreateOptions = {}, at?: Time): Promise<WriteResult> {
@@ -241,11 +297,13 @@ export class Engine {
   }
 
   /** Applies one SPEC scenario event; its own `at` wins over `at` here. */
-  async apply(event: object | string, at?: Time): Promise<ConnectResult | WriteResult> {
-    const text = typeof event === "string" ? event : JSON.stringify(event);
-    const [actor, id] = this.#context();
-    const when = this.#millis(at);
-    return shapeEvent(await this.#run(() => wasm().Attempt.event(text, when, actor, id)), text);
+  apply(event: object | string, at?: Time): Promise<ConnectResult | WriteResult> {
+    return this.#checked(refusedWrite, async () => {
+      const text = args.jsonText("event", event);
+      const [actor, id] = this.#context();
+      const when = this.#millis(at);
+      return shapeEvent(await this.#run(() => this.#admitting(wasm().Attempt.event(text, when, actor, id))), text);
+    });
   }
 
   /**
@@ -254,15 +312,31 @@ export class Engine {
    * at `options.start` (default: now). Runs a what-if's events for real.
    */
   async replay(events: (object | string)[], options: { start?: Time } = {}): Promise<(ConnectResult | WriteResult)[]> {
-    let next = typeof options.start === "string" ? Date.parse(options.start) : this.#millis(options.start);
-    if (!Number.isFinite(next)) throw new RangeError(`start: \`${String(options.start)}\` is not a time`);
+    // Never rejects: a bad argument is answered as `invalid-input` outcomes, nothing written.
+    let next: number;
+    try {
+      if (!Array.isArray(events)) throw new args.ArgumentError("events: expected an array");
+      next = this.#millis(args.options("options", options).start, "start");
+      // A bad start refuses the whole batch, not only the events that would have used it.
+      if (!wasm().isHostTime(next)) throw new args.ArgumentError(`start: not a time from 1970 to 9999 (\`${String(options.start)}\`)`);
+    } catch (e) {
+      const error = args.problemOf(e);
+      return Array.isArray(events) && events.length > 0 ? events.map((ev) => shapeEventError(error, ev)) : [{ ok: false, error }];
+    }
     const results = [];
     for (const event of events) {
-      const text = typeof event === "string" ? event : JSON.stringify(event);
+      let text: string;
+      try {
+        text = args.jsonText("event", event);
+      } catch (e) {
+        results.push(shapeEventError(args.problemOf(e), event));
+        next += 1000;
+        continue;
+      }
       let at = next;
       const [actor, id] = this.#context();
       const answer = await this.#run(() => {
-        const attempt = wasm().Attempt.event(text, next, actor, id);
+        const attempt = this.#admitting(wasm().Attempt.event(text, next, actor, id));
         at = attempt.at;
         return attempt;
       });
@@ -273,65 +347,71 @@ export class Engine {
   }
 
   /** What a connect would get now, and why, without writing anything. */
-  async explain(account: string, feature: string, at?: Time): Promise<Read<"explanation", Explanation>> {
-    return read<"explanation", Explanation>(await this.#query("explain", account, feature, at), "explanation");
-  }
-
-  /** An account with its settings, effective values, sources, seats and waitlist places. */
-  async account(account: string): Promise<Read<"account", AccountView>> {
-    return read<"account", AccountView>(await this.#query("account", account, undefined), "account");
-  }
-
-  /** A feature's ledger: holders in claim order, limit, free seats. */
-  async seats(feature: string): Promise<Read<"seats", FeatureSeats>> {
-    return read<"seats", FeatureSeats>(await this.#query("seats", undefined, feature), "seats");
-  }
-
-  /** Accounts the cap disabled for `feature`, in id order, a page at a time; with `domain`, only its accounts. */
-  async capped(feature: string, page: { after?: string; limit?: number; domain?: string } = {}): Promise<Read<"page", Page<CappedAccount>>> {
-    // The core checks the name and the licence (reading only `licence`) before the range is listed.
-    const checked = read<"limit", number | null>(await this.#query("limit", undefined, feature), "limit");
-    if (checked.type === "failure") return checked;
-    const limit = Math.max(1, Math.min(page.limit ?? 100, 10_000));
-    const suffix = page.domain === undefined ? undefined : `@${page.domain.toLowerCase()}`;
-    return this.#pageOf(`capped/${feature}/`, page.after, limit, (account, value) =>
-      suffix !== undefined && !account.endsWith(suffix) ? undefined : { account, at: (JSON.parse(value) as { at: string }).at },
+  explain(account: string, feature: string, at?: Time): Promise<Read<"explanation", Explanation>> {
+    return this.#checked(failedRead, async () =>
+      read<"explanation", Explanation>(await this.#query("explain", args.text("account", account), args.text("feature", feature), at), "explanation"),
     );
   }
 
+  /** An account with its settings, effective values, sources, seats and waitlist places. */
+  account(account: string): Promise<Read<"account", AccountView>> {
+    return this.#checked(failedRead, async () => read<"account", AccountView>(await this.#query("account", args.text("account", account), undefined), "account"));
+  }
+
+  /** A feature's ledger: holders in claim order, limit, free seats. */
+  seats(feature: string): Promise<Read<"seats", FeatureSeats>> {
+    return this.#checked(failedRead, async () => read<"seats", FeatureSeats>(await this.#query("seats", undefined, args.text("feature", feature)), "seats"));
+  }
+
+  /** Accounts the cap disabled for `feature`, in id order, a page at a time; with `domain`, only its accounts. */
+  capped(feature: string, page: { after?: string; limit?: number; domain?: string } = {}): Promise<Read<"page", Page<CappedAccount>>> {
+    return this.#checked(failedRead, async () => {
+      const { after, limit, suffix } = pageArgs(page, 10_000);
+      // The core checks the name and the licence (reading only `licence`) before the range is listed.
+      const checked = read<"limit", number | null>(await this.#query("limit", undefined, args.text("feature", feature)), "limit");
+      if (checked.type === "failure") return checked;
+      return this.#pageOf(`capped/${feature}/`, after, limit, (account, value) =>
+        suffix !== undefined && !account.endsWith(suffix) ? undefined : { account, at: (JSON.parse(value) as { at: string }).at },
+      );
+    });
+  }
+
   /** Accounts waiting for `feature` in arrival order (R12), a page at a time; with `domain`, only its accounts. */
-  async waitlist(feature: string, page: { offset?: number; limit?: number; domain?: string } = {}): Promise<Read<"page", Page<string>>> {
-    const result = read<"waitlist", string[]>(await this.#query("waitlist", undefined, feature), "waitlist");
-    if (result.type === "failure") return result;
-    const suffix = page.domain === undefined ? undefined : `@${page.domain.toLowerCase()}`;
-    const all = suffix === undefined ? result.waitlist : result.waitlist.filter((id) => id.endsWith(suffix));
-    const offset = Math.max(0, page.offset ?? 0);
-    const limit = Math.max(1, page.limit ?? 100);
-    const items = all.slice(offset, offset + limit);
-    return { type: "success", page: { items, next: offset + limit < all.length ? String(offset + limit) : null } };
+  waitlist(feature: string, page: { offset?: number; limit?: number; domain?: string } = {}): Promise<Read<"page", Page<string>>> {
+    return this.#checked(failedRead, async () => {
+      const given = args.options("page", page);
+      const { limit, suffix } = pageArgs({ limit: given.limit, domain: given.domain }, Number.MAX_SAFE_INTEGER);
+      const offset = Math.max(0, args.optionalCount("page.offset", given.offset) ?? 0);
+      const result = read<"waitlist", string[]>(await this.#query("waitlist", undefined, args.text("feature", feature)), "waitlist");
+      if (result.type === "failure") return result;
+      const all = suffix === undefined ? result.waitlist : result.waitlist.filter((id) => id.endsWith(suffix));
+      const items = all.slice(offset, offset + limit);
+      return { type: "success", page: { items, next: offset + limit < all.length ? String(offset + limit) : null } };
+    });
   }
 
   /** The server's, every domain's and every class's settings (no accounts: see `accounts()`). */
-  async directory(): Promise<Read<"directory", DirectoryView>> {
-    return read<"directory", DirectoryView>(await this.#query("directory", undefined, undefined), "directory");
+  directory(): Promise<Read<"directory", DirectoryView>> {
+    return this.#checked(failedRead, async () => read<"directory", DirectoryView>(await this.#query("directory", undefined, undefined), "directory"));
   }
 
   /** The licence in force, the policy, and the vendor key that signed the licence (`signedBy`). */
-  async licence(): Promise<Read<"licence", LicenceView>> {
-    return read<"licence", LicenceView>(await this.#query("licence", undefined, undefined), "licence");
+  licence(): Promise<Read<"licence", LicenceView>> {
+    return this.#checked(failedRead, async () => read<"licence", LicenceView>(await this.#query("licence", undefined, undefined), "licence"));
   }
 
   /**
    * Accounts in id order, a page at a time, optionally of one domain: their stored type, class,
    * settings and capped markers. `account(id)` resolves effective values and seats.
    */
-  async accounts(page: { domain?: string; after?: string; limit?: number } = {}): Promise<Read<"page", Page<AccountSummary>>> {
-    const limit = Math.max(1, Math.min(page.limit ?? 100, 10_000));
-    const suffix = page.domain === undefined ? undefined : `@${page.domain.toLowerCase()}`;
-    return this.#pageOf("account/", page.after, limit, (id, value) => {
+  accounts(page: { domain?: string; after?: string; limit?: number } = {}): Promise<Read<"page", Page<AccountSummary>>> {
+    return this.#checked(failedRead, () => {
+    const { after, limit, suffix } = pageArgs(page, 10_000);
+    return this.#pageOf("account/", after, limit, (id, value) => {
       if (suffix !== undefined && !id.endsWith(suffix)) return undefined;
       const rec = JSON.parse(value) as { type: AccountSummary["type"]; class?: string; settings?: AccountSummary["settings"]; capped?: AccountSummary["capped"] };
       return { id, type: rec.type, class: rec.class ?? null, settings: rec.settings ?? {}, capped: rec.capped ?? {} };
+    });
     });
   }
 
@@ -339,12 +419,13 @@ export class Engine {
    * The change log, oldest first, a page at a time; with `domain`, only entries that touched it.
    * Entries are written only by engines with an actor (`options.actor` or `by()`).
    */
-  async log(page: { domain?: string; after?: string; limit?: number } = {}): Promise<Read<"page", Page<LogEntry>>> {
-    const limit = Math.max(1, Math.min(page.limit ?? 100, 10_000));
-    const domain = page.domain?.toLowerCase();
-    return this.#pageOf("log/", page.after, limit, (_, value) => {
-      const entry = JSON.parse(value) as LogEntry;
-      return domain === undefined || entry.domains.includes(domain) ? entry : undefined;
+  log(page: { domain?: string; after?: string; limit?: number } = {}): Promise<Read<"page", Page<LogEntry>>> {
+    return this.#checked(failedRead, () => {
+      const { after, limit, domain } = pageArgs(page, 10_000);
+      return this.#pageOf("log/", after, limit, (_, value) => {
+        const entry = JSON.parse(value) as LogEntry;
+        return domain === undefined || entry.domains.includes(domain) ? entry : undefined;
+      });
     });
   }
 
@@ -372,46 +453,73 @@ export class Engine {
   }
 
   /** Live state as a SPEC scenario with recorded state: the what-if simulator starts from it exactly. */
-  async exportScenario(): Promise<Read<"scenario", Scenario>> {
-    return read<"scenario", Scenario>(await this.#query("export", undefined, undefined), "scenario");
+  exportScenario(): Promise<Read<"scenario", Scenario>> {
+    return this.#checked(failedRead, async () => read<"scenario", Scenario>(await this.#query("export", undefined, undefined), "scenario"));
   }
 
   /**
    * Lays a scenario's directory and recorded state into the store (no events),
-   * in one commit. Refuses a store that holds anything unless `replace`.
+   * in one commit. Refuses a store that holds anything unless `replace`, which deletes what is
+   * there without needing to read it (so it repairs a store holding an unreadable record). On a
+   * trusting Engine (`licence`) the scenario's licence must pass as `uploadLicence`'s does; `force` as there.
    */
-  async importScenario(scenario: Scenario | string, options: { replace?: boolean; at?: Time } = {}): Promise<WriteResult> {
-    const [actor, id] = this.#context();
-    const when = this.#millis(options.at);
-    const answer = await this.#run(() => wasm().Attempt.importState(scenario, options.replace ?? false, when, actor, id));
-    return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
+  importScenario(scenario: Scenario | string, options: { replace?: boolean; force?: boolean; at?: Time } = {}): Promise<WriteResult> {
+    return this.#checked(refusedWrite, async () => {
+      const given = args.options("options", options);
+      const text = args.jsonText("scenario", scenario);
+      const replace = args.optionalFlag("options.replace", given.replace);
+      const force = args.optionalFlag("options.force", given.force);
+      const [actor, id] = this.#context();
+      const when = this.#millis(given.at, "options.at");
+      const answer = await this.#run(() => this.#admitting(wasm().Attempt.importState(text, replace, force, when, actor, id)));
+      return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
+    });
   }
 
   /** Checks the stored ledger against the directory; `problems` lists what is inconsistent. */
-  async audit(): Promise<Read<"audit", Audit>> {
-    return read<"audit", Audit>(await this.#query("audit", undefined, undefined), "audit");
+  audit(): Promise<Read<"audit", Audit>> {
+    return this.#checked(failedRead, async () => read<"audit", Audit>(await this.#query("audit", undefined, undefined), "audit"));
   }
 
-  async #op(event: Record<string, unknown>, at?: Time): Promise<WriteResult> {
-    const answer = await this.#event(event, at);
-    return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
+  #op(event: Record<string, unknown>, at?: Time): Promise<WriteResult> {
+    return this.#checked(refusedWrite, async () => {
+      const answer = await this.#event(event, at);
+      return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
+    });
   }
 
   #event(event: Record<string, unknown>, at?: Time): Promise<Answer> {
     // ISO text travels inside the event, so the core parses it like a scenario's `at`.
-    const text = JSON.stringify(typeof at === "string" ? { ...event, at } : event);
+    const text = args.jsonText("event", typeof at === "string" ? { ...event, at } : event);
     const [actor, id] = this.#context();
-    const when = this.#millis(at);
-    return this.#run(() => wasm().Attempt.event(text, when, actor, id));
+    const when = typeof at === "string" ? this.#shared.now() : this.#millis(at);
+    return this.#run(() => this.#admitting(wasm().Attempt.event(text, when, actor, id)));
   }
 
   #query(kind: string, account: string | undefined, feature: string | undefined, at?: Time): Promise<Answer> {
-    return this.#run(() => wasm().Attempt.query(kind, account, feature, this.#millis(at)));
+    const when = this.#millis(at);
+    return this.#run(() => wasm().Attempt.query(kind, account, feature, when));
   }
 
-  #millis(at: Time | undefined): number {
-    if (at === undefined || typeof at === "string") return this.#shared.now();
-    return at instanceof Date ? at.getTime() : at;
+  /** A time argument in ms; the core checks its range (1970–9999) and answers `invalid-input` outside it. */
+  #millis(at: unknown, name = "at"): number {
+    return args.millis(name, at, this.#shared.now, (text) => wasm().parseTime(text));
+  }
+
+  /** Runs `work`, answering a bad argument (or anything else it throws) as `fail` says, never by throwing. */
+  async #checked<T>(fail: (error: ErrorBody) => T, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      return fail(args.problemOf(e));
+    }
+  }
+
+  /** The attempt, trusting only the licences this Engine's `licence` option admits (see src/attempt.rs `trusting`). */
+  #admitting(attempt: AttemptHandle): AttemptHandle {
+    const trust = this.#shared.trust;
+    if (trust !== undefined) attempt.trust(trust.trustedKeys, trust.devMode ?? false);
+    return attempt;
   }
 
   /**
@@ -422,18 +530,15 @@ export class Engine {
    * would otherwise livelock); races with other processes back off.
    */
   async #run(start: () => AttemptHandle): Promise<Answer> {
-    const first = await this.#try(start);
     const { tries, backoff } = this.#shared;
-    if (first !== LOST || tries === 1) return first === LOST ? this.#conflict() : first;
-    return this.#exclusive(async () => {
-      for (let n = 1; n < tries; n++) {
-        const answer = await this.#try(start);
-        if (answer !== LOST) return answer;
-        const wait = backoff(n - 1);
-        if (wait > 0 && n + 1 < tries) await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-      return this.#conflict();
-    });
+    let answer = await this.#try(start);
+    for (let n = 1; answer === LOST && n < tries; n++) {
+      // The back-off is waited outside the lane, so this process's other retries go meanwhile.
+      const wait = backoff(n - 1);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      answer = await this.#exclusive(() => this.#try(start));
+    }
+    return answer === LOST ? this.#conflict() : answer;
   }
 
   /** One attempt: loads until the core decides, then commits. */
@@ -483,6 +588,42 @@ export class Engine {
       after = last;
     }
   }
+}
+
+/** The trust configuration, checked once: 64 hex digits per key. */
+function checkedTrust(trust: LicenceTrust): LicenceTrust {
+  const given = args.options("licence", trust);
+  const trustedKeys = args.keyList("licence.trustedKeys", given.trustedKeys);
+  for (const key of trustedKeys) if (!/^[0-9a-fA-F]{64}$/.test(key)) throw new TypeError(`licence.trustedKeys: \`${key}\` is not 64 hex digits`);
+  return { trustedKeys: [...trustedKeys], devMode: args.optionalFlag("licence.devMode", given.devMode) };
+}
+
+/** A page argument's cursor, size (1…`max`, default 100) and domain filter. */
+function pageArgs(page: unknown, max: number): { after: string | undefined; limit: number; domain: string | undefined; suffix: string | undefined } {
+  const given = args.options("page", page);
+  const after = args.optionalText("page.after", given.after);
+  const limit = Math.max(1, Math.min(args.optionalCount("page.limit", given.limit) ?? 100, max));
+  const domain = args.optionalText("page.domain", given.domain)?.toLowerCase();
+  return { after, limit, domain, suffix: domain === undefined ? undefined : `@${domain}` };
+}
+
+/** A connect with a bad argument is denied as SPEC denies a malformed connect event (`invalid-input`, no source). */
+function deniedConnect(error: ErrorBody): ConnectResult {
+  return error.code === "invalid-input" ? { allowed: false, reason: "invalid-input", source: null } : { allowed: false, error };
+}
+
+function refusedWrite(error: ErrorBody): WriteResult {
+  return { ok: false, error };
+}
+
+function failedRead(error: ErrorBody): Failure {
+  return { type: "failure", error };
+}
+
+/** An event refused before it reached the core, shaped as `shapeEvent` would. */
+function shapeEventError(error: ErrorBody, event: unknown): ConnectResult | WriteResult {
+  const connect = typeof event === "object" && event !== null ? (event as { op?: unknown }).op === "connect" : typeof event === "string" && isConnect(event);
+  return connect ? { allowed: false, error } : { ok: false, error };
 }
 
 /** An event's answer as SPEC's Outcome entry: a decision for connects, `ok` for the rest. */

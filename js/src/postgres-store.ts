@@ -1,8 +1,13 @@
 // A Store in PostgreSQL through `pg`: versioned rows, and each commit one
-// SERIALIZABLE transaction that checks every expected version (an absent key
-// too: serializable isolation catches a concurrent insert) and fails cleanly
-// — `false`, nothing written — on a mismatch, a serialization failure or a
-// deadlock.
+// transaction that first takes an advisory lock per key it names (in one
+// order, so commits never deadlock), then checks every expected version and
+// fails cleanly — `false`, nothing written — on a mismatch. The locks make
+// commits on the same keys wait for each other instead of failing: an
+// absent key can't be row-locked, and SERIALIZABLE (used before) failed
+// commits that raced on nothing but an index page, which under 4 processes
+// × 16 clients reached clients as `conflict`. A serialization failure, a
+// deadlock or a racing insert (from a writer that takes no such locks) is
+// still a lost race.
 //
 // Schema (created on first use, under an advisory lock so racing processes
 // create it once):
@@ -18,22 +23,77 @@ export interface PgQueryable {
 }
 /** The part of a `pg.Pool` this store uses. */
 export interface PgPool extends PgQueryable {
-  connect(): Promise<PgQueryable & { release(destroy?: boolean | Error): void }>;
+  connect(): Promise<PgClient>;
 }
+/** A client checked out of the pool; `on`/`off` (pg's EventEmitter) when the driver has them. */
+export type PgClient = PgQueryable & {
+  release(destroy?: boolean | Error): void;
+  on?(event: "error", listener: (error: Error) => void): unknown;
+  off?(event: "error", listener: (error: Error) => void): unknown;
+};
 
 export interface PostgresStoreOptions {
   /** Table name, optionally schema-qualified (default `seatcap_kv`). */
   table?: string;
 }
 
+export interface PostgresOpenOptions extends PostgresStoreOptions {
+  /** Most connections the pool opens (default 10). */
+  max?: number;
+  /**
+   * Milliseconds any one step may take: connecting or waiting for a free connection, a statement
+   * (server side and client side), a transaction left idle (default 5000). Bounded, so a database
+   * that went away answers `store-error` instead of holding requests open.
+   */
+  timeoutMs?: number;
+  /** Told of each connection the pool lost while idle (default: one line on stderr). */
+  onError?: (error: Error) => void;
+}
+
+/** The part of a `pg.Pool` `open` needs beyond `PgPool`. */
+interface OwnedPool extends PgPool {
+  on(event: "error", listener: (error: Error) => void): unknown;
+  end(): Promise<void>;
+}
+
 const NAME = /^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,50}$/;
 /** serialization_failure, deadlock_detected, unique_violation (a racing insert). */
 const LOST_RACE = new Set(["40001", "40P01", "23505"]);
+/** The connection is gone or the server is going away: class 08, admin shutdown/crash (57P01–57P03). */
+const CONNECTION_LOST = /^(08|57P0[1-3])/;
 
 export class PostgresStore implements Store {
   readonly pool: PgPool;
   readonly #table: string;
   #ready: Promise<void> | undefined;
+  #end: (() => Promise<void>) | undefined;
+
+  /**
+   * A store on its own `pg.Pool` for `connectionString`, set up to outlive its database: a lost
+   * connection is reported (not an unhandled `error` event that ends the process) and replaced on
+   * the next request, and every step is timed out. The optional peer dependency `pg` must be installed.
+   */
+  static async open(connectionString: string, options: PostgresOpenOptions = {}): Promise<PostgresStore> {
+    const pg = (await importPeer("pg")) as { default: { Pool: new (config: Record<string, unknown>) => OwnedPool } };
+    const timeout = Math.max(1, Math.floor(options.timeoutMs ?? 5000));
+    const pool = new pg.default.Pool({
+      connectionString,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: timeout,
+      // The server's bounds, so a statement or a transaction abandoned mid-way frees its locks…
+      statement_timeout: timeout,
+      idle_in_transaction_session_timeout: timeout,
+      // …and the client's, for a server that stopped answering without closing the socket (failover).
+      query_timeout: timeout + 1000,
+      keepAlive: true,
+      idleTimeoutMillis: 10_000,
+    });
+    const onError = options.onError ?? ((e: Error) => console.error(`seatcap: PostgreSQL connection lost (${oneLine(e)}); reconnecting on the next request`));
+    pool.on("error", onError);
+    const store = new PostgresStore(pool, options);
+    store.#end = () => pool.end();
+    return store;
+  }
 
   constructor(pool: PgPool, options: PostgresStoreOptions = {}) {
     const table = options.table ?? "seatcap_kv";
@@ -57,7 +117,7 @@ export class PostgresStore implements Store {
   }
 
   async #createSchema(): Promise<void> {
-    const client = await this.pool.connect();
+    const client = await this.#checkOut();
     try {
       await client.query("BEGIN");
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`seatcap:${this.#table}`]);
@@ -98,11 +158,18 @@ export class PostgresStore implements Store {
 
   async commit(tx: Commit): Promise<boolean> {
     await this.ready();
-    const client = await this.pool.connect();
+    const client = await this.#checkOut();
     let broken: unknown;
     try {
-      await client.query("BEGIN ISOLATION LEVEL SERIALIZABLE");
+      await client.query("BEGIN");
       const keys = [...new Set([...tx.expect.map((e) => e.key), ...tx.put.map((p) => p.key), ...tx.del])];
+      // Held to the end of the transaction; taken in hash order, so two commits never wait on each other in a cycle.
+      await client.query(
+        "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended($2 || k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS locks",
+        [keys, `seatcap:${this.#table}:`],
+      );
+      // Read after the locks, so the versions are those of the last commit on these keys (READ COMMITTED
+      // takes a fresh snapshot per statement); `FOR UPDATE` also waits for a writer that takes no locks.
       const { rows } = await client.query(`SELECT key, version FROM ${this.#table} WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`, [keys]);
       const current = new Map(rows.map((r) => [r.key as string, Number(r.version)]));
       if (!tx.expect.every((e) => (current.get(e.key) ?? null) === e.version)) {
@@ -132,14 +199,50 @@ export class PostgresStore implements Store {
       await client.query("COMMIT");
       return true;
     } catch (e) {
+      // A connection that failed is dropped, not rolled back: a `ROLLBACK` on it could only wait or fail.
+      // If `COMMIT` itself was in flight the transaction may have landed (see docs/decisions.md): the
+      // error goes up as `store-error`, never `false`, since a retry would apply it twice.
+      const code = sqlState(e);
+      if (code === undefined || CONNECTION_LOST.test(code)) {
+        broken = e;
+        throw e;
+      }
       await client.query("ROLLBACK").catch((rollback: unknown) => {
         broken = rollback;
       });
-      if (LOST_RACE.has((e as { code?: string }).code ?? "")) return false;
+      if (LOST_RACE.has(code)) return false;
       throw e;
     } finally {
-      client.release(broken instanceof Error ? broken : undefined);
+      client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
     }
+  }
+
+  /**
+   * A client from the pool, listened to while it is out: pg's pool only listens to idle clients,
+   * so a server that ends the session between two statements of a transaction (a restart) would
+   * otherwise be an unhandled `error` event, which ends the process. The statement in flight, or
+   * the next, fails instead, and the client is destroyed on release.
+   */
+  async #checkOut(): Promise<PgClient> {
+    const client = await this.pool.connect();
+    if (!client.on || !client.off) return client;
+    let lost: Error | undefined;
+    const listener = (e: Error) => {
+      lost ??= e;
+    };
+    client.on("error", listener);
+    return {
+      query: (text, values) => (lost ? Promise.reject(lost) : client.query(text, values)),
+      release: (destroy) => {
+        client.off!("error", listener);
+        client.release(lost ?? destroy);
+      },
+    };
+  }
+
+  /** Closes the pool `open` made (a store made on a pool of yours leaves it open). */
+  async close(): Promise<void> {
+    await this.#end?.();
   }
 
   /** Drops the table and sequence (tests, teardown). */
@@ -148,4 +251,19 @@ export class PostgresStore implements Store {
     await this.pool.query(`DROP SEQUENCE IF EXISTS ${this.#table}_version`);
     this.#ready = undefined;
   }
+}
+
+/** The SQLSTATE of an error the server sent (pg's DatabaseError has a `severity`); `undefined` for a socket, timeout or driver error. */
+function sqlState(e: unknown): string | undefined {
+  const { code, severity } = (e ?? {}) as { code?: unknown; severity?: unknown };
+  return typeof code === "string" && typeof severity === "string" ? code : undefined;
+}
+
+function oneLine(e: Error): string {
+  return (e.message || String(e)).split("\n")[0]!.slice(0, 200);
+}
+
+/** Loads an optional peer dependency; a call, not a literal `import("pg")`, so bundlers (minifying too) leave it alone. */
+function importPeer(name: string): Promise<unknown> {
+  return import(name);
 }

@@ -54,8 +54,9 @@ export class SqliteStore implements Store {
     const table = options.table ?? "seatcap_kv";
     if (!NAME.test(table)) throw new TypeError(`table: \`${table}\` is not a plain SQL identifier`);
     this.db = db;
-    db.pragma("journal_mode = WAL");
+    // The busy timeout first: switching a new file to WAL takes a lock another process may hold.
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     const sql = sqliteStatements(table);
     db.exec(sql.schema);
@@ -102,8 +103,9 @@ export class SqliteStore implements Store {
       return true;
     } catch (e) {
       if (e instanceof Lost) return false;
-      // Another process held the write lock past the busy timeout: a lost race, retried by the engine.
-      if ((e as { code?: string }).code === "SQLITE_BUSY") return false;
+      // Another process held the lock past the busy timeout (SQLITE_BUSY and its extended codes, or
+      // SQLITE_LOCKED): a lost race, retried by the engine; nothing was written.
+      if (/^SQLITE_(BUSY|LOCKED)/.test(String((e as { code?: unknown }).code))) return false;
       throw e;
     }
   }

@@ -67,6 +67,8 @@ export type VerifyLicenceResult = { type: "success"; file: LicenceFile } | Failu
 
 /** One change-log entry (src/changelog.rs): written in the same commit as the change it records. */
 export interface LogEntry {
+  /** Commit order: each entry's is one more than the one committed before it (absent in entries written before seatcap kept it). */
+  seq?: number;
   id: string;
   at: string;
   /** Who asked (the host's name for the caller, e.g. `server-admin` or `domain-admin:example.com`). */

@@ -138,10 +138,7 @@ pub fn explain(snap: &dyn Snapshot, id: &AccountId, feature: &Feature, at: Times
                 Reason::UnknownFeature => ("R2", format!("the licence has no feature `{feature}`")),
                 Reason::LicenceExpired => ("R2", "the licence has expired".to_string()),
                 Reason::NotPremium => ("R2", "capped add-ons only work for premium accounts".to_string()),
-                Reason::Capped => (
-                    "R5",
-                    "the cap wrote `disabled` on this account when it connected with every seat taken; an administrator can enable it (R6) or restore capped accounts (R11)".to_string(),
-                ),
+                Reason::Capped => ("R5", capped_why(header.holders, limit)),
                 _ => ("R2", format!("`{feature}` resolves to disabled at {} (R1)", source_text(&source))),
             };
             (d, rule, why)
@@ -189,6 +186,22 @@ pub fn explain(snap: &dyn Snapshot, id: &AccountId, feature: &Feature, at: Times
 
 fn source_text(source: &Option<Node>) -> String {
     source.as_ref().map_or_else(|| "no node".to_string(), |n| format!("`{n}`"))
+}
+
+/// A capped account stays capped when seats free up (R10, R11): say so, so nobody is told
+/// "every seat is taken" after an administrator freed one.
+fn capped_why(holders: u64, limit: Option<u64>) -> String {
+    let capped = "the cap wrote `disabled` on this account when it connected with every seat taken";
+    match limit {
+        Some(limit) if holders < limit => format!(
+            "{capped}; {} of {limit} seats are free now, but a capped account does not claim one by itself: an administrator must enable it (R6) or restore capped accounts (R11)",
+            limit - holders
+        ),
+        _ => format!(
+            "{capped}; all {} seats are still held: an administrator must free a seat (disable a holder, R7) and then enable this account (R6) or restore capped accounts (R11)",
+            limit_text(limit)
+        ),
+    }
 }
 
 fn limit_text(limit: Option<u64>) -> String {

@@ -137,10 +137,22 @@ pub fn grant_waiters(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
 
 /// R5 `at-cap`: once the last seat is taken, every premium account that
 /// resolves to `enabled` and holds no seat is capped at once.
+///
+/// Everything the sweep looks at is read as whole ranges (accounts, holders, domains, classes)
+/// before it decides, so a host answers it in a fixed number of round trips whatever the number
+/// of accounts (reading key by key cost one round trip, and one re-run of the rule, per account).
 fn cap_everyone_waiting_to_claim(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
-    for (id, mut account) in ctx.tx.accounts()? {
-        if ctx.tx.holder(feature, &id)?.is_none() && eligible(ctx, feature, &id, &account)? {
+    let accounts = ctx.tx.accounts()?;
+    // Holder keys in key order (a scan's order), searched without sorting anew.
+    let holders: Vec<String> = ctx.tx.scan(&keys::holder_prefix(feature))?.into_iter().map(|(key, _)| key).collect();
+    // Loaded for `eligible` (R1 reads each account's domain and class).
+    ctx.tx.scan(keys::DOMAIN_PREFIX)?;
+    ctx.tx.scan(keys::CLASS_PREFIX)?;
+    for (id, mut account) in accounts {
+        let holds = holders.binary_search(&keys::holder(feature, &id)).is_ok();
+        if !holds && eligible(ctx, feature, &id, &account)? {
             mark_capped(ctx, feature, &id, &mut account)?;
+            ctx.swept.push((feature.clone(), id));
         }
     }
     Ok(())

@@ -1,12 +1,15 @@
 //! Licence changes (R10) and restoring capped accounts (R11).
 
-use super::{ledger, Ctx};
+use super::{ledger, Admission, Ctx};
 use crate::keys::{self, HolderRec, OriginRec, Record};
 use crate::model::{AccountId, Feature, Licence, Shrink, Via};
 use crate::time::Timestamp;
 use crate::tx::{sort_by_rank, Halt};
 
-pub(super) fn set_licence(ctx: &mut Ctx<'_>, licence: &Licence, signed_by: Option<&str>) -> Result<(), Halt> {
+pub(super) fn set_licence(ctx: &mut Ctx<'_>, licence: &Licence, admission: &Admission) -> Result<(), Halt> {
+    let in_force = ctx.tx.get_licence_rec(keys::LICENCE)?;
+    admission.check(in_force.as_ref(), licence, ctx.at)?;
+    let signed_by = admission.signed_by.as_deref();
     let old = std::mem::replace(&mut ctx.licence, licence.clone());
     ctx.tx.put(keys::LICENCE.to_string(), Record::Licence(licence.clone()));
     // Where this licence came from, so the server can show whether it is vendor-signed.

@@ -22,14 +22,35 @@ pub use connect::{explain, Explanation, SeatView};
 pub enum Request {
     Connect { account: AccountId, feature: Feature },
     Set { node: Node, feature: Feature, value: Setting },
-    /// `signed_by`: the vendor key whose signature the host had the core verify (`signature`), if any.
-    SetLicence { licence: Licence, signed_by: Option<String> },
+    SetLicence { licence: Licence, admission: Admission },
     Create { account: AccountId, kind: AccountType, class: Option<ClassName>, settings: Settings },
     Delete { account: AccountId },
     SetType { account: AccountId, kind: AccountType },
     RestoreCapped { feature: Feature },
     CreateDomain { domain: DomainName, settings: Settings },
     CreateClass { domain: DomainName, class: ClassName, settings: Settings },
+}
+
+/// How a licence entering the store was vouched for (see `signature`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Admission {
+    /// The trusted vendor key whose signature the core verified; `None`: unsigned, or not checked.
+    pub signed_by: Option<String>,
+    /// The store trusts only signed licences (`Attempt::trusting`): an older or expired licence is
+    /// refused (`signature::check_succession`) unless `force`.
+    pub enforced: bool,
+    /// An administrator installs it even if it is older or expired; the change log records it.
+    pub force: bool,
+}
+
+impl Admission {
+    /// Whether `licence` may replace `in_force` at `at` (always, on a store that does not enforce).
+    pub fn check(&self, in_force: Option<&Licence>, licence: &Licence, at: Timestamp) -> Result<(), Error> {
+        if self.enforced && !self.force {
+            crate::signature::check_succession(in_force, licence, at)?;
+        }
+        Ok(())
+    }
 }
 
 /// Why a connect was allowed or denied (SPEC "Outcome").
@@ -77,6 +98,9 @@ pub enum Response {
 pub struct Applied {
     pub response: Response,
     pub writes: Writes,
+    /// Accounts the `at-cap` sweep (R5) marked: the engine's consequence of the request, logged
+    /// apart from what the caller asked (see `changelog`).
+    pub swept: Vec<(Feature, AccountId)>,
 }
 
 /// Runs one request against a snapshot. On `Err` nothing may be written.
@@ -85,7 +109,7 @@ pub fn execute(snap: &dyn Snapshot, request: &Request, at: Timestamp) -> Result<
     let response = match request {
         Request::Connect { account, feature } => Response::Decision(connect::connect(&mut ctx, account, feature)?),
         Request::Set { node, feature, value } => admin::set(&mut ctx, node, feature, *value).map(|_| Response::Done)?,
-        Request::SetLicence { licence, signed_by } => licence::set_licence(&mut ctx, licence, signed_by.as_deref()).map(|_| Response::Done)?,
+        Request::SetLicence { licence, admission } => licence::set_licence(&mut ctx, licence, admission).map(|_| Response::Done)?,
         Request::Create { account, kind, class, settings } => {
             lifecycle::create(&mut ctx, account, *kind, class.as_ref(), settings).map(|_| Response::Done)?
         }
@@ -98,7 +122,7 @@ pub fn execute(snap: &dyn Snapshot, request: &Request, at: Timestamp) -> Result<
         }
     };
     ctx.grant_freed_seats()?;
-    Ok(Applied { response, writes: ctx.tx.into_writes() })
+    Ok(Applied { response, writes: ctx.tx.into_writes(), swept: ctx.swept })
 }
 
 /// What every rule needs: the transaction, the licence and policy as read
@@ -110,6 +134,8 @@ pub(crate) struct Ctx<'s> {
     pub at: Timestamp,
     /// Features where a seat was released or the licence grew: R12 grants run for them.
     pub freed: Vec<Feature>,
+    /// Accounts marked by the `at-cap` sweep.
+    pub swept: Vec<(Feature, AccountId)>,
 }
 
 impl<'s> Ctx<'s> {
@@ -117,7 +143,7 @@ impl<'s> Ctx<'s> {
         let tx = Tx::new(snap);
         let licence = tx.licence()?;
         let policy = tx.policy()?;
-        Ok(Ctx { tx, licence, policy, at, freed: Vec::new() })
+        Ok(Ctx { tx, licence, policy, at, freed: Vec::new(), swept: Vec::new() })
     }
 
     /// The seat limit, or `unknown-feature` (with `source: null` for connects).

@@ -94,3 +94,27 @@ test("usage errors exit 2 and show the usage", () => {
   assert.equal(version.status, 0);
   assert.equal(version.stdout.trim(), "0.1.0");
 });
+
+test("a file that starts with a UTF-8 byte-order mark is read as the JSON after it", () => {
+  const c = cases[0];
+  const file = write("bom.json", `\uFEFF${JSON.stringify(c.scenario)}`);
+  const result = seatcap(["simulate", file]);
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepStrictEqual(JSON.parse(result.stdout), c.outcome);
+  assert.equal(seatcap(["validate", "-"], `\uFEFF${JSON.stringify(c.scenario)}`).status, 0, "stdin too");
+});
+
+test("an error quoting a file's bytes stays one printable line: NULs, newlines, escapes and bidi overrides are escaped", () => {
+  const file = write("control.json", '{"licence": nope\u0000\n\n\u001b[31mred\u202egnp.exe\r\nmore');
+  const result = seatcap(["validate", file]);
+  assertOneLineFailure(result, /control\.json: not valid JSON: /);
+  assert.doesNotMatch(result.stderr.trimEnd(), /[\u0000-\u0008\u000b-\u001f\u007f\u202e]/, JSON.stringify(result.stderr));
+  assert.match(result.stderr, /\\u0000/);
+  const usage = seatcap([`evil\nseatcap: everything is fine`]);
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr.split("\n")[0], /^seatcap: unknown command `evil\\nseatcap: everything is fine`$/);
+  // (An argument can't hold a NUL; a line break and a terminal escape it can.)
+  const serve = seatcap(["serve", "--port", "80\n\u001b[2J"]);
+  assert.equal(serve.status, 2);
+  assert.match(serve.stderr.split("\n")[0], /^seatcap serve: --port: expected a whole number from 0 to 65535, got `80\\n\\u001b\[2J`$/);
+});

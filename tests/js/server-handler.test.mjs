@@ -7,7 +7,7 @@ import { generateKeyPairSync, sign } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { Engine, MemoryStore, licenceMessage, verifyLicence } from "../../dist/node.mjs";
 import {
-  accountOf, axigenExample, ConfigError, createHandler, ENGINE_CALLS, isEngineCall, parseConfig, remoteEngine, Tokens, upstreamRequest, upstreamUrl,
+  accountOfLogin, identify, axigenExample, ConfigError, createHandler, ENGINE_CALLS, isEngineCall, parseConfig, remoteEngine, Tokens, upstreamRequest, upstreamUrl,
 } from "../../dist/server.mjs";
 import { conformanceCases } from "./helpers.mjs";
 import { openStore, storeKinds } from "./stores.mjs";
@@ -62,13 +62,19 @@ describe("the gateway's request handling", () => {
   const req = (headers, query = "") => new Request(`http://gw.local/Microsoft-Server-ActiveSync${query}`, { method: "POST", headers });
   const b64 = (s) => Buffer.from(s).toString("base64");
 
-  test("the account is the Basic user name (user@domain or DOMAIN\\user), else the User parameter", () => {
-    assert.equal(accountOf(req({ authorization: `Basic ${b64("Jo@Example.com:pw:with:colons")}` })), "Jo@Example.com");
-    assert.equal(accountOf(req({ authorization: `Basic ${b64("EXAMPLE\\jo:pw")}` })), "jo@EXAMPLE");
-    assert.equal(accountOf(req({}, "?Cmd=Sync&User=jo@example.com")), "jo@example.com");
-    assert.equal(accountOf(req({ authorization: `Basic ${b64("a@b.c:pw")}` }, "?User=other@b.c")), "a@b.c", "the authenticated name wins");
-    assert.equal(accountOf(req({ authorization: "Bearer xyz" })), undefined);
-    assert.equal(accountOf(req({ authorization: "Basic !!!" })), undefined);
+  test("the account is the Basic user name only (user@domain, DOMAIN\\user, a bare name in the default domain) — never `?User=` (issue 12 item 6/7)", () => {
+    const id = (authorization, names) => identify(authorization, names);
+    assert.deepEqual(id(`Basic ${b64("Jo@Example.com:pw:with:colons")}`), { kind: "account", account: "Jo@Example.com" });
+    assert.deepEqual(id(`Basic ${b64("EXAMPLE\\jo:pw")}`), { kind: "account", account: "jo@example" }, "no NetBIOS table: the name itself");
+    assert.deepEqual(id(`Basic ${b64("EXAMPLE\\jo:pw")}`, { netbios: { example: "example.com" } }), { kind: "account", account: "jo@example.com" });
+    assert.equal(id(`Basic ${b64("OTHER\\jo:pw")}`, { netbios: { example: "example.com" } }).kind, "unreadable", "a NetBIOS name the table lacks");
+    assert.deepEqual(id(`Basic ${b64("jo:pw")}`, { defaultDomain: "example.com" }), { kind: "account", account: "jo@example.com" });
+    assert.equal(id(`Basic ${b64("jo:pw")}`).kind, "unreadable", "a bare name without --default-domain");
+    assert.deepEqual(id(null), { kind: "anonymous" });
+    for (const header of ["Bearer xyz", "Negotiate YII=", "NTLM TlRMTVNT", "Basic !!!", `Basic ${b64("a@b.c:pw")} junk`, `Basic ${b64("a@b.c:pw")}, Basic ${b64("d@b.c:pw")}`, `Basic ${b64("nopassword")}`, "Basic /w=="]) {
+      assert.equal(id(header).kind, "unreadable", header);
+    }
+    assert.equal(accountOfLogin("a@b.c"), "a@b.c");
   });
 
   test("the upstream gets every header but hop-by-hop ones, plus X-Forwarded-*", () => {
@@ -81,7 +87,8 @@ describe("the gateway's request handling", () => {
     const out = upstreamRequest(original, new URL("http://mail.local:8080/Microsoft-Server-ActiveSync?Cmd=Ping"), { address: "192.0.2.7" });
     assert.equal(out.headers.get("x-keep"), "2");
     for (const h of ["connection", "x-drop-me", "keep-alive", "te"]) assert.equal(out.headers.get(h), null, h);
-    assert.equal(out.headers.get("x-forwarded-for"), "10.0.0.1, 192.0.2.7");
+    assert.equal(out.headers.get("x-forwarded-for"), "192.0.2.7", "a caller's own X-Forwarded-For is not believed (the host's --trust-proxy decides)");
+    assert.equal(out.headers.get("x-forwarded-proto"), "http");
     assert.equal(out.headers.get("x-forwarded-host"), "gw.local");
     assert.equal(out.url, "http://mail.local:8080/Microsoft-Server-ActiveSync?Cmd=Ping");
   });
@@ -101,8 +108,12 @@ describe("the gateway's request handling", () => {
       tokens: await Tokens.from({ serverAdmin: ["x".repeat(20)] }),
       gateway: {
         upstream: new URL("http://mail.local/"),
+        // A mail server that checks credentials on OPTIONS too (the password is `pw`).
         forward: async (request) => {
           calls.push(request.method);
+          const auth = request.headers.get("authorization") ?? "";
+          const right = auth.startsWith("Basic ") && atob(auth.slice(6)).endsWith(":pw");
+          if (!right) return new Response(null, { status: 401 });
           return new Response(request.method === "OPTIONS" ? null : "ok", { status: 200 });
         },
       },
@@ -110,7 +121,7 @@ describe("the gateway's request handling", () => {
     });
     const as = (user) => handler.fetch(req({ authorization: `Basic ${b64(`${user}:pw`)}` }));
     assert.equal((await as("user1@example.com")).status, 200);
-    assert.deepEqual(calls, ["OPTIONS", "POST"], "a claim is preceded by one probe");
+    assert.deepEqual(calls, ["OPTIONS", "OPTIONS", "POST"], "a claim is preceded by a probe (after one made-up credential showed OPTIONS is checked)");
     calls.length = 0;
     assert.equal((await as("user1@example.com")).status, 200);
     assert.deepEqual(calls, ["POST"], "a holder is not probed");
@@ -121,7 +132,7 @@ describe("the gateway's request handling", () => {
     assert.deepEqual(calls, ["OPTIONS"], "a cap is preceded by a probe, and the request goes nowhere");
     calls.length = 0;
     assert.equal((await as("user2@example.com")).status, 403);
-    assert.deepEqual(calls, [], "an already-capped account writes nothing: no probe");
+    assert.deepEqual(calls, [], "the credentials were verified a moment ago: remembered, no probe");
   });
 });
 

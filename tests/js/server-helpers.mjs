@@ -39,7 +39,7 @@ export async function startServer({ data = tempDir(), store = "sqlite", table, a
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not start:\n${stdout}\n${stderr}`)), 30_000);
     const look = () => {
-      const m = /edge server on (http:\/\/\S+)/.exec(stdout);
+      const m = /edge server on (https?:\/\/\S+)/.exec(stdout);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -70,14 +70,14 @@ export async function startServer({ data = tempDir(), store = "sqlite", table, a
 /**
  * An upstream mail server on 127.0.0.1 that records each request (method,
  * url, headers, body bytes) and answers a binary, gzip-encoded body with two
- * cookies. No `Authorization`, or the password `wrong`, answers 401, like
- * a mail server refusing the credentials. `onRequest(request)`, when set,
+ * cookies. No `Authorization`, or any password but `secret`, answers 401,
+ * like a mail server refusing the credentials. `onRequest(request)`, when set,
  * runs before each answer; what it returns is kept as `request.observed`.
  */
 export async function startUpstream() {
   const requests = [];
   const payload = Buffer.concat([gzipSync(Buffer.from("<Sync>ok</Sync>".repeat(200))), randomBytes(64 * 1024)]);
-  const upstream = { onRequest: undefined };
+  const upstream = { onRequest: undefined, password: "secret" };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -93,7 +93,8 @@ export async function startUpstream() {
         return;
       }
       const password = auth.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString().split(":")[1] : undefined;
-      if (password === "wrong") {
+      // Like a real mail server: one password is right (`secret`), any other is refused, OPTIONS too.
+      if (password !== upstream.password) {
         res.writeHead(401, { "www-authenticate": 'Basic realm="mail"', "x-upstream": "refused" }).end("bad credentials");
         return;
       }

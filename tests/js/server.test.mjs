@@ -107,8 +107,8 @@ for (const kind of kinds) {
     test("a bare `?User=` with no credentials claims no seat and caps no one", async () => {
       const before = upstream.real().length;
       const res = await raw(`${server.url}${AS}?Cmd=Sync&User=user3@example.com&DeviceId=d`, { method: "POST" });
-      assert.equal(res.status, 401, "the mail server's answer to the credential probe");
-      assert.equal(res.headers["x-upstream"], "sign in");
+      assert.equal(res.status, 401, "asked to sign in");
+      assert.match(res.headers["www-authenticate"], /^Basic /);
       assert.equal(upstream.real().length, before);
       assert.equal((await admin.get("/v1/seats/activesync")).json.used, 0);
     });
@@ -195,13 +195,15 @@ for (const kind of kinds) {
       assert.equal(upstream.requests.at(-1).body.length, 0);
     });
 
-    test("the account comes from `DOMAIN\\user` Basic names and from the `User` parameter", async () => {
+    test("the account comes from `DOMAIN\\user` Basic names, never from the `User` parameter alone (issue 12 item 7)", async () => {
       const holder = [...holders][3];
       const [local, domain] = holder.split("@");
       assert.equal((await connect(`${domain.toUpperCase()}\\${local}`)).status, 207);
-      // An OAuth client sends no Basic name: the account is the `User` parameter.
+      // A Bearer token names no account seatcap can check: `User=` must not pick one (a capped user would ride the holder's seat).
+      const before = upstream.real().length;
       const viaParam = await raw(`${server.url}${AS}?Cmd=Ping&User=${encodeURIComponent(holder)}&DeviceId=d`, { method: "POST", headers: { authorization: "Bearer oauth-token" } });
-      assert.equal(viaParam.status, 207);
+      assert.equal(viaParam.status, 401);
+      assert.equal(upstream.real().length, before, "it went nowhere");
       const stranger = await connect("nobody@example.com");
       assert.equal(stranger.status, 403);
       assert.equal(stranger.headers["x-seatcap-reason"], "unknown-account");
@@ -423,17 +425,17 @@ for (const kind of kinds) {
   });
 }
 
-test("`npm start`'s server: a generated admin token, printed and kept (0600), the same after a restart; the index page, the OpenAPI document and the demo mail server", async () => {
+test("`npm start`'s server: a generated admin token, printed once and kept (0600), the same after a restart; the index page, the OpenAPI document and the demo mail server", async () => {
   const data = tempDir("seatcap-start-");
   let server = await startServer({ data, args: ["--demo"] });
   try {
-    const printed = /admin token\s+(\S+)\s+\(kept in (\S+)\)/.exec(server.output());
+    const printed = /admin token\s+(\S+)\s+\(generated, kept in (\S+);/.exec(server.output());
     assert.ok(printed, server.output());
     const [, adminToken, file] = printed;
     assert.equal(readFileSync(file, "utf8").trim(), adminToken);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.match(server.output(), /console\s+http:\/\/127\.0\.0\.1:\d+\//);
-    assert.match(server.output(), /gateway .* a demo mail server on http:\/\/127\.0\.0\.1:\d+\/ that accepts any password/);
+    assert.match(server.output(), /gateway .* a demo mail server on http:\/\/127\.0\.0\.1:\d+\/ \(every account, password `demo`\)/);
     const admin = api(server.url, adminToken);
     assert.deepEqual((await admin.get("/v1/whoami")).json, { kind: "server-admin" });
     const page = await raw(`${server.url}/`);
@@ -441,13 +443,14 @@ test("`npm start`'s server: a generated admin token, printed and kept (0600), th
     assert.match(page.headers["content-type"], /text\/html/);
     const spec = await api(server.url).get("/v1/openapi.json");
     assert.equal(spec.json.openapi, "3.1.0");
-    const through = await raw(`${server.url}${AS}?Cmd=Sync`, { method: "POST", headers: { authorization: basic("user42@example.com") } });
+    const through = await raw(`${server.url}${AS}?Cmd=Sync`, { method: "POST", headers: { authorization: basic("user42@example.com", "demo") } });
     assert.equal(through.status, 200);
     assert.match(through.body.toString(), /demo mail server: POST \/Microsoft-Server-ActiveSync\?Cmd=Sync accepted/);
     assert.equal((await admin.get("/v1/seats/activesync")).json.holders[0].account, "user42@example.com");
     await server.stop();
     server = await startServer({ data, args: ["--demo"] });
-    assert.ok(server.output().includes(`admin token  ${adminToken}`), "the same token after a restart");
+    assert.ok(!server.output().includes(adminToken), "not printed again after a restart");
+    assert.deepEqual((await api(server.url, adminToken).get("/v1/whoami")).json, { kind: "server-admin" }, "the same token after a restart");
   } finally {
     await server.stop();
   }

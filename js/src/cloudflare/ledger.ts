@@ -7,6 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import { Engine } from "../workerd.js";
 import { DurableObjectStore } from "./durable-store.js";
 import { isEngineCall } from "../server/remote-engine.js";
+import { parseConfig } from "../server/config.js";
 import type { DurableObjectState } from "./workers.js";
 
 export class SeatLedger extends DurableObject {
@@ -14,7 +15,7 @@ export class SeatLedger extends DurableObject {
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
-    this.#engine = new Engine(new DurableObjectStore(ctx.storage));
+    this.#engine = new Engine(new DurableObjectStore(ctx.storage), { licence: licenceTrust(env) });
   }
 
   /** Runs one Engine call here (see `remoteEngine`). A name that is not an Engine call is refused. */
@@ -24,5 +25,17 @@ export class SeatLedger extends DurableObject {
     if (!Array.isArray(args)) throw new TypeError("the arguments are an array");
     const engine = actor === undefined ? this.#engine : this.#engine.by(actor);
     return (engine[call] as (...a: unknown[]) => Promise<unknown>)(...args);
+  }
+}
+
+/** The Worker's licence keys and dev mode (SEATCAP_LICENCE_KEYS, SEATCAP_DEV); a bad setting trusts no key (fail closed). */
+function licenceTrust(env: unknown): { trustedKeys: string[]; devMode: boolean } {
+  const strings: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(env ?? {})) if (typeof value === "string") strings[name] = value;
+  try {
+    const config = parseConfig([], strings);
+    return { trustedKeys: config.licenceKeys, devMode: config.dev };
+  } catch {
+    return { trustedKeys: [], devMode: false };
   }
 }

@@ -9,6 +9,7 @@ import { Tokens } from "../server/auth.js";
 import { ConfigError, parseConfig } from "../server/config.js";
 import { indexPage } from "../server/index-page.js";
 import type { Forward } from "../server/gateway.js";
+import { CredentialCheck } from "../server/credentials.js";
 import { version } from "../workerd.js";
 import type { EngineCall } from "../engine-calls.js";
 import { remoteEngine } from "../server/remote-engine.js";
@@ -49,14 +50,14 @@ export const workerForward: Forward = (request) => {
   const headers = new Headers(request.headers);
   headers.delete("host");
   const hasBody = request.body !== null && !["GET", "HEAD"].includes(request.method);
-  return fetch(request.url, { method: request.method, headers, body: hasBody ? request.body : null, redirect: "manual" });
+  return fetch(request.url, { method: request.method, headers, body: hasBody ? request.body : null, redirect: "manual", signal: request.signal });
 };
 
 export function createWorker(options: WorkerOptions = {}): Worker {
   // One handler per ledger and set of bindings, made on first use in this isolate (token digests are computed once).
   let built: { env: WorkerEnv; handlers: Map<string, Promise<Handler>> } | undefined;
   return {
-    async fetch(request, env) {
+    async fetch(request, env, ctx) {
       if (built?.env !== env) built = { env, handlers: new Map() };
       const tenant = options.tenantOf?.(request, env) ?? stringOf(env.SEATCAP_TENANT) ?? "default";
       let handler = built.handlers.get(tenant);
@@ -76,7 +77,10 @@ export function createWorker(options: WorkerOptions = {}): Worker {
           headers: { "content-type": "application/json; charset=utf-8" },
         });
       }
-      return ready.fetch(request, { address: request.headers.get("cf-connecting-ip") ?? undefined });
+      const address = request.headers.get("cf-connecting-ip") ?? undefined;
+      // A holder's lastSeen is written after its response is on its way: the runtime must wait for it.
+      const defer = ctx ? (work: Promise<unknown>) => ctx.waitUntil(work) : undefined;
+      return ready.fetch(request, { ...(address === undefined ? {} : { address }), ...(defer ? { defer } : {}) });
     },
   };
 }
@@ -94,9 +98,19 @@ async function handlerFor(env: WorkerEnv, tenant: string): Promise<Handler> {
     // A stub belongs to the request that made it (the runtime refuses I/O across requests): one per call.
     engine: remoteEngine((actor, call, args) => ledger.get(id).run(actor, call, args)),
     tokens,
-    gateway: { upstream: config.upstream, forward: workerForward, verifyNewClaims: config.verifyNewClaims, feature: config.feature },
+    gateway: {
+      upstream: config.upstream,
+      forward: workerForward,
+      verifyNewClaims: config.verifyNewClaims,
+      credentials: new CredentialCheck({ forward: workerForward, mode: config.credentialCheck, cacheTtlMs: config.credentialCacheMs, timeoutMs: config.probeTimeoutMs }),
+      loginNames: { ...(config.defaultDomain === undefined ? {} : { defaultDomain: config.defaultDomain }), netbios: config.netbios },
+      feature: config.feature,
+      warn: (line: string) => console.warn(`[${tenant}] gateway: ${line}`),
+    },
     licence: { trustedKeys: config.licenceKeys, devMode: config.dev },
     bodyLimit: config.bodyLimit,
+    // Counted per isolate: a bound on what one caller costs one isolate, not a global rate.
+    limits: config.limits,
     ...(quiet ? {} : { log: (line: string) => console.log(`[${tenant}] ${line}`) }),
     assets: async (request) => (new URL(request.url).pathname === "/" && request.method === "GET" ? indexPage() : undefined),
     openapi,

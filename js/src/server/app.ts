@@ -7,7 +7,8 @@ import type { EngineApi } from "../engine-calls.js";
 import type { ErrorBody } from "../types.js";
 import { roleName, type Role, type Tokens } from "./auth.js";
 import { gateway, isGatewayPath, type ClientInfo, type GatewayOptions } from "./gateway.js";
-import { failure, HttpError, invalid, json, objectBody, readJson } from "./respond.js";
+import { Limits, type LimitsConfig } from "./limits.js";
+import { failure, gatewayText, HttpError, invalid, isSafePath, json, objectBody, readJson } from "./respond.js";
 
 export interface ServerOptions {
   /** The engine, here (an `Engine` over a store) or elsewhere (a Durable Object's, through `remoteEngine`). */
@@ -29,6 +30,8 @@ export interface ServerOptions {
   openapi?: unknown;
   /** The version string `/v1/health` reports. */
   version?: string;
+  /** Rates, lockout and upstream bounds (`DEFAULT_LIMITS` for what is not given), or a `Limits` to share. */
+  limits?: Limits | Partial<LimitsConfig>;
 }
 
 /** A fetch handler: `handler.fetch(request, client?)`. */
@@ -36,33 +39,40 @@ export interface Handler {
   fetch(request: Request, client?: ClientInfo): Promise<Response>;
 }
 
-/** `seen` carries the caller's role out of the app for the request log line. */
-type Env = { Variables: { role: Role }; Bindings: { seen: { role?: string } } };
+/** `seen` carries the caller's role out of the app for the request log line; `client` is who is calling. */
+type Env = { Variables: { role: Role }; Bindings: { seen: { role?: string }; client: ClientInfo } };
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
 const DEFAULT_IMPORT_LIMIT = 16 * 1024 * 1024;
 
 export function createHandler(options: ServerOptions): Handler {
-  const app = adminApp(options);
+  const limits = options.limits instanceof Limits ? options.limits : new Limits(options.limits);
+  const app = adminApp(options, limits);
   const gatewayEngine = options.engine.by("activesync-gateway");
   return {
     async fetch(request, client = {}) {
       const started = Date.now();
       const url = new URL(request.url);
+      const api = url.pathname.startsWith("/v1/");
       let response: Response;
       let who = "-";
       try {
-        if (isGatewayPath(url.pathname)) {
+        const refused = await screen(request, url, api, client, limits);
+        if (refused) {
+          response = refused;
+        } else if (isGatewayPath(url.pathname)) {
           who = "gateway";
-          response = await gateway(request, { ...options.gateway, engine: gatewayEngine }, client);
+          response = await gateway(request, { limits, ...options.gateway, engine: gatewayEngine }, client);
         } else {
-          const found = url.pathname.startsWith("/v1/") || !options.assets ? undefined : await options.assets(request);
+          const found = api || !options.assets ? undefined : await options.assets(request);
           const seen: { role?: string } = {};
-          response = found ?? (await app.fetch(request, { seen }));
+          response = found ?? (await app.fetch(request, { seen, client }));
           who = seen.role ?? "-";
         }
       } catch (e) {
-        response = failure({ code: "store-error", message: `internal error: ${(e as Error).message}` });
+        // The operator reads what went wrong in the log; a caller (perhaps anonymous) learns nothing of it.
+        options.log?.(`internal error: ${(e as Error).message}`);
+        response = api ? failure({ code: "store-error", message: "internal error; try again shortly" }) : gatewayText(503, "internal error; try again shortly", { "retry-after": "5" });
       }
       options.log?.(`${request.method} ${url.pathname} ${response.status} ${who} ${Date.now() - started}ms`);
       return response;
@@ -70,7 +80,22 @@ export function createHandler(options: ServerOptions): Handler {
   };
 }
 
-function adminApp(options: ServerOptions): Hono<Env> {
+/**
+ * What every request passes before it is routed: a path a server behind
+ * could resolve differently is refused (400), and the client address's
+ * rate (429). `/v1/health` is exempt from the rate, so a load balancer's
+ * probe never reads a flood as the server being down.
+ */
+async function screen(request: Request, url: URL, api: boolean, client: ClientInfo, limits: Limits): Promise<Response | undefined> {
+  if (!isSafePath(url)) {
+    const message = "the path holds an encoded slash, backslash or dot segment";
+    return api ? invalid(message) : gatewayText(400, message);
+  }
+  if (url.pathname === "/v1/health" && request.method === "GET") return undefined;
+  return limits.address(client.address, { json: api });
+}
+
+function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
   const { engine, tokens } = options;
   const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = new Hono<Env>();
@@ -80,23 +105,35 @@ function adminApp(options: ServerOptions): Hono<Env> {
   const role = (c: Context<Env>) => c.get("role");
   const as = (c: Context<Env>) => engine.by(roleName(role(c)));
 
-  app.onError((e) => (e instanceof HttpError ? failure(e.body) : failure({ code: "store-error", message: `internal error: ${e.message}` })));
+  app.onError((e) => {
+    if (e instanceof HttpError) return failure(e.body);
+    // The detail (a database's address, a stack) is for the operator's log, not the caller.
+    options.log?.(`internal error: ${e.message}`);
+    return failure({ code: "store-error", message: "internal error; try again shortly" });
+  });
   app.notFound(() => failure({ code: "not-found", message: "no such route; see /v1/openapi.json" }));
 
   app.get("/v1/health", () => json({ status: "ok", version: options.version ?? null }));
   app.get("/v1/openapi.json", () => (options.openapi ? json(options.openapi) : failure({ code: "not-found", message: "no OpenAPI document" })));
 
-  // Everything else under /v1 needs a token.
+  // Everything else under /v1 needs a token. An address that keeps presenting bad ones is locked
+  // out for a while (its good tokens too: a guesser must not learn that a guess was right).
   app.use("/v1/*", async (c, next) => {
-    const found = await tokens.fromHeader(c.req.header("authorization") ?? null);
+    const address = c.env.client.address;
+    const locked = await limits.lockedOut(address);
+    if (locked) return locked;
+    const found = await tokens.identify(c.req.header("authorization") ?? null);
     if (!found) {
+      if (found === undefined) await limits.badToken(address);
       const message = found === null ? "send `Authorization: Bearer <token>`" : "the token is not valid";
       return failure({ code: "unauthorized", message }, { "www-authenticate": 'Bearer realm="seatcap"' });
     }
-    c.set("role", found);
-    c.env.seen.role = roleName(found);
     const isDecide = c.req.path === "/v1/decide" && c.req.method === "POST";
-    if (found.kind === "gateway" && !isDecide) return failure({ code: "forbidden", message: "a gateway token may only ask POST /v1/decide" });
+    const limited = isDecide ? undefined : await limits.token(found.id);
+    if (limited) return limited;
+    c.set("role", found.role);
+    c.env.seen.role = roleName(found.role);
+    if (found.role.kind === "gateway" && !isDecide) return failure({ code: "forbidden", message: "a gateway token may only ask POST /v1/decide" });
     await next();
   });
 
@@ -189,7 +226,9 @@ function adminApp(options: ServerOptions): Hono<Env> {
     serverOnly(c);
     const file = await body(c);
     if (file === null || typeof file !== "object" || Array.isArray(file)) return invalid("a licence file is a JSON object");
-    const result = await as(c).uploadLicence(file as object, { trustedKeys: options.licence.trustedKeys, allowUnsigned: options.licence.devMode ?? false });
+    const force = c.req.query("force");
+    if (force !== undefined && force !== "true" && force !== "false") return invalid("`force`: expected true or false");
+    const result = await as(c).uploadLicence(file as object, { trustedKeys: options.licence.trustedKeys, allowUnsigned: options.licence.devMode ?? false, force: force === "true" });
     if (!result.ok) return failure(result.error);
     const view = unwrap(await engine.licence(), "licence");
     return json({ ok: true, signedBy: view.signedBy, signature: view.signedBy ? "verified" : "unsigned" });
@@ -269,9 +308,11 @@ function adminApp(options: ServerOptions): Hono<Env> {
     serverOnly(c);
     const replace = c.req.query("replace");
     if (replace !== undefined && replace !== "true" && replace !== "false") return invalid("`replace`: expected true or false");
+    const force = c.req.query("force");
+    if (force !== undefined && force !== "true" && force !== "false") return invalid("`force`: expected true or false");
     const scenario = await bulk(c);
     if (scenario === null || typeof scenario !== "object" || Array.isArray(scenario)) return invalid("a scenario is a JSON object");
-    return written(await as(c).importScenario(scenario as never, { replace: replace === "true" }));
+    return written(await as(c).importScenario(scenario as never, { replace: replace === "true", force: force === "true" }));
   });
 
   // SPEC scenario events, run in order as `simulate` runs them (each at its own `at`, else one

@@ -53,21 +53,35 @@ export class Tokens {
 
   /** The role of a presented token, or `undefined`. Looks at every entry whatever matches. */
   async roleOf(token: string): Promise<Role | undefined> {
-    const presented = await this.digest(token);
-    let found: Role | undefined;
-    for (const entry of this.entries) {
-      let diff = 0;
-      for (let i = 0; i < presented.length; i++) diff |= presented[i]! ^ entry.digest[i]!;
-      if (diff === 0 && found === undefined) found = entry.role;
-    }
-    return found;
+    return (await this.entryOf(token))?.role;
   }
 
   /** The role named by an `Authorization: Bearer …` header; `null` when there is none. */
   async fromHeader(header: string | null): Promise<Role | undefined | null> {
+    const found = await this.identify(header);
+    return found ? found.role : found;
+  }
+
+  /**
+   * The role and an id of the token (`token:<n>`, the same for every use of one token, never
+   * derived from its text) in an `Authorization: Bearer …` header; `null` when there is none,
+   * `undefined` when the header names no configured token.
+   */
+  async identify(header: string | null): Promise<{ role: Role; id: string } | undefined | null> {
     if (header === null) return null;
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
     if (!match) return undefined;
-    return this.roleOf(match[1]!);
+    return this.entryOf(match[1]!);
+  }
+
+  private async entryOf(token: string): Promise<{ role: Role; id: string } | undefined> {
+    const presented = await this.digest(token);
+    let found: { role: Role; id: string } | undefined;
+    this.entries.forEach((entry, n) => {
+      let diff = 0;
+      for (let i = 0; i < presented.length; i++) diff |= presented[i]! ^ entry.digest[i]!;
+      if (diff === 0 && found === undefined) found = { role: entry.role, id: `token:${n}` };
+    });
+    return found;
   }
 }

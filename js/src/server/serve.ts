@@ -9,12 +9,19 @@ import { serve as listen, type HttpBindings, type Http2Bindings } from "@hono/no
 import { Engine, SqliteStore, PostgresStore, version, type Store } from "../node.js";
 import { Tokens } from "./auth.js";
 import { createHandler } from "./app.js";
+import { boundServer, Limits, nodeServerOptions } from "./limits.js";
+import { printable } from "../printable.js";
 import { ConfigError, parseConfig, USAGE, type Config } from "./config.js";
 import { nodeForward } from "./node-forward.js";
+import { CredentialCheck } from "./credentials.js";
+import { clientInfo, readTls, reloadOnHangup, trustOf, writeRaw } from "./node-host.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { axigenExample } from "./seed.js";
 import { consoleAssets } from "./assets.js";
 import { generateVendorKey } from "../licence-keys.js";
-import { startDemoUpstream } from "./demo-upstream.js";
+import { DEMO_PASSWORD, startDemoUpstream } from "./demo-upstream.js";
 
 export interface Running {
   url: string;
@@ -31,7 +38,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     config = parseConfig(argv, env);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    process.stderr.write(`seatcap serve: ${e.message}\n\n${USAGE}`);
+    process.stderr.write(`seatcap serve: ${printable(e.message)}\n\n${USAGE}`);
     process.exitCode = 2;
     return undefined;
   }
@@ -41,19 +48,20 @@ export async function main(argv: string[], env: Record<string, string | undefine
 export async function start(config: Config): Promise<Running> {
   mkdirSync(config.data, { recursive: true });
   const { store, describe, close: closeStore } = await openStore(config);
-  const engine = new Engine(store);
   const notes: string[] = [];
 
   // Tokens: the configured ones, else one generated on first start and kept (0600) in the data directory.
   let adminTokens = config.adminTokens;
   if (adminTokens.length === 0) {
     const file = path.join(config.data, "admin-token");
-    if (!existsSync(file)) {
+    const generated = !existsSync(file);
+    if (generated) {
       writeFileSync(file, randomBytes(24).toString("base64url") + "\n", { mode: 0o600 });
       chmodSync(file, 0o600);
     }
     adminTokens = [readFileSync(file, "utf8").trim()];
-    notes.push(`  admin token  ${adminTokens[0]}   (kept in ${file})`);
+    // Shown once, when it is made: later starts' output (logs, terminals, CI) never carries it.
+    notes.push(generated ? `  admin token  ${adminTokens[0]}   (generated, kept in ${file}; shown only this once)` : `  admin token  kept in ${file} (not printed)`);
   } else {
     notes.push("  admin token  as configured (not printed)");
   }
@@ -66,9 +74,12 @@ export async function start(config: Config): Promise<Running> {
     trustedKeys.push(demoKey.publicHex);
     notes.push(`  demo vendor  licences signed with ${demoKey.keyFile} are trusted:`);
     notes.push(`               npx seatcap licence sign --key ${demoKey.keyFile} licence.json > licence.signed.json`);
-    const seeded = await seedIfEmpty(engine, store);
+    // The server seeds its own store: the example's unsigned licence is not a client's upload.
+    const seeded = await seedIfEmpty(new Engine(store), store);
     notes.push(seeded ? "  seeded       the Axigen example: example.com, 500 accounts, 200 ActiveSync seats" : "  store        already holds a directory (not seeded)");
   }
+  // Every licence a client installs (upload, import, events) is verified by the core against these keys.
+  const engine = new Engine(store, { licence: { trustedKeys, devMode: config.dev } });
 
   let upstream = config.upstream;
   let upstreamNote = upstream ? upstream.href : "no upstream (--upstream <url>): allowed requests answer 502";
@@ -76,37 +87,54 @@ export async function start(config: Config): Promise<Running> {
   if (!upstream && config.demo) {
     demoUpstream = await startDemoUpstream();
     upstream = demoUpstream.url;
-    upstreamNote = `a demo mail server on ${upstream.href} that accepts any password`;
+    upstreamNote = `a demo mail server on ${upstream.href} (every account, password \`${DEMO_PASSWORD}\`)`;
   }
 
   const requestLog = batchedLog((text) => process.stdout.write(text));
+  const forward = nodeForward({ keepAliveMs: config.upstreamKeepAliveMs, connections: config.upstreamConnections, idleTimeoutMs: config.upstreamTimeoutMs });
   const handler = createHandler({
     engine,
     tokens,
-    gateway: { upstream, forward: nodeForward(), verifyNewClaims: config.verifyNewClaims, feature: config.feature },
+    gateway: {
+      upstream,
+      forward,
+      verifyNewClaims: config.verifyNewClaims,
+      credentials: new CredentialCheck({ forward, mode: config.credentialCheck, cacheTtlMs: config.credentialCacheMs, timeoutMs: config.probeTimeoutMs }),
+      loginNames: { ...(config.defaultDomain === undefined ? {} : { defaultDomain: config.defaultDomain }), netbios: config.netbios },
+      feature: config.feature,
+      warn: (line) => process.stderr.write(`seatcap gateway: ${line}\n`),
+    },
     licence: { trustedKeys, devMode: config.dev },
     bodyLimit: config.bodyLimit,
     log: requestLog.line,
     assets: consoleAssets(),
     openapi: loadOpenApi(),
     version: version(),
+    limits: new Limits(config.limits, { sha256 }),
   });
 
+  const trust = trustOf(config.trustProxy);
+  const secure = config.tls !== undefined;
+  const fetch = async (request: Request, bindings: HttpBindings | Http2Bindings) => {
+    const response = await handler.fetch(request, clientInfo(bindings.incoming as IncomingMessage, trust, secure));
+    // The mail server's own head (status text, header order) where the gateway forwarded one.
+    return writeRaw(response, bindings.outgoing as ServerResponse) ? RESPONSE_ALREADY_SENT : response;
+  };
   const server = await new Promise<ReturnType<typeof listen>>((resolve, reject) => {
     const s = listen(
-      {
-        hostname: config.host,
-        port: config.port,
-        fetch: (request: Request, bindings: HttpBindings | Http2Bindings) => handler.fetch(request, { address: bindings.incoming.socket.remoteAddress }),
-      },
+      config.tls
+        ? { hostname: config.host, port: config.port, fetch, createServer: createHttpsServer, serverOptions: { ...nodeServerOptions(), ...readTls(config.tls) } }
+        : { hostname: config.host, port: config.port, fetch, serverOptions: nodeServerOptions() },
       () => resolve(s),
     );
     s.once("error", reject);
   });
+  boundServer(server, { maxConnections: config.maxConnections });
+  const stopReloading = config.tls ? reloadOnHangup(server as HttpsServer, config.tls, (line) => process.stdout.write(line + "\n")) : () => {};
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const url = `${secure ? "https" : "http"}://${host}:${port}`;
   const lines = [
     `seatcap ${version()} edge server on ${url}`,
     `  console      ${url}/`,
@@ -120,7 +148,15 @@ export async function start(config: Config): Promise<Running> {
   return {
     url,
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      stopReloading();
+      // Long-polls don't end by themselves: idle connections go now, the rest after a short grace.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const http = server as unknown as { closeIdleConnections?(): void; closeAllConnections?(): void };
+      http.closeIdleConnections?.();
+      const grace = setTimeout(() => http.closeAllConnections?.(), 2000);
+      await closed;
+      clearTimeout(grace);
+      await forward.close();
       requestLog.flush();
       demoUpstream?.server.close();
       await closeStore();
@@ -155,13 +191,15 @@ function batchedLog(write: (text: string) => void): { line: (text: string) => vo
 
 async function openStore(config: Config): Promise<{ store: Store; describe: string; close: () => Promise<void> }> {
   if (config.postgres) {
-    const driver = "pg";
-    const pg = (await import(driver)) as { default: { Pool: new (o: { connectionString: string }) => import("../postgres-store.js").PgPool & { end(): Promise<void> } } };
-    const pool = new pg.default.Pool({ connectionString: config.postgres });
-    const store = new PostgresStore(pool, { table: process.env.SEATCAP_POSTGRES_TABLE ?? "seatcap_kv" });
+    // A pool that outlives its database: requests answer `store-error` while it is away (see PostgresStore.open).
+    const timeout = Number(process.env.SEATCAP_POSTGRES_TIMEOUT_MS);
+    const store = await PostgresStore.open(config.postgres, {
+      table: process.env.SEATCAP_POSTGRES_TABLE ?? "seatcap_kv",
+      ...(Number.isInteger(timeout) && timeout > 0 ? { timeoutMs: timeout } : {}),
+    });
     await store.ready();
     const where = new URL(config.postgres);
-    return { store, describe: `PostgreSQL ${where.host}${where.pathname} (table ${store.table})`, close: () => pool.end() };
+    return { store, describe: `PostgreSQL ${where.host}${where.pathname} (table ${store.table})`, close: () => store.close() };
   }
   const file = path.join(config.data, "seatcap.db");
   const store = await SqliteStore.open(file);
