@@ -85,7 +85,7 @@ export const USAGE = `usage: seatcap serve [options]
   --feature <name>           the feature ActiveSync connections use (default activesync)
   --body-limit <bytes>       largest admin API body (default 65536)
   --rate-per-address <n>     requests a minute from one client address, IPv6 by /64 (default 3000; 0: off)
-  --rate-per-account <n>     gateway requests a minute for one account and password (default 300; 0: off)
+  --rate-per-account <n>     gateway requests a minute for one account and password (default 1200; 0: off)
   --rate-per-token <n>       admin API requests a minute with one token (default 1200; 0: off)
   --lockout-after <n>        bad tokens from one address in 10 minutes that lock it out of the admin API
                              for 15 minutes (default 10; 0: never; loopback, like the rates, is not counted)

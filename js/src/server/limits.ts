@@ -67,7 +67,7 @@ export interface LimitsConfig {
  */
 export const DEFAULT_LIMITS: LimitsConfig = {
   perAddress: 3000,
-  perAccount: 300,
+  perAccount: 1200,
   perToken: 1200,
   windowSeconds: 60,
   lockoutAfter: 10,
