@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import { Miniflare } from "miniflare";
+import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -60,6 +60,7 @@ export async function startWorker({ bundle, persist, secrets = {} }) {
     cf: false,
     telemetry: { enabled: false },
     durableObjectsPersist: persist,
+    ...(process.env.SEATCAP_WORKERD_LOG ? { log: new Log(LogLevel.DEBUG) } : {}),
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
   return { url, mf, dispose: () => mf.dispose() };

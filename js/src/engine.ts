@@ -203,13 +203,7 @@ export class Engine {
    * nothing, so a gateway can check the caller's credentials before calling `connect`.
    */
   tryConnect(account: string, feature: string, at?: Time): Promise<ConnectResult | { pending: Decision }> {
-    return this.#checked<ConnectResult | { pending: Decision }>(deniedConnect, async () => {
-      const [who, what, when] = [args.text("account", account), args.text("feature", feature), this.#millis(at)];
-      const answer = await this.#run(() => wasm().Attempt.tryConnect(who, what, when));
-      if (answer.kind === "pending") return { pending: answer.value };
-      if (answer.kind === "decision") return answer.value;
-      return { allowed: false, error: refusal(answer) };
-    });
+    return this.#heldBack("tryConnect", account, feature, at);
   }
 
   /**
@@ -219,9 +213,14 @@ export class Engine {
    * the caller's credentials.
    */
   peekConnect(account: string, feature: string, at?: Time): Promise<ConnectResult | { pending: Decision }> {
+    return this.#heldBack("peekConnect", account, feature, at);
+  }
+
+  /** A connect whose claim, cap or waitlisting is held back (`pending`); `peekConnect` also holds back R3's `lastSeen`. */
+  #heldBack(entry: "tryConnect" | "peekConnect", account: string, feature: string, at?: Time): Promise<ConnectResult | { pending: Decision }> {
     return this.#checked<ConnectResult | { pending: Decision }>(deniedConnect, async () => {
       const [who, what, when] = [args.text("account", account), args.text("feature", feature), this.#millis(at)];
-      const answer = await this.#run(() => wasm().Attempt.peekConnect(who, what, when));
+      const answer = await this.#run(() => wasm().Attempt[entry](who, what, when));
       if (answer.kind === "pending") return { pending: answer.value };
       if (answer.kind === "decision") return answer.value;
       return { allowed: false, error: refusal(answer) };

@@ -101,6 +101,7 @@ async function handlerFor(env: WorkerEnv, tenant: string): Promise<Handler> {
     gateway: {
       upstream: config.upstream,
       forward: workerForward,
+      slotsSpanBodies: false,
       verifyNewClaims: config.verifyNewClaims,
       credentials: new CredentialCheck({ forward: workerForward, mode: config.credentialCheck, cacheTtlMs: config.credentialCacheMs, timeoutMs: config.probeTimeoutMs }),
       loginNames: { ...(config.defaultDomain === undefined ? {} : { defaultDomain: config.defaultDomain }), netbios: config.netbios },

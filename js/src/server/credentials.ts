@@ -92,7 +92,7 @@ export class CredentialCheck {
     }
     const answer = await this.#probe(target, headers, client);
     if (answer === "down" || answer === "timeout") return { verdict: "unverifiable", why: answer };
-    if (answer.status === 401 || answer.status === 403) return { verdict: "rejected", response: answer };
+    if (answer.status === 401 || answer.status === 403) return { verdict: "rejected", response: await refusalOf(answer) };
     await answer.body?.cancel();
     if (answer.status >= 500) return { verdict: "unverifiable", why: "down" };
     this.#accepted?.set(key, true);
@@ -112,11 +112,17 @@ export class CredentialCheck {
   }
 
   async #probe(target: URL, headers: Headers, client: ClientInfo): Promise<Response | "down" | "timeout"> {
-    const signal = AbortSignal.timeout(this.#timeoutMs);
+    // A timer cleared when the probe ends: one left pending past its request breaks the next one in workerd.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error("the credential probe timed out")), this.#timeoutMs);
     try {
-      return await this.#forward(new Request(target, { method: "OPTIONS", headers, signal }), target, client);
+      const answer = await this.#forward(new Request(target, { method: "OPTIONS", headers, signal: controller.signal }), target, client);
+      // The head is in; the (small) body is read or cancelled by the caller.
+      return answer;
     } catch {
-      return signal.aborted ? "timeout" : "down";
+      return controller.signal.aborted ? "timeout" : "down";
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -124,6 +130,16 @@ export class CredentialCheck {
     const mac = await crypto.subtle.sign("HMAC", await this.#key, new TextEncoder().encode(authorization));
     return btoa(String.fromCharCode(...new Uint8Array(mac)));
   }
+}
+
+/**
+ * The mail server's refusal as the caller gets it: its status, headers and (small) body, in a
+ * Response of this request's own. Handing on the probe's own Response broke the next request
+ * in workerd (the probe's timeout signal and body stay bound to the request that made them).
+ */
+async function refusalOf(answer: Response): Promise<Response> {
+  const body = await answer.arrayBuffer();
+  return new Response(body.byteLength > 0 ? body : null, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
 }
 
 function randomHex(): string {

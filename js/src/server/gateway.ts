@@ -60,6 +60,12 @@ export interface GatewayOptions {
   /** How login names become account ids. */
   loginNames?: LoginNames;
   limits?: GatewayLimits;
+  /**
+   * Hold an upstream slot until the response body ends (default true). A Worker sets false: reading
+   * a fetched body in JavaScript makes workerd decode it (and re-encode it), so there the slot is
+   * released when the response's head arrives and the body is passed on untouched.
+   */
+  slotsSpanBodies?: boolean;
   /** Runs work that may outlive the response (a Worker's `ctx.waitUntil`); default: detached. */
   defer?: (work: Promise<unknown>) => void;
   /** Where background failures are reported (a holder's `lastSeen` that could not be written). */
@@ -207,7 +213,8 @@ async function forwardOrFail(request: Request, target: URL, options: GatewayOpti
   if (slot instanceof Response) return { response: slot, reached: false };
   try {
     const response = await options.forward(upstreamRequest(request, target, client), target, client);
-    return { response: slot ? released(response, slot) : response, reached: true };
+    if (slot && options.slotsSpanBodies === false) slot();
+    return { response: slot && options.slotsSpanBodies !== false ? released(response, slot) : response, reached: true };
   } catch (e) {
     slot?.();
     // The upstream's address stays out of public bodies; the operator's log has it.
