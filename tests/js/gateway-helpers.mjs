@@ -50,6 +50,19 @@ export async function cappedOf(admin, account) {
   return res.json.features.activesync.cappedAt;
 }
 
+/** Reads a streamed body: each chunk's arrival (ms after `started`) with the text so far. */
+export async function arrivals(response, started) {
+  const reader = response.body.getReader();
+  const seen = [];
+  let text = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return seen;
+    text += Buffer.from(value).toString();
+    seen.push({ at: Date.now() - started, text });
+  }
+}
+
 /** Waits until `check()` is truthy (background writes such as a holder's lastSeen). */
 export async function eventually(check, ms = 3000) {
   const until = Date.now() + ms;

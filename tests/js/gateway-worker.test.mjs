@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { bundleWorker, startWorker } from "../../edge/cloudflare/local.mjs";
-import { ADMIN, AS, cappedOf, closingUpstream, eventually, holdersOf, passwordOf, rawRequest, scenario, scriptedUpstream, sync as syncKept } from "./gateway-helpers.mjs";
+import { ADMIN, arrivals, AS, cappedOf, closingUpstream, eventually, holdersOf, passwordOf, rawRequest, scenario, scriptedUpstream, sync as syncKept } from "./gateway-helpers.mjs";
 
 // One connection per request: workerd closes a kept-alive connection after a response that left the
 // request body unread (every denial), and Node's pooled socket would then fail the next request.
@@ -79,17 +79,10 @@ describe("the gateway through the Worker (workerd)", () => {
       const started = Date.now();
       const res = await fetch(`${gw.url}${AS}?Cmd=Ping&DeviceId=d1`, { method: "POST", headers: { authorization: `Basic ${Buffer.from("a1@example.com:secret").toString("base64")}` }, body: "ping" });
       assert.equal(res.status, 200);
-      const reader = res.body.getReader();
-      const arrivals = [];
-      let text = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += Buffer.from(value).toString();
-        arrivals.push({ at: Date.now() - started, text });
-      }
+      const seen = await arrivals(res, started);
+      const text = seen.at(-1).text;
       assert.equal(text, "first;last");
-      assert.ok(arrivals[0].at < 1200 && arrivals[0].text.startsWith("first;"), JSON.stringify(arrivals));
+      assert.ok(seen[0].at < 1200 && seen[0].text.startsWith("first;"), JSON.stringify(seen));
     } finally {
       await upstream.close();
     }

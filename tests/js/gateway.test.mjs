@@ -12,7 +12,7 @@ import { connect as tlsConnect } from "node:tls";
 import { after, before, describe, test } from "node:test";
 import { api, basic, pool, raw, startServer, startUpstream, tempDir } from "./server-helpers.mjs";
 import {
-  ADMIN, AS, cappedOf, closingUpstream, eventually, gatewayServer, holdersOf, httpsGet, passwordOf, rawRequest, scenario, scriptedUpstream, sync,
+  ADMIN, arrivals, AS, cappedOf, closingUpstream, eventually, gatewayServer, holdersOf, httpsGet, passwordOf, rawRequest, scenario, scriptedUpstream, sync,
 } from "./gateway-helpers.mjs";
 
 describe("issue 12 item 1: a mail server that closes every connection unannounced (SOGo's habit)", () => {
@@ -67,21 +67,8 @@ describe("issue 12 item 2: long-polls (ActiveSync Ping) are streamed, bounded on
   test("the first bytes of a Ping reach the client before the mail server finishes it", async () => {
     assert.equal((await sync(gw.server.url, "a1@example.com")).status, 200, "a1 holds a seat");
     const started = Date.now();
-    const times = await new Promise((resolve, reject) => {
-      const req = (globalThis.fetch)(`${gw.server.url}${AS}?Cmd=Ping&DeviceId=d1`, { method: "POST", headers: { authorization: basic("a1@example.com") }, body: "ping" });
-      req.then(async (res) => {
-        const reader = res.body.getReader();
-        const arrivals = [];
-        let text = "";
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          text += Buffer.from(value).toString();
-          arrivals.push({ at: Date.now() - started, text });
-        }
-        resolve(arrivals);
-      }, reject);
-    });
+    const res = await fetch(`${gw.server.url}${AS}?Cmd=Ping&DeviceId=d1`, { method: "POST", headers: { authorization: basic("a1@example.com") }, body: "ping" });
+    const times = await arrivals(res, started);
     assert.equal(times.at(-1).text, "first;last");
     assert.ok(times[0].text.startsWith("first;") && times[0].at < 1000, `first chunk at ${times[0].at} ms: ${JSON.stringify(times)}`);
     assert.ok(times.at(-1).at >= 1400, "the rest only when the mail server sent it");
