@@ -5,6 +5,7 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { root } from "./helpers.mjs";
+import { storeHostWorker } from "./stores.mjs";
 
 /**
  * Starts workerd on 127.0.0.1 (port 0) with a fresh object; `url` takes the Store calls. The
@@ -16,19 +17,7 @@ export async function startDurableObjectStore() {
   const { build } = await import("esbuild");
   await build({ entryPoints: [path.join(root, "js/src/cloudflare/durable-store.ts")], outfile: path.join(dir, "durable-store.mjs"), bundle: true, format: "esm", platform: "neutral", logLevel: "warning" });
   copyFileSync(path.join(import.meta.dirname, "fixtures/durable-store-http-worker.mjs"), path.join(dir, "worker.mjs"));
-  const { Miniflare } = await import("miniflare");
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: path.join(dir, "worker.mjs"),
-    modulesRoot: dir,
-    modulesRules: [{ type: "ESModule", include: ["**/*.mjs"] }],
-    compatibilityDate: "2026-04-01",
-    durableObjects: { STORE: { className: "StoreHost", useSQLite: true } },
-    host: "127.0.0.1",
-    port: 0,
-    cf: false,
-    telemetry: { enabled: false },
-  });
+  const mf = await storeHostWorker({ scriptPath: path.join(dir, "worker.mjs"), modulesRoot: dir, modulesRules: [{ type: "ESModule", include: ["**/*.mjs"] }] });
   try {
     const url = (await mf.ready).href;
     return { url, store: httpStore(url), close: async () => { await mf.dispose(); rmSync(dir, { recursive: true, force: true }); } };

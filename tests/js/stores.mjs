@@ -67,18 +67,10 @@ let objects = 0;
 async function openDurableObjectStore() {
   open++;
   workerd ??= (async () => {
-    const { Miniflare } = await import("miniflare");
-    const mf = new Miniflare({
-      modules: true,
+    const mf = await storeHostWorker({
       scriptPath: path.join(import.meta.dirname, "fixtures/durable-store-worker.mjs"),
       modulesRoot: path.resolve(import.meta.dirname, "../.."),
       modulesRules: [{ type: "ESModule", include: ["**/*.mjs"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }],
-      compatibilityDate: "2026-04-01",
-      durableObjects: { STORE: { className: "StoreHost", useSQLite: true } },
-      host: "127.0.0.1",
-      port: 0,
-      cf: false,
-      telemetry: { enabled: false },
     });
     await mf.ready;
     return { mf, namespace: await mf.getDurableObjectNamespace("STORE") };
@@ -98,4 +90,25 @@ async function openDurableObjectStore() {
       await (await running).mf.dispose();
     },
   };
+}
+
+/**
+ * A worker whose `StoreHost` Durable Object (SQLite-backed, binding STORE) holds a
+ * DurableObjectStore, in workerd on 127.0.0.1: reached over RPC here, over HTTP from other
+ * processes (durable-object-http.mjs).
+ */
+export async function storeHostWorker({ scriptPath, modulesRoot, modulesRules }) {
+  const { Miniflare } = await import("miniflare");
+  return new Miniflare({
+    modules: true,
+    scriptPath,
+    modulesRoot,
+    modulesRules,
+    compatibilityDate: "2026-04-01",
+    durableObjects: { STORE: { className: "StoreHost", useSQLite: true } },
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+    telemetry: { enabled: false },
+  });
 }

@@ -109,7 +109,7 @@ export async function gateway(request: Request, options: GatewayOptions, client:
   if (!options.upstream) return answer(502, "no upstream mail server is configured", "no-upstream");
   const target = upstreamUrl(options.upstream, new URL(request.url));
   // OPTIONS asks what the server supports: no account uses a seat for it.
-  if (request.method === "OPTIONS") return forwardTo(request, target, options, client);
+  if (request.method === "OPTIONS") return forwardTo(request, identified(request, options), target, options, client);
   const identity = identify(request.headers.get("authorization"), options.loginNames);
   if (identity.kind === "anonymous") return signIn("sign in with your mail account");
   if (identity.kind === "unreadable") return signIn(identity.why);
@@ -136,7 +136,7 @@ export async function gateway(request: Request, options: GatewayOptions, client:
   const decision: ConnectResult = "pending" in peek ? await options.engine.connect(account, feature) : peek;
   if ("error" in decision) return undecided(decision);
   if (!decision.allowed) return deny(account, feature, decision, options);
-  return forwardTo(request, target, options, client);
+  return forwardTo(request, account.toLowerCase(), target, options, client);
 }
 
 /** `--no-verify-claims`: the user name is trusted, as the mail server's own front end authenticated it. */
@@ -144,12 +144,12 @@ async function trusting(request: Request, account: string, feature: string, targ
   const decision = await options.engine.connect(account, feature);
   if ("error" in decision) return undecided(decision);
   if (!decision.allowed) return deny(account, feature, decision, options);
-  return forwardTo(request, target, options, client);
+  return forwardTo(request, account.toLowerCase(), target, options, client);
 }
 
 /** A holder's request: forwarded at once; its `lastSeen` moves once the mail server's status is known and is not a refusal. */
 async function forwardHolder(request: Request, account: string, feature: string, target: URL, options: GatewayOptions, client: ClientInfo): Promise<Response> {
-  const { response, reached } = await forwardOrFail(request, target, options, client);
+  const { response, reached } = await forwardOrFail(request, account.toLowerCase(), target, options, client);
   if (reached && !refused(response.status)) {
     background(options, client, async () => {
       const touched = await options.engine.tryConnect(account, feature);
@@ -176,7 +176,7 @@ async function claimOnRequest(
   client: ClientInfo,
   check: CredentialCheck,
 ): Promise<Response> {
-  const { response, reached } = await forwardOrFail(request, target, options, client);
+  const { response, reached } = await forwardOrFail(request, account.toLowerCase(), target, options, client);
   if (!reached || refused(response.status) || response.status >= 500) return response;
   const decision = await options.engine.connect(account, feature);
   if (!("error" in decision) && decision.allowed) {
@@ -204,12 +204,13 @@ export function upstreamUrl(upstream: URL, url: URL): URL {
 }
 
 /** The mail server's answer to the request, or the gateway's 502/504 when it gave none. */
-async function forwardTo(request: Request, target: URL, options: GatewayOptions, client: ClientInfo): Promise<Response> {
-  return (await forwardOrFail(request, target, options, client)).response;
+async function forwardTo(request: Request, account: string | undefined, target: URL, options: GatewayOptions, client: ClientInfo): Promise<Response> {
+  return (await forwardOrFail(request, account, target, options, client)).response;
 }
 
-async function forwardOrFail(request: Request, target: URL, options: GatewayOptions, client: ClientInfo): Promise<{ response: Response; reached: boolean }> {
-  const slot = await options.limits?.upstreamSlot(identified(request, options), request.headers.get("authorization"));
+/** Forwards `request` for `account` (lower-cased; it keys the per-account upstream bound). */
+async function forwardOrFail(request: Request, account: string | undefined, target: URL, options: GatewayOptions, client: ClientInfo): Promise<{ response: Response; reached: boolean }> {
+  const slot = await options.limits?.upstreamSlot(account, request.headers.get("authorization"));
   if (slot instanceof Response) return { response: slot, reached: false };
   try {
     const response = await options.forward(upstreamRequest(request, target, client), target, client);
@@ -287,7 +288,7 @@ export function upstreamRequest(request: Request, target: URL, client: ClientInf
   } as RequestInit);
 }
 
-/** The account a request names, for per-account bounds (undefined for OPTIONS and the anonymous). */
+/** The account an OPTIONS request's credentials name, for per-account bounds (undefined for the anonymous). */
 function identified(request: Request, options: GatewayOptions): string | undefined {
   const identity = identify(request.headers.get("authorization"), options.loginNames);
   return identity.kind === "account" ? identity.account.toLowerCase() : undefined;
