@@ -19,7 +19,9 @@ fn scenario(accounts: u64) -> String {
         if i > 0 {
             events.push(',');
         }
-        events.push_str(&format!(r#"{{"op":"connect","account":"user{n}@example.com","feature":"activesync"}}"#));
+        events.push_str(&format!(
+            r#"{{"op":"connect","account":"user{n}@example.com","feature":"activesync"}}"#
+        ));
     }
     format!(
         r#"{{"licence":{{"mailboxes":null,"features":{{"activesync":{{"seats":{seats}}}}}}},
@@ -40,12 +42,23 @@ fn best_of<T>(runs: u32, mut f: impl FnMut() -> T) -> f64 {
 }
 
 fn main() {
-    println!("{:>9} {:>12} {:>12} {:>14} {:>8}", "accounts", "simulate", "parse only", "events/s", "ratio");
+    println!(
+        "{:>9} {:>12} {:>12} {:>14} {:>8}",
+        "accounts", "simulate", "parse only", "events/s", "ratio"
+    );
     for accounts in [500u64, 10_000, 100_000, 1_000_000] {
         let text = scenario(accounts);
         let runs = if accounts >= 1_000_000 { 1 } else { 5 };
-        let sim = best_of(runs, || seatcap::simulate(&text).map(|o| o.events.len()).unwrap_or(0));
-        let parse = best_of(runs, || serde_json::from_str::<serde_json::Value>(&text).map(|v| v.is_object()).unwrap_or(false));
+        let sim = best_of(runs, || {
+            seatcap::simulate(&text)
+                .map(|o| o.events.len())
+                .unwrap_or(0)
+        });
+        let parse = best_of(runs, || {
+            serde_json::from_str::<serde_json::Value>(&text)
+                .map(|v| v.is_object())
+                .unwrap_or(false)
+        });
         println!(
             "{accounts:>9} {:>10.1}ms {:>10.1}ms {:>14.0} {:>7.1}x",
             sim * 1e3,

@@ -3,12 +3,18 @@
 use std::time::Instant;
 
 fn main() {
-    let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
     let mut events = Vec::new();
     let mut x = 7u64;
     for i in 0..n {
         x = (x * 1_103_515_245 + 12_345) % n;
-        events.push(format!(r#"{{"op":"connect","account":"user{}@example.com","feature":"activesync"}}"#, (x + i) % n + 1));
+        events.push(format!(
+            r#"{{"op":"connect","account":"user{}@example.com","feature":"activesync"}}"#,
+            (x + i) % n + 1
+        ));
     }
     let text = format!(
         r#"{{"licence":{{"features":{{"activesync":{{"seats":{}}}}}}},"directory":{{"server":{{"activesync":"disabled"}},"domains":{{"example.com":{{"settings":{{"activesync":"enabled"}}}}}},"generate":[{{"domain":"example.com","count":{n},"prefix":"user"}}]}},"events":[{}]}}"#,

@@ -7,7 +7,10 @@ fn main() {
         std::fs::read_to_string(&path).unwrap_or_default()
     };
     match seatcap::simulate(&text) {
-        Ok(outcome) => println!("{}", serde_json::to_string_pretty(&outcome).unwrap_or_default()),
+        Ok(outcome) => println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome).unwrap_or_default()
+        ),
         Err(e) => {
             eprintln!("seatcap: {path}: {e}");
             std::process::exit(1);

@@ -8,7 +8,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Engine, MemoryStore, SqliteStore } from "../dist/node.mjs";
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 1);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 1);
 const SIZES = sizes.length > 0 ? sizes : [500, 2000, 20000];
 const T0 = Date.parse("2026-05-01T00:00:00Z");
 
@@ -28,9 +31,18 @@ function counted(store) {
   return {
     calls,
     store: {
-      get: (keys) => (calls.get++, store.get(keys)),
-      list: (prefix, after, limit) => (calls.list++, store.list(prefix, after, limit)),
-      commit: (tx) => (calls.commit++, store.commit(tx)),
+      get: (keys) => {
+        calls.get++;
+        return store.get(keys);
+      },
+      list: (prefix, after, limit) => {
+        calls.list++;
+        return store.list(prefix, after, limit);
+      },
+      commit: (tx) => {
+        calls.commit++;
+        return store.commit(tx);
+      },
     },
   };
 }

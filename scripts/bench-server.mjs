@@ -30,8 +30,13 @@ const body = Buffer.alloc(2048, 7);
 const upstream = createServer((req, res) => {
   req.resume();
   const auth = req.headers.authorization ?? "";
-  const right = auth.startsWith("Basic ") && Buffer.from(auth.slice(6), "base64").toString().endsWith(":pw");
-  req.on("end", () => (right ? res.writeHead(200, { "content-type": "application/vnd.ms-sync.wbxml" }).end(body) : res.writeHead(401).end()));
+  const right =
+    auth.startsWith("Basic ") && Buffer.from(auth.slice(6), "base64").toString().endsWith(":pw");
+  req.on("end", () =>
+    right
+      ? res.writeHead(200, { "content-type": "application/vnd.ms-sync.wbxml" }).end(body)
+      : res.writeHead(401).end(),
+  );
 });
 await new Promise((resolve) => upstream.listen(0, "127.0.0.1", resolve));
 const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
@@ -45,13 +50,46 @@ async function startHost(extra = []) {
     const worker = await startWorker({
       bundle,
       persist: path.join(data, "durable-objects"),
-      secrets: { SEATCAP_ADMIN_TOKENS: TOKEN, SEATCAP_GATEWAY_TOKENS: GATEWAY_TOKEN, SEATCAP_UPSTREAM: upstreamUrl },
+      secrets: {
+        SEATCAP_ADMIN_TOKENS: TOKEN,
+        SEATCAP_GATEWAY_TOKENS: GATEWAY_TOKEN,
+        SEATCAP_UPSTREAM: upstreamUrl,
+      },
     });
-    return { base: worker.url, host: "Cloudflare Worker + SeatLedger Durable Object in workerd (miniflare)", close: () => worker.dispose() };
+    return {
+      base: worker.url,
+      host: "Cloudflare Worker + SeatLedger Durable Object in workerd (miniflare)",
+      close: () => worker.dispose(),
+    };
   }
-  const child = spawn(process.execPath, [path.join(root, "dist/cli.mjs"), "serve", "--port", "0", "--data", data, "--upstream", upstreamUrl, "--admin-token", TOKEN, "--gateway-token", GATEWAY_TOKEN, "--dev", "--rate-per-account", "0", "--rate-per-token", "0", "--rate-per-address", "0", ...extra], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, "dist/cli.mjs"),
+      "serve",
+      "--port",
+      "0",
+      "--data",
+      data,
+      "--upstream",
+      upstreamUrl,
+      "--admin-token",
+      TOKEN,
+      "--gateway-token",
+      GATEWAY_TOKEN,
+      "--dev",
+      "--rate-per-account",
+      "0",
+      "--rate-per-token",
+      "0",
+      "--rate-per-address",
+      "0",
+      ...extra,
+    ],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   let banner = "";
   const base = await new Promise((resolve, reject) => {
     child.stdout.setEncoding("utf8").on("data", (d) => {
@@ -123,18 +161,33 @@ async function time(count, call) {
 const AS = "/Microsoft-Server-ActiveSync?Cmd=Sync&DeviceId=bench&DeviceType=iPhone";
 const rounds = Math.min(ROUNDS, ACCOUNTS);
 // Warm up both paths (JIT, SQLite page cache).
-for (let i = 0; i < 200; i++) await send(`${upstreamUrl}${AS}`, { headers: { authorization: basic(1) }, payload: body });
+for (let i = 0; i < 200; i++)
+  await send(`${upstreamUrl}${AS}`, { headers: { authorization: basic(1) }, payload: body });
 const results = {};
-results["upstream directly (baseline)"] = await time(rounds, () => send(`${upstreamUrl}${AS}`, { headers: { authorization: basic(1) }, payload: body }));
-results["gateway, new claim (probe + claim)"] = await time(rounds, (i) => send(`${base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }));
-results["gateway, held seat"] = await time(rounds, (i) => send(`${base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }));
-const decideHeaders = { "content-type": "application/json", authorization: `Bearer ${GATEWAY_TOKEN}` };
+results["upstream directly (baseline)"] = await time(rounds, () =>
+  send(`${upstreamUrl}${AS}`, { headers: { authorization: basic(1) }, payload: body }),
+);
+results["gateway, new claim (probe + claim)"] = await time(rounds, (i) =>
+  send(`${base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }),
+);
+results["gateway, held seat"] = await time(rounds, (i) =>
+  send(`${base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }),
+);
+const decideHeaders = {
+  "content-type": "application/json",
+  authorization: `Bearer ${GATEWAY_TOKEN}`,
+};
 results["POST /v1/decide, held seat"] = await time(rounds, (i) =>
-  send(`${base}/v1/decide`, { headers: decideHeaders, payload: JSON.stringify({ account: `user${i + 1}@example.com`, feature: "activesync" }) }),
+  send(`${base}/v1/decide`, {
+    headers: decideHeaders,
+    payload: JSON.stringify({ account: `user${i + 1}@example.com`, feature: "activesync" }),
+  }),
 );
 
 // A read: one engine call that writes nothing (for the Worker, one Durable Object call without a storage write).
-results["GET /v1/licence (a read)"] = await time(rounds, () => send(`${base}/v1/licence`, { method: "GET", headers: { authorization: `Bearer ${TOKEN}` } }));
+results["GET /v1/licence (a read)"] = await time(rounds, () =>
+  send(`${base}/v1/licence`, { method: "GET", headers: { authorization: `Bearer ${TOKEN}` } }),
+);
 
 /** Requests a second with `connections` clients each sending one request after another for `seconds`. */
 async function throughput(url, headersOf, connections = 64, seconds = 3) {
@@ -146,10 +199,14 @@ async function throughput(url, headersOf, connections = 64, seconds = 3) {
     Array.from({ length: connections }, async (_, c) => {
       while (Date.now() < until) {
         const status = await new Promise((resolve, reject) => {
-          const req = request(url, { method: "POST", headers: headersOf(c), agent: pool }, (res) => {
-            res.resume();
-            res.on("end", () => resolve(res.statusCode));
-          });
+          const req = request(
+            url,
+            { method: "POST", headers: headersOf(c), agent: pool },
+            (res) => {
+              res.resume();
+              res.on("end", () => resolve(res.statusCode));
+            },
+          );
           req.on("error", reject);
           req.end(body);
         });
@@ -162,28 +219,48 @@ async function throughput(url, headersOf, connections = 64, seconds = 3) {
   return { rps: done / seconds, failed };
 }
 const concurrent = {};
-concurrent["upstream directly (baseline)"] = await throughput(`${upstreamUrl}${AS}`, () => ({ authorization: basic(1) }));
-concurrent["gateway, held seats"] = await throughput(`${base}${AS}`, (c) => ({ authorization: basic(c + 1) }));
+concurrent["upstream directly (baseline)"] = await throughput(`${upstreamUrl}${AS}`, () => ({
+  authorization: basic(1),
+}));
+concurrent["gateway, held seats"] = await throughput(`${base}${AS}`, (c) => ({
+  authorization: basic(c + 1),
+}));
 if (!WORKER) {
   // The same held-seat path with upstream connections reused (for mail servers that keep them).
   const kept = await startHost(["--upstream-keepalive", "4000"]);
-  for (let i = 0; i < 200; i++) await send(`${kept.base}${AS}`, { headers: { authorization: basic(1) }, payload: body });
-  results["gateway, held seat, --upstream-keepalive"] = await time(rounds, (i) => send(`${kept.base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }));
-  concurrent["gateway, held seats, --upstream-keepalive"] = await throughput(`${kept.base}${AS}`, (c) => ({ authorization: basic(c + 1) }));
+  for (let i = 0; i < 200; i++)
+    await send(`${kept.base}${AS}`, { headers: { authorization: basic(1) }, payload: body });
+  results["gateway, held seat, --upstream-keepalive"] = await time(rounds, (i) =>
+    send(`${kept.base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }),
+  );
+  concurrent["gateway, held seats, --upstream-keepalive"] = await throughput(
+    `${kept.base}${AS}`,
+    (c) => ({ authorization: basic(c + 1) }),
+  );
   await kept.close();
 }
 
 const baseline = results["upstream directly (baseline)"].p50;
-console.log(`seatcap ${WORKER ? "bench:worker" : "bench:server"} — ${host}; ${ACCOUNTS} accounts, ${rounds} sequential requests per row, 2 KB bodies, ${process.version}`);
-console.log(`${"path".padEnd(38)} ${"p50 µs".padStart(9)} ${"p99 µs".padStart(9)} ${"p50 vs baseline".padStart(16)}`);
+console.log(
+  `seatcap ${WORKER ? "bench:worker" : "bench:server"} — ${host}; ${ACCOUNTS} accounts, ${rounds} sequential requests per row, 2 KB bodies, ${process.version}`,
+);
+console.log(
+  `${"path".padEnd(38)} ${"p50 µs".padStart(9)} ${"p99 µs".padStart(9)} ${"p50 vs baseline".padStart(16)}`,
+);
 for (const [name, r] of Object.entries(results)) {
-  console.log(`${name.padEnd(38)} ${r.p50.toFixed(0).padStart(9)} ${r.p99.toFixed(0).padStart(9)} ${(r.p50 / baseline).toFixed(1).padStart(15)}×`);
+  console.log(
+    `${name.padEnd(38)} ${r.p50.toFixed(0).padStart(9)} ${r.p99.toFixed(0).padStart(9)} ${(r.p50 / baseline).toFixed(1).padStart(15)}×`,
+  );
 }
 
 const direct = concurrent["upstream directly (baseline)"].rps;
-console.log(`\n${"64 concurrent connections, 3 s".padEnd(44)} ${"req/s".padStart(9)} ${"vs baseline".padStart(12)} ${"errors".padStart(7)}`);
+console.log(
+  `\n${"64 concurrent connections, 3 s".padEnd(44)} ${"req/s".padStart(9)} ${"vs baseline".padStart(12)} ${"errors".padStart(7)}`,
+);
 for (const [name, r] of Object.entries(concurrent)) {
-  console.log(`${name.padEnd(44)} ${r.rps.toFixed(0).padStart(9)} ${(r.rps / direct).toFixed(2).padStart(11)}× ${String(r.failed).padStart(7)}`);
+  console.log(
+    `${name.padEnd(44)} ${r.rps.toFixed(0).padStart(9)} ${(r.rps / direct).toFixed(2).padStart(11)}× ${String(r.failed).padStart(7)}`,
+  );
 }
 
 await close();

@@ -68,7 +68,9 @@ async function measure(name, store, calls) {
   // Warm up on accounts the runs below do not touch.
   for (let i = 0; i < 50; i++) await engine.connect(id(ACCOUNTS - i), "activesync", T0);
   const claim = await timeCalls(calls, (i) => engine.connect(id(i + 1), "activesync", T0 + i));
-  const held = await timeCalls(calls, (i) => engine.connect(id(i + 1), "activesync", T0 + calls + i));
+  const held = await timeCalls(calls, (i) =>
+    engine.connect(id(i + 1), "activesync", T0 + calls + i),
+  );
   return { name, claim, held };
 }
 
@@ -80,7 +82,8 @@ const rows = [];
   await new Engine(exported).importScenario(scenario);
   for (const [key, value] of exported.entries()) map.set(key, value);
   // Warm up (V8 tiers wasm up as it runs hot) on accounts the runs below do not touch.
-  for (let round = 0; round < 20; round++) for (let i = 0; i < 50; i++) bareConnect(map, id(ACCOUNTS - i), T0 + round);
+  for (let round = 0; round < 20; round++)
+    for (let i = 0; i < 50; i++) bareConnect(map, id(ACCOUNTS - i), T0 + round);
   const calls = Math.min(1000, ACCOUNTS - 100);
   const claim = await timeCalls(calls, (i) => bareConnect(map, id(i + 1), T0 + i));
   const held = await timeCalls(calls, (i) => bareConnect(map, id(i + 1), T0 + calls + i));
@@ -109,7 +112,15 @@ const rows = [];
 const bare = rows[0];
 const fmt = (us) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`);
 console.log(`connect latency, ${ACCOUNTS} accounts, one call at a time (Node ${process.version})`);
-console.log("store".padEnd(32), "held p50".padStart(10), "held p99".padStart(10), "× bare".padStart(7), "claim p50".padStart(10), "claim p99".padStart(10), "× bare".padStart(7));
+console.log(
+  "store".padEnd(32),
+  "held p50".padStart(10),
+  "held p99".padStart(10),
+  "× bare".padStart(7),
+  "claim p50".padStart(10),
+  "claim p99".padStart(10),
+  "× bare".padStart(7),
+);
 for (const r of rows) {
   console.log(
     r.name.padEnd(32),

@@ -36,7 +36,11 @@ for (const accounts of [500, 10_000, 100_000, 300_000]) {
     if (r.type !== "success") throw new Error(r.error.message);
   });
   const parse = bestOf(runs, () => JSON.parse(text));
-  const first = Number(execFileSync(process.execPath, [import.meta.filename, "--first-run", String(accounts)], { encoding: "utf8" }));
+  const first = Number(
+    execFileSync(process.execPath, [import.meta.filename, "--first-run", String(accounts)], {
+      encoding: "utf8",
+    }),
+  );
   rows.push({
     accounts: accounts.toLocaleString("en"),
     events: (accounts + 1).toLocaleString("en"),
@@ -48,5 +52,7 @@ for (const accounts of [500, 10_000, 100_000, 300_000]) {
     "× JSON.parse": (sim / parse).toFixed(1),
   });
 }
-console.log(`seatcap ${process.version} wasm simulate (Axigen shape, 40 % seats, every account connects once)`);
+console.log(
+  `seatcap ${process.version} wasm simulate (Axigen shape, 40 % seats, every account connects once)`,
+);
 console.table(rows);

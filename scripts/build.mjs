@@ -7,7 +7,16 @@
 // The size report prints on every run, built or not.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -21,12 +30,21 @@ const force = process.argv.includes("--force");
 // reads them from the module's target_features section; naming them keeps
 // wasm-opt working should that section ever be stripped.
 const WASM_FEATURES = [
-  "--enable-bulk-memory", "--enable-bulk-memory-opt", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
-  "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
+  "--enable-bulk-memory",
+  "--enable-bulk-memory-opt",
+  "--enable-nontrapping-float-to-int",
+  "--enable-sign-ext",
+  "--enable-mutable-globals",
+  "--enable-reference-types",
+  "--enable-multivalue",
 ];
 const WASM_OPT_ARGS = ["-Oz", ...WASM_FEATURES];
 
-process.env.PATH = [path.join(root, "node_modules/.bin"), path.join(homedir(), ".cargo/bin"), process.env.PATH].join(path.delimiter);
+process.env.PATH = [
+  path.join(root, "node_modules/.bin"),
+  path.join(homedir(), ".cargo/bin"),
+  process.env.PATH,
+].join(path.delimiter);
 
 function die(message) {
   console.error(`[build] ${message}`);
@@ -42,7 +60,11 @@ function files(dir) {
 
 function output(cmd, args) {
   try {
-    return execFileSync(cmd, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync(cmd, args, {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return "";
   }
@@ -69,7 +91,12 @@ function hashOf(paths, extra = []) {
 
 const stampPath = (name) => path.join(dist, `.stamp-${name}`);
 function fresh(name, hash, outputs) {
-  return !force && outputs.every((f) => existsSync(f)) && existsSync(stampPath(name)) && readFileSync(stampPath(name), "utf8") === hash;
+  return (
+    !force &&
+    outputs.every((f) => existsSync(f)) &&
+    existsSync(stampPath(name)) &&
+    readFileSync(stampPath(name), "utf8") === hash
+  );
 }
 
 async function step(name, fn) {
@@ -92,12 +119,19 @@ function checkToolchain() {
   const have = output("wasm-bindgen", ["--version"]).split(" ")[1];
   if (!want) die("Cargo.lock names no wasm-bindgen version");
   if (have !== want) {
-    die(`wasm-bindgen CLI is ${have ? `version ${have}` : "missing"}, Cargo.lock wants ${want}: run \`bash scripts/setup.sh build\``);
+    die(
+      `wasm-bindgen CLI is ${have ? `version ${have}` : "missing"}, Cargo.lock wants ${want}: run \`bash scripts/setup.sh build\``,
+    );
   }
-  if (!output("wasm-pack", ["--version"])) die("wasm-pack is missing: run `bash scripts/setup.sh build`");
+  if (!output("wasm-pack", ["--version"]))
+    die("wasm-pack is missing: run `bash scripts/setup.sh build`");
   const binaryen = path.join(root, "node_modules/binaryen/package.json");
   if (!existsSync(binaryen)) die("npm's binaryen (wasm-opt) is missing: run `npm ci`");
-  return { bindgen: have, binaryen: JSON.parse(readFileSync(binaryen, "utf8")).version, rustc: output("rustc", ["-V"]) };
+  return {
+    bindgen: have,
+    binaryen: JSON.parse(readFileSync(binaryen, "utf8")).version,
+    rustc: output("rustc", ["-V"]),
+  };
 }
 
 // ---- stage 1: the wasm --------------------------------------------------------
@@ -105,7 +139,12 @@ const wasmOut = path.join(dist, "seatcap_bg.wasm");
 const glue = [path.join(pkg, "seatcap.js"), path.join(pkg, "seatcap.d.ts")];
 const tools = checkToolchain();
 const wasmHash = hashOf(
-  [...files(path.join(root, "src")), ...["Cargo.toml", "Cargo.lock", ".cargo/config.toml", "build.rs"].map((f) => path.join(root, f))],
+  [
+    ...files(path.join(root, "src")),
+    ...["Cargo.toml", "Cargo.lock", ".cargo/config.toml", "build.rs"].map((f) =>
+      path.join(root, f),
+    ),
+  ],
   [tools.rustc, tools.bindgen, tools.binaryen, ...WASM_OPT_ARGS],
 );
 mkdirSync(dist, { recursive: true });
@@ -115,8 +154,20 @@ if (fresh("wasm", wasmHash, [wasmOut, ...glue])) {
   rmSync(stampPath("wasm"), { force: true });
   await step("wasm-pack (cargo build --release, wasm-bindgen)", () =>
     run("wasm-pack", [
-      "build", "--release", "--mode", "no-install", "--target", "web", "--no-pack",
-      "--out-dir", "pkg", "--out-name", "seatcap", "--", "--features", "wasm",
+      "build",
+      "--release",
+      "--mode",
+      "no-install",
+      "--target",
+      "web",
+      "--no-pack",
+      "--out-dir",
+      "pkg",
+      "--out-name",
+      "seatcap",
+      "--",
+      "--features",
+      "wasm",
     ]),
   );
   await step("wasm-opt -Oz", () => {
@@ -127,21 +178,42 @@ if (fresh("wasm", wasmHash, [wasmOut, ...glue])) {
 }
 
 const after = sizes(wasmOut);
-const before = existsSync(path.join(pkg, "seatcap_bg.wasm")) ? sizes(path.join(pkg, "seatcap_bg.wasm")) : undefined;
+const before = existsSync(path.join(pkg, "seatcap_bg.wasm"))
+  ? sizes(path.join(pkg, "seatcap_bg.wasm"))
+  : undefined;
 console.log(
   `[build] wasm size: ${kb(after.raw)} raw, ${kb(after.gzip)} gzip after wasm-opt` +
     (before ? ` (before: ${kb(before.raw)} raw, ${kb(before.gzip)} gzip)` : "") +
     `; budget ${kb(WASM_BUDGET)} raw`,
 );
-if (after.raw > WASM_BUDGET) die(`the optimised wasm is ${after.raw} bytes, over the ${WASM_BUDGET}-byte budget`);
+if (after.raw > WASM_BUDGET)
+  die(`the optimised wasm is ${after.raw} bytes, over the ${WASM_BUDGET}-byte budget`);
 
 // ---- stage 2: the JavaScript and its types ---------------------------------------
-const jsOutputs = ["node.mjs", "node.cjs", "web.mjs", "workerd.mjs", "cli.mjs", "server.mjs", "cloudflare.mjs", "openapi.json", "index.d.ts", "cjs/index.d.ts"].map((f) => path.join(dist, f));
+const jsOutputs = [
+  "node.mjs",
+  "node.cjs",
+  "web.mjs",
+  "workerd.mjs",
+  "cli.mjs",
+  "server.mjs",
+  "cloudflare.mjs",
+  "openapi.json",
+  "index.d.ts",
+  "cjs/index.d.ts",
+].map((f) => path.join(dist, f));
 const jsHash = hashOf(
   [
-    ...files(path.join(root, "js/src")), ...glue,
+    ...files(path.join(root, "js/src")),
+    ...glue,
     path.join(root, "docs/openapi.json"),
-    ...["package.json", "package-lock.json", "js/tsconfig.json", "js/tsconfig.types.json", "scripts/build.mjs"].map((f) => path.join(root, f)),
+    ...[
+      "package.json",
+      "package-lock.json",
+      "js/tsconfig.json",
+      "js/tsconfig.types.json",
+      "scripts/build.mjs",
+    ].map((f) => path.join(root, f)),
   ],
   [process.version],
 );
@@ -151,55 +223,79 @@ if (fresh("js", jsHash, jsOutputs)) {
   rmSync(stampPath("js"), { force: true });
   // Start from a clean slate (but the wasm) so no renamed module lingers in the tarball.
   for (const e of readdirSync(dist)) {
-    if (!["seatcap_bg.wasm", ".stamp-wasm", "www", ".stamp-www"].includes(e)) rmSync(path.join(dist, e), { recursive: true, force: true });
+    if (!["seatcap_bg.wasm", ".stamp-wasm", "www", ".stamp-www"].includes(e))
+      rmSync(path.join(dist, e), { recursive: true, force: true });
   }
   const { build } = await import("esbuild");
-  await step("esbuild (node ESM/CJS, browser, workerd, CLI, server, Cloudflare Worker)", async () => {
-    const common = { bundle: true, logLevel: "warning", target: "es2022", legalComments: "none" };
-    await build({ ...common, entryPoints: ["js/src/node.ts"], outfile: "dist/node.mjs", platform: "node", format: "esm" });
-    await build({
-      ...common,
-      entryPoints: ["js/src/node.ts"],
-      outfile: "dist/node.cjs",
-      platform: "node",
-      format: "cjs",
-      // CommonJS has no import.meta: the wasm is found beside this file through __filename.
-      define: { "import.meta.url": "__seatcap_url" },
-      banner: { js: 'const __seatcap_url = require("node:url").pathToFileURL(__filename).href;' },
-    });
-    await build({ ...common, entryPoints: ["js/src/web.ts"], outfile: "dist/web.mjs", platform: "browser", format: "esm" });
-    await build({
-      ...common,
-      entryPoints: ["js/src/workerd.ts"],
-      outfile: "dist/workerd.mjs",
-      platform: "neutral",
-      format: "esm",
-      external: ["./seatcap_bg.wasm"],
-    });
-    await build({
-      ...common,
-      entryPoints: ["js/src/cli.ts"],
-      outfile: "dist/cli.mjs",
-      platform: "node",
-      format: "esm",
-      // undici (the gateway's forwarder) is CommonJS and requires Node built-ins: give the ESM bundle a `require`.
-      banner: { js: '#!/usr/bin/env node\nimport { createRequire as __seatcapCreateRequire } from "node:module";\nconst require = __seatcapCreateRequire(import.meta.url);' },
-    });
-    // The edge server's fetch handler for any Request/Response host; it takes an Engine, so it loads no wasm itself.
-    await build({ ...common, entryPoints: ["js/src/server/index.ts"], outfile: "dist/server.mjs", platform: "neutral", format: "esm" });
-    // The edge server as a Cloudflare Worker with its Durable Object: the engine, the handler and the
-    // OpenAPI document in one module beside the wasm (wrangler.toml's `main` can re-export it).
-    await build({
-      ...common,
-      entryPoints: ["js/src/cloudflare/index.ts"],
-      outfile: "dist/cloudflare.mjs",
-      platform: "neutral",
-      format: "esm",
-      external: ["./seatcap_bg.wasm", "cloudflare:workers"],
-      alias: { "seatcap-openapi": "./docs/openapi.json" },
-    });
-    copyFileSync(path.join(root, "docs/openapi.json"), path.join(dist, "openapi.json"));
-  });
+  await step(
+    "esbuild (node ESM/CJS, browser, workerd, CLI, server, Cloudflare Worker)",
+    async () => {
+      const common = { bundle: true, logLevel: "warning", target: "es2022", legalComments: "none" };
+      await build({
+        ...common,
+        entryPoints: ["js/src/node.ts"],
+        outfile: "dist/node.mjs",
+        platform: "node",
+        format: "esm",
+      });
+      await build({
+        ...common,
+        entryPoints: ["js/src/node.ts"],
+        outfile: "dist/node.cjs",
+        platform: "node",
+        format: "cjs",
+        // CommonJS has no import.meta: the wasm is found beside this file through __filename.
+        define: { "import.meta.url": "__seatcap_url" },
+        banner: { js: 'const __seatcap_url = require("node:url").pathToFileURL(__filename).href;' },
+      });
+      await build({
+        ...common,
+        entryPoints: ["js/src/web.ts"],
+        outfile: "dist/web.mjs",
+        platform: "browser",
+        format: "esm",
+      });
+      await build({
+        ...common,
+        entryPoints: ["js/src/workerd.ts"],
+        outfile: "dist/workerd.mjs",
+        platform: "neutral",
+        format: "esm",
+        external: ["./seatcap_bg.wasm"],
+      });
+      await build({
+        ...common,
+        entryPoints: ["js/src/cli.ts"],
+        outfile: "dist/cli.mjs",
+        platform: "node",
+        format: "esm",
+        // undici (the gateway's forwarder) is CommonJS and requires Node built-ins: give the ESM bundle a `require`.
+        banner: {
+          js: '#!/usr/bin/env node\nimport { createRequire as __seatcapCreateRequire } from "node:module";\nconst require = __seatcapCreateRequire(import.meta.url);',
+        },
+      });
+      // The edge server's fetch handler for any Request/Response host; it takes an Engine, so it loads no wasm itself.
+      await build({
+        ...common,
+        entryPoints: ["js/src/server/index.ts"],
+        outfile: "dist/server.mjs",
+        platform: "neutral",
+        format: "esm",
+      });
+      // The edge server as a Cloudflare Worker with its Durable Object: the engine, the handler and the
+      // OpenAPI document in one module beside the wasm (wrangler.toml's `main` can re-export it).
+      await build({
+        ...common,
+        entryPoints: ["js/src/cloudflare/index.ts"],
+        outfile: "dist/cloudflare.mjs",
+        platform: "neutral",
+        format: "esm",
+        external: ["./seatcap_bg.wasm", "cloudflare:workers"],
+        alias: { "seatcap-openapi": "./docs/openapi.json" },
+      });
+      copyFileSync(path.join(root, "docs/openapi.json"), path.join(dist, "openapi.json"));
+    },
+  );
   await step("tsc (declarations)", () => {
     run("tsc", ["-p", "js/tsconfig.types.json"]);
     // CommonJS consumers (TypeScript node16 `require`) need the same declarations
@@ -218,9 +314,24 @@ if (fresh("js", jsHash, jsOutputs)) {
 // A static site in dist/www/: the page, its script, the simulator's Web Worker (which loads the
 // wasm beside it), styles. The Node server serves it at /; any static file server can too.
 const www = path.join(dist, "www");
-const wwwOutputs = ["index.html", "favicon.svg", "app.js", "worker.js", "style.css", "uPlot.min.css", "seatcap_bg.wasm"].map((f) => path.join(www, f));
+const wwwOutputs = [
+  "index.html",
+  "favicon.svg",
+  "app.js",
+  "worker.js",
+  "style.css",
+  "uPlot.min.css",
+  "seatcap_bg.wasm",
+].map((f) => path.join(www, f));
 const wwwHash = hashOf(
-  [...files(path.join(root, "www")), ...files(path.join(root, "js/src")), ...glue, wasmOut, path.join(root, "package-lock.json"), path.join(root, "scripts/build.mjs")],
+  [
+    ...files(path.join(root, "www")),
+    ...files(path.join(root, "js/src")),
+    ...glue,
+    wasmOut,
+    path.join(root, "package-lock.json"),
+    path.join(root, "scripts/build.mjs"),
+  ],
   [process.version],
 );
 if (fresh("www", wwwHash, wwwOutputs)) {
@@ -231,18 +342,46 @@ if (fresh("www", wwwHash, wwwOutputs)) {
   mkdirSync(www, { recursive: true });
   const { build } = await import("esbuild");
   await step("esbuild (console: page and simulator worker)", async () => {
-    const common = { bundle: true, logLevel: "warning", target: "es2022", legalComments: "none", format: "esm", platform: "browser", minify: true, sourcemap: "linked" };
+    const common = {
+      bundle: true,
+      logLevel: "warning",
+      target: "es2022",
+      legalComments: "none",
+      format: "esm",
+      platform: "browser",
+      minify: true,
+      sourcemap: "linked",
+    };
     await build({ ...common, entryPoints: ["www/src/main.ts"], outfile: "dist/www/app.js" });
-    await build({ ...common, entryPoints: ["www/src/sim/worker.ts"], outfile: "dist/www/worker.js" });
-    for (const f of ["index.html", "favicon.svg"]) copyFileSync(path.join(root, "www", f), path.join(www, f));
+    await build({
+      ...common,
+      entryPoints: ["www/src/sim/worker.ts"],
+      outfile: "dist/www/worker.js",
+    });
+    for (const f of ["index.html", "favicon.svg"])
+      copyFileSync(path.join(root, "www", f), path.join(www, f));
     // One stylesheet: the base, then each part's own (www/src/**/*.css), in path order.
-    const sheets = [path.join(root, "www/style.css"), ...files(path.join(root, "www/src")).filter((f) => f.endsWith(".css")).sort()];
-    writeFileSync(path.join(www, "style.css"), sheets.map((f) => `/* ${path.relative(root, f)} */\n${readFileSync(f, "utf8")}`).join("\n"));
-    copyFileSync(path.join(root, "node_modules/uplot/dist/uPlot.min.css"), path.join(www, "uPlot.min.css"));
+    const sheets = [
+      path.join(root, "www/style.css"),
+      ...files(path.join(root, "www/src"))
+        .filter((f) => f.endsWith(".css"))
+        .sort(),
+    ];
+    writeFileSync(
+      path.join(www, "style.css"),
+      sheets.map((f) => `/* ${path.relative(root, f)} */\n${readFileSync(f, "utf8")}`).join("\n"),
+    );
+    copyFileSync(
+      path.join(root, "node_modules/uplot/dist/uPlot.min.css"),
+      path.join(www, "uPlot.min.css"),
+    );
     copyFileSync(wasmOut, path.join(www, "seatcap_bg.wasm"));
   });
   writeFileSync(stampPath("www"), wwwHash);
 }
-const page = ["app.js", "worker.js", "style.css", "uPlot.min.css", "index.html"].reduce((sum, f) => sum + sizes(path.join(www, f)).gzip, 0);
+const page = ["app.js", "worker.js", "style.css", "uPlot.min.css", "index.html"].reduce(
+  (sum, f) => sum + sizes(path.join(www, f)).gzip,
+  0,
+);
 console.log(`[build] console: ${kb(page)} gzip of page, scripts and styles, plus the wasm`);
 console.log("[build] dist/ is ready");

@@ -37,7 +37,13 @@ export function axigenScenario({ accounts = ACCOUNTS, seats = SEATS, seed = SEED
     at: new Date(start + i * 60_000).toISOString().replace(".000Z", "Z"),
   }));
   const lastCapped = `user${order[order.length - 1]}@example.com`;
-  events.push({ op: "set", node: `account:${lastCapped}`, feature: "activesync", value: "enabled", at: "2026-01-06T09:00:00Z" });
+  events.push({
+    op: "set",
+    node: `account:${lastCapped}`,
+    feature: "activesync",
+    value: "enabled",
+    at: "2026-01-06T09:00:00Z",
+  });
   return {
     licence: { mailboxes: accounts, features: { activesync: { seats } } },
     policy: { capping: "on-attempt", overflow: "disable" },
@@ -61,7 +67,9 @@ export function summarise(scenario, outcome) {
   const firstCappedAt = outcome.events.findIndex((e) => e.reason === "capped");
   const firstCapped = scenario.events[firstCappedAt].account;
   const n = (x) => x.toLocaleString("en");
-  const cappedInOrder = outcome.events.flatMap((e, i) => (e.reason === "capped" ? [scenario.events[i].account] : []));
+  const cappedInOrder = outcome.events.flatMap((e, i) =>
+    e.reason === "capped" ? [scenario.events[i].account] : [],
+  );
   const describe = (f) =>
     `setting ${f.setting}${f.capped ? " (capped)" : ""}, effective ${f.effective} from ${f.source}, ${f.seat ? "holds a seat" : "no seat"}`;
   const lines = [
@@ -79,7 +87,9 @@ export function summarise(scenario, outcome) {
     `  last holder        ${seats.holders[seats.holders.length - 1]} (seat ${n(seats.holders.length)})`,
     `  first capped       ${firstCapped} (login ${n(firstCappedAt + 1)})`,
     "  capped accounts (in login order), their ActiveSync setting now:",
-    ...cappedInOrder.slice(0, 4).map((id) => `    ${id.padEnd(22)} ${describe(outcome.state.accounts[id].activesync)}`),
+    ...cappedInOrder
+      .slice(0, 4)
+      .map((id) => `    ${id.padEnd(22)} ${describe(outcome.state.accounts[id].activesync)}`),
     `    … and ${n(cappedInOrder.length - 4)} more`,
     "",
     `  next day, an administrator enables ${lastEvent.node.slice("account:".length)}:`,

@@ -9,6 +9,11 @@ current=""
 step() { current="$*"; printf '\n== %s\n' "$*"; }
 trap 'printf "\nnpm test FAILED at: %s\n" "$current" >&2' ERR
 
+step "formatting and lint: rustfmt (rustfmt.toml) and Biome (biome.json) fail on drift"
+cargo fmt --check
+(cd fuzz && cargo fmt --check)
+biome ci --reporter=summary .
+
 step "build the npm package (release wasm, wasm-opt, bundles, types; forced, so the tests see a fresh artefact)"
 node scripts/build.mjs --force
 

@@ -24,17 +24,20 @@ use std::ops::Bound;
 use serde::Serialize;
 
 use crate::audit::{self, Audit};
+use crate::changelog::{self, LogContext};
 use crate::error::{Error, ErrorCode};
 use crate::export::export_scenario;
 use crate::keys::{self, Record};
 use crate::memory::MemoryState;
 use crate::model::{AccountId, Feature, Node};
+use crate::query::{
+    account_view, directory, feature_seats, licence_view, seat_limit, waitlist, AccountView,
+    DirectoryView, FeatureSeats, LicenceView,
+};
 use crate::record_cache::RecordCache;
-use crate::changelog::{self, LogContext};
-use crate::query::{account_view, directory, feature_seats, licence_view, seat_limit, waitlist, AccountView, DirectoryView, FeatureSeats, LicenceView};
 use crate::rules::{execute, explain, Admission, Decision, Explanation, Reason, Request, Response};
-use crate::signature::Trust;
 use crate::scenario::{parse_event, ScenarioFile};
+use crate::signature::Trust;
 use crate::time::Timestamp;
 use crate::tx::{Halt, Missing, Snapshot, Writes};
 
@@ -48,9 +51,16 @@ pub enum Operation {
     /// credentials first and then run the full connect. With `touch: false` (a peek) even a
     /// holder's `lastSeen` is held back: the gateway peeks before forwarding and touches only
     /// after the mail server accepted the caller's credentials.
-    TryConnect { account: AccountId, feature: Feature, touch: bool },
+    TryConnect {
+        account: AccountId,
+        feature: Feature,
+        touch: bool,
+    },
     /// An event that did not parse: answered `invalid-input` without reading anything.
-    Invalid { connect: bool, message: String },
+    Invalid {
+        connect: bool,
+        message: String,
+    },
     Account(AccountId),
     Seats(Feature),
     /// A feature's waiting accounts in arrival order (R12).
@@ -66,7 +76,11 @@ pub enum Operation {
     Licence,
     /// Lays a scenario's directory and recorded state into the store; into an
     /// empty store unless `replace`, which deletes whatever was there.
-    Import { state: MemoryState, replace: bool, admission: Admission },
+    Import {
+        state: MemoryState,
+        replace: bool,
+        admission: Admission,
+    },
 }
 
 impl Operation {
@@ -78,8 +92,14 @@ impl Operation {
         let connect = event.is_connect;
         match (event.request, at) {
             (Ok(request), Ok(at)) => (Operation::Request(request), at),
-            (Err(message), at) => (Operation::Invalid { connect, message }, at.unwrap_or(crate::time::DEFAULT_START)),
-            (Ok(_), Err(message)) => (Operation::Invalid { connect, message }, crate::time::DEFAULT_START),
+            (Err(message), at) => (
+                Operation::Invalid { connect, message },
+                at.unwrap_or(crate::time::DEFAULT_START),
+            ),
+            (Ok(_), Err(message)) => (
+                Operation::Invalid { connect, message },
+                crate::time::DEFAULT_START,
+            ),
         }
     }
 }
@@ -133,9 +153,17 @@ pub struct Put {
 #[serde(tag = "step", rename_all = "kebab-case")]
 pub enum Step {
     /// `get(keys)` first, then `list` each prefix (whole, in key order).
-    Load { keys: Vec<String>, lists: Vec<String> },
-    Commit { commit: Commit, answer: Answer },
-    Answer { answer: Answer },
+    Load {
+        keys: Vec<String>,
+        lists: Vec<String>,
+    },
+    Commit {
+        commit: Commit,
+        answer: Answer,
+    },
+    Answer {
+        answer: Answer,
+    },
 }
 
 /// A stored value and its version, as `get` answers.
@@ -206,8 +234,16 @@ impl Snapshot for Loaded {
         }
         let under = |map_key: &&String| map_key.starts_with(prefix);
         let from = (Bound::Included(prefix), Bound::Unbounded);
-        let mut listed = self.listed.range::<str, _>(from).take_while(|(k, _)| under(k)).peekable();
-        let mut got = self.got.range::<str, _>(from).take_while(|(k, _)| under(k)).peekable();
+        let mut listed = self
+            .listed
+            .range::<str, _>(from)
+            .take_while(|(k, _)| under(k))
+            .peekable();
+        let mut got = self
+            .got
+            .range::<str, _>(from)
+            .take_while(|(k, _)| under(k))
+            .peekable();
         let mut touched = self.touched.borrow_mut();
         let mut unversioned = self.unversioned.borrow_mut();
         touched.extend(guards_of(prefix));
@@ -231,7 +267,14 @@ impl Snapshot for Loaded {
                     unversioned.insert(key.clone());
                     merged.push((key.clone(), record.clone()));
                 }
-            } else if let Some((key, Got { record: Some(record), .. })) = got.next() {
+            } else if let Some((
+                key,
+                Got {
+                    record: Some(record),
+                    ..
+                },
+            )) = got.next()
+            {
                 touched.insert(key.clone());
                 merged.push((key.clone(), record.clone()));
             }
@@ -271,7 +314,14 @@ pub struct Attempt {
 
 impl Attempt {
     pub fn new(op: Operation, at: Timestamp) -> Self {
-        Attempt { op, at, loaded: Loaded::default(), asked: None, gets: 0, log: None }
+        Attempt {
+            op,
+            at,
+            loaded: Loaded::default(),
+            asked: None,
+            gets: 0,
+            log: None,
+        }
     }
 
     /// Writes a change-log entry (see `changelog`) in the commit of any change this attempt makes.
@@ -285,15 +335,24 @@ impl Attempt {
     /// not replace a newer one (`Admission`). Other operations are unchanged.
     pub fn trusting(mut self, trust: &Trust) -> Self {
         let admitted = match &mut self.op {
-            Operation::Request(Request::SetLicence { licence, admission }) => admit(trust, licence, admission),
-            Operation::Import { state, admission, .. } => match state.get(keys::LICENCE) {
+            Operation::Request(Request::SetLicence { licence, admission }) => {
+                admit(trust, licence, admission)
+            }
+            Operation::Import {
+                state, admission, ..
+            } => match state.get(keys::LICENCE) {
                 Ok(Some(Record::Licence(licence))) => admit(trust, &licence, admission),
-                _ => Err(Error::invalid("licence: an imported scenario must carry a licence")),
+                _ => Err(Error::invalid(
+                    "licence: an imported scenario must carry a licence",
+                )),
             },
             _ => Ok(()),
         };
         if let Err(e) = admitted {
-            self.op = Operation::Invalid { connect: false, message: e.message };
+            self.op = Operation::Invalid {
+                connect: false,
+                message: e.message,
+            };
         }
         self
     }
@@ -312,7 +371,9 @@ impl Attempt {
     pub fn step_cached(&mut self, loads: Option<Loads>, cache: &mut RecordCache) -> Step {
         if let Some(loads) = loads {
             if let Err(e) = self.absorb(loads, cache) {
-                return Step::Answer { answer: Answer::Refused(e) };
+                return Step::Answer {
+                    answer: Answer::Refused(e),
+                };
             }
         }
         let (keys, lists) = self.prefetch();
@@ -322,7 +383,10 @@ impl Attempt {
         match self.evaluate() {
             Err(Halt::Missing(Missing::Key(key))) => self.ask(vec![key], Vec::new()),
             Err(Halt::Missing(Missing::Prefix(prefix))) => {
-                let guards = guards_of(&prefix).into_iter().filter(|g| !self.loaded.got.contains_key(g)).collect();
+                let guards = guards_of(&prefix)
+                    .into_iter()
+                    .filter(|g| !self.loaded.got.contains_key(g))
+                    .collect();
                 self.ask(guards, vec![prefix])
             }
             Err(Halt::Refused(error)) => self.versioned_or(Answer::Refused(error), Writes::new()),
@@ -335,7 +399,12 @@ impl Attempt {
     /// and the rule runs again.
     fn versioned_or(&mut self, answer: Answer, writes: Writes) -> Step {
         let mut need: BTreeSet<String> = std::mem::take(&mut *self.loaded.unversioned.borrow_mut());
-        need.extend(writes.keys().filter(|k| self.expectation(k).is_none()).cloned());
+        need.extend(
+            writes
+                .keys()
+                .filter(|k| self.expectation(k).is_none())
+                .cloned(),
+        );
         if need.is_empty() {
             self.finish(answer, writes)
         } else {
@@ -345,12 +414,20 @@ impl Attempt {
 
     /// Keys the operation surely reads, asked for together so one `get` serves the common path.
     fn prefetch(&self) -> (Vec<String>, Vec<String>) {
-        let mut keys: Vec<String> = vec![keys::LICENCE.into(), keys::POLICY.into(), keys::SERVER.into()];
+        let mut keys: Vec<String> = vec![
+            keys::LICENCE.into(),
+            keys::POLICY.into(),
+            keys::SERVER.into(),
+        ];
         let mut lists: Vec<String> = Vec::new();
         let account_keys = |keys: &mut Vec<String>, id: &AccountId| {
             keys.push(keys::account(id));
             keys.push(keys::domain(&id.domain()));
-            if let Some(Got { record: Some(Record::Account(a)), .. }) = self.loaded.got.get(&keys::account(id)) {
+            if let Some(Got {
+                record: Some(Record::Account(a)),
+                ..
+            }) = self.loaded.got.get(&keys::account(id))
+            {
                 if let Some(c) = &a.class {
                     keys.push(keys::class(&id.domain(), c));
                 }
@@ -362,7 +439,9 @@ impl Attempt {
         match &self.op {
             Operation::Invalid { .. } => return (Vec::new(), Vec::new()),
             Operation::Request(Request::Connect { account, feature })
-            | Operation::TryConnect { account, feature, .. }
+            | Operation::TryConnect {
+                account, feature, ..
+            }
             | Operation::Explain(account, feature) => {
                 account_keys(&mut keys, account);
                 ledger_keys(&mut keys, feature, account);
@@ -387,27 +466,45 @@ impl Attempt {
                     keys.push(keys::class(&account.domain(), c));
                 }
             }
-            Operation::Request(Request::Delete { account } | Request::SetType { account, .. }) | Operation::Account(account) => {
+            Operation::Request(Request::Delete { account } | Request::SetType { account, .. })
+            | Operation::Account(account) => {
                 keys.push(keys::ACCOUNTS.into());
                 account_keys(&mut keys, account);
             }
-            Operation::Request(Request::SetLicence { .. } | Request::RestoreCapped { .. }) => keys.push(keys::LICENCE_ORIGIN.into()),
-            Operation::Request(Request::CreateDomain { domain, .. }) => keys.push(keys::domain(domain)),
+            Operation::Request(Request::SetLicence { .. } | Request::RestoreCapped { .. }) => {
+                keys.push(keys::LICENCE_ORIGIN.into())
+            }
+            Operation::Request(Request::CreateDomain { domain, .. }) => {
+                keys.push(keys::domain(domain))
+            }
             Operation::Request(Request::CreateClass { domain, class, .. }) => {
                 keys.push(keys::domain(domain));
                 keys.push(keys::class(domain, class));
             }
-            Operation::Directory => lists.extend([keys::DOMAIN_PREFIX.to_string(), keys::CLASS_PREFIX.to_string()]),
+            Operation::Directory => lists.extend([
+                keys::DOMAIN_PREFIX.to_string(),
+                keys::CLASS_PREFIX.to_string(),
+            ]),
             Operation::Licence => keys.push(keys::LICENCE_ORIGIN.into()),
-            Operation::Seats(feature) | Operation::Waitlist(feature) => keys.push(keys::seats(feature)),
+            Operation::Seats(feature) | Operation::Waitlist(feature) => {
+                keys.push(keys::seats(feature))
+            }
             Operation::Limit(_) => {}
             Operation::Export | Operation::Audit => {
                 // Guards first (each feature's header once the licence is known), then every range.
                 keys.push(keys::ACCOUNTS.into());
-                if let Some(Got { record: Some(Record::Licence(licence)), .. }) = self.loaded.got.get(keys::LICENCE) {
+                if let Some(Got {
+                    record: Some(Record::Licence(licence)),
+                    ..
+                }) = self.loaded.got.get(keys::LICENCE)
+                {
                     keys.extend(licence.features.keys().map(keys::seats));
                 }
-                let ranges: &[&str] = if matches!(self.op, Operation::Audit) { &audit::RANGES } else { &EXPORT_RANGES };
+                let ranges: &[&str] = if matches!(self.op, Operation::Audit) {
+                    &audit::RANGES
+                } else {
+                    &EXPORT_RANGES
+                };
                 lists.extend(ranges.iter().map(|r| r.to_string()));
             }
             Operation::Import { .. } => {
@@ -436,7 +533,10 @@ impl Attempt {
     }
 
     fn absorb(&mut self, loads: Loads, cache: &mut RecordCache) -> Result<(), Error> {
-        let (keys, lists) = self.asked.take().ok_or_else(|| store_error("the attempt was given answers it did not ask for"))?;
+        let (keys, lists) = self
+            .asked
+            .take()
+            .ok_or_else(|| store_error("the attempt was given answers it did not ask for"))?;
         if loads.got.len() != keys.len() || loads.listed.len() != lists.len() {
             return Err(store_error(format!(
                 "the store answered {} values for {} keys and {} listings for {} prefixes",
@@ -452,22 +552,31 @@ impl Attempt {
         // An import only counts what is there, and a replacing one deletes or overwrites it: neither
         // may need to understand it (so a store holding an unreadable record can be repaired).
         let repairs = matches!(self.op, Operation::Import { .. });
-        let readable = |key: &str, value: String, cache: &mut RecordCache| match cache.read(key, &value) {
-            Ok(record) => Ok(record),
-            Err(_) if repairs => Ok(Record::Unreadable(value)),
-            Err(why) => Err(store_error(why)),
-        };
+        let readable =
+            |key: &str, value: String, cache: &mut RecordCache| match cache.read(key, &value) {
+                Ok(record) => Ok(record),
+                Err(_) if repairs => Ok(Record::Unreadable(value)),
+                Err(why) => Err(store_error(why)),
+            };
         for (key, answer) in keys.into_iter().zip(loads.got) {
             let got = match answer {
-                None => Got { record: None, version: None },
-                Some(v) => Got { record: Some(readable(&key, v.value, cache)?), version: Some(v.version) },
+                None => Got {
+                    record: None,
+                    version: None,
+                },
+                Some(v) => Got {
+                    record: Some(readable(&key, v.value, cache)?),
+                    version: Some(v.version),
+                },
             };
             self.loaded.got.insert(key, got);
         }
         for (prefix, entries) in lists.into_iter().zip(loads.listed) {
             for Entry { key, value } in entries {
                 if !key.starts_with(prefix.as_str()) {
-                    return Err(store_error(format!("list(`{prefix}`) answered `{key}`, which is outside the prefix")));
+                    return Err(store_error(format!(
+                        "list(`{prefix}`) answered `{key}`, which is outside the prefix"
+                    )));
                 }
                 let record = match Record::from_json(&key, &value) {
                     Ok(record) => record,
@@ -501,28 +610,50 @@ impl Attempt {
                 };
                 Ok((answer, applied.writes))
             }
-            Operation::TryConnect { account, feature, touch } => {
-                let request = Request::Connect { account: account.clone(), feature: feature.clone() };
+            Operation::TryConnect {
+                account,
+                feature,
+                touch,
+            } => {
+                let request = Request::Connect {
+                    account: account.clone(),
+                    feature: feature.clone(),
+                };
                 let applied = execute(snap, &request, self.at)?;
                 match applied.response {
-                    Response::Decision(d) if d.reason != Reason::SeatHeld && !applied.writes.is_empty() => read(Answer::Pending(d)),
+                    Response::Decision(d)
+                        if d.reason != Reason::SeatHeld && !applied.writes.is_empty() =>
+                    {
+                        read(Answer::Pending(d))
+                    }
                     Response::Decision(d) if !touch => read(Answer::Decision(d)),
                     Response::Decision(d) => Ok((Answer::Decision(d), applied.writes)),
                     Response::Done => Ok((Answer::Done, applied.writes)),
                 }
             }
-            Operation::Invalid { connect: true, .. } => read(Answer::Decision(Decision::deny(Reason::InvalidInput, None))),
-            Operation::Invalid { connect: false, message } => read(Answer::Refused(Error::invalid(message.clone()))),
+            Operation::Invalid { connect: true, .. } => {
+                read(Answer::Decision(Decision::deny(Reason::InvalidInput, None)))
+            }
+            Operation::Invalid {
+                connect: false,
+                message,
+            } => read(Answer::Refused(Error::invalid(message.clone()))),
             Operation::Account(id) => read(Answer::Account(account_view(snap, id)?)),
             Operation::Seats(feature) => read(Answer::Seats(feature_seats(snap, feature)?)),
             Operation::Waitlist(feature) => read(Answer::Waitlist(waitlist(snap, feature)?)),
             Operation::Limit(feature) => read(Answer::Limit(seat_limit(snap, feature)?)),
-            Operation::Explain(id, feature) => read(Answer::Explanation(explain(snap, id, feature, self.at)?)),
+            Operation::Explain(id, feature) => {
+                read(Answer::Explanation(explain(snap, id, feature, self.at)?))
+            }
             Operation::Export => read(Answer::Scenario(export_scenario(snap)?)),
             Operation::Audit => read(Answer::Audit(audit::audit(snap)?)),
             Operation::Directory => read(Answer::Directory(directory(snap)?)),
             Operation::Licence => read(Answer::Licence(licence_view(snap)?)),
-            Operation::Import { state, replace, admission } => import(snap, state, *replace, admission, self.at),
+            Operation::Import {
+                state,
+                replace,
+                admission,
+            } => import(snap, state, *replace, admission, self.at),
         }
     }
 
@@ -548,29 +679,50 @@ impl Attempt {
     /// it logs, with the head bumped to it (see `changelog`).
     fn log_entry(&self, writes: &Writes) -> Option<Vec<(String, Record)>> {
         let context = self.log.as_ref()?;
-        let seq = match self.loaded.got.get(keys::LOG_HEAD).and_then(|g| g.record.as_ref()) {
+        let seq = match self
+            .loaded
+            .got
+            .get(keys::LOG_HEAD)
+            .and_then(|g| g.record.as_ref())
+        {
             Some(Record::Count(head)) => head.count + 1,
             _ => 1,
         };
         let request = match &self.op {
             Operation::Request(request) => changelog::Logged::of(request),
-            Operation::Import { replace, admission, .. } if !writes.is_empty() => {
-                changelog::Logged::Import { replace: *replace, keys_written: writes.len(), force: admission.force }
-            }
+            Operation::Import {
+                replace, admission, ..
+            } if !writes.is_empty() => changelog::Logged::Import {
+                replace: *replace,
+                keys_written: writes.len(),
+                force: admission.force,
+            },
             _ => return None,
         };
         // What the at-cap sweep marked is the engine's doing: its own entry, by `seatcap`.
         let swept = self.loaded.swept.borrow();
-        let (own, sweep): (Writes, Writes) = writes.iter().map(|(k, v)| (k.clone(), v.clone())).partition(|(k, _)| !swept.contains(k));
+        let (own, sweep): (Writes, Writes) = writes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .partition(|(k, _)| !swept.contains(k));
         let mut out = Vec::new();
         let mut next = seq;
-        if let Some(entry) = changelog::entry(context, next, self.at, request, &own, |key| self.before(key)) {
+        if let Some(entry) = changelog::entry(context, next, self.at, request, &own, |key| {
+            self.before(key)
+        }) {
             out.push(entry);
             next += 1;
         }
         if !sweep.is_empty() {
             let engine = context.consequence("at-cap");
-            if let Some(entry) = changelog::entry(&engine, next, self.at, changelog::Logged::AtCap, &sweep, |key| self.before(key)) {
+            if let Some(entry) = changelog::entry(
+                &engine,
+                next,
+                self.at,
+                changelog::Logged::AtCap,
+                &sweep,
+                |key| self.before(key),
+            ) {
                 out.push(entry);
                 next += 1;
             }
@@ -578,7 +730,10 @@ impl Attempt {
         if out.is_empty() {
             return None;
         }
-        out.push((keys::LOG_HEAD.to_string(), Record::Count(keys::CountRec { count: next - 1 })));
+        out.push((
+            keys::LOG_HEAD.to_string(),
+            Record::Count(keys::CountRec { count: next - 1 }),
+        ));
         Some(out)
     }
 
@@ -600,19 +755,30 @@ impl Attempt {
         let touched = self.loaded.touched.borrow();
         let mut expected: BTreeMap<String, Option<u64>> = BTreeMap::new();
         for (key, got) in &self.loaded.got {
-            let request = matches!(self.op, Operation::Request(_) | Operation::TryConnect { .. });
+            let request = matches!(
+                self.op,
+                Operation::Request(_) | Operation::TryConnect { .. }
+            );
             if !request || touched.contains(key.as_str()) {
                 expected.insert(key.clone(), got.version);
             }
         }
         for (key, value) in &writes {
-            expected.entry(key.clone()).or_insert_with(|| self.expectation(key).flatten());
+            expected
+                .entry(key.clone())
+                .or_insert_with(|| self.expectation(key).flatten());
             match value {
-                Some(record) => commit.put.push(Put { key: key.clone(), value: record.to_json() }),
+                Some(record) => commit.put.push(Put {
+                    key: key.clone(),
+                    value: record.to_json(),
+                }),
                 None => commit.del.push(key.clone()),
             }
         }
-        commit.expect = expected.into_iter().map(|(key, version)| Expect { key, version }).collect();
+        commit.expect = expected
+            .into_iter()
+            .map(|(key, version)| Expect { key, version })
+            .collect();
         Step::Commit { commit, answer }
     }
 }
@@ -623,13 +789,23 @@ const EXPORT_RANGES: [&str; 5] = ["domain/", "class/", "account/", "holder/", "w
 /// Verifies `licence` for a trusting store and records how it was admitted. Only a signed
 /// licence is held to succession (not older, not expired): an unsigned one got in through dev
 /// mode, where nothing vouches for any licence anyway.
-fn admit(trust: &Trust, licence: &crate::model::Licence, admission: &mut Admission) -> Result<(), Error> {
+fn admit(
+    trust: &Trust,
+    licence: &crate::model::Licence,
+    admission: &mut Admission,
+) -> Result<(), Error> {
     admission.signed_by = trust.admit(licence)?;
     admission.enforced = admission.signed_by.is_some();
     Ok(())
 }
 
-fn import(snap: &Loaded, state: &MemoryState, replace: bool, admission: &Admission, at: Timestamp) -> Result<(Answer, Writes), Halt> {
+fn import(
+    snap: &Loaded,
+    state: &MemoryState,
+    replace: bool,
+    admission: &Admission,
+    at: Timestamp,
+) -> Result<(Answer, Writes), Halt> {
     let existing = snap.scan("").map_err(Halt::Missing)?;
     if !existing.is_empty() && !replace {
         return Err(Error::new(
@@ -640,20 +816,34 @@ fn import(snap: &Loaded, state: &MemoryState, replace: bool, admission: &Admissi
     }
     if let Ok(Some(Record::Licence(licence))) = state.get(keys::LICENCE) {
         // An unreadable stored licence counts as none: a replacing import is how a store is repaired.
-        let in_force = existing.iter().find(|(k, _)| k == keys::LICENCE).and_then(|(_, r)| match r {
-            Record::Licence(l) => Some(l),
-            _ => None,
-        });
+        let in_force =
+            existing
+                .iter()
+                .find(|(k, _)| k == keys::LICENCE)
+                .and_then(|(_, r)| match r {
+                    Record::Licence(l) => Some(l),
+                    _ => None,
+                });
         admission.check(in_force, &licence, at)?;
     }
     let mut writes = Writes::new();
     if admission.enforced {
-        let origin = keys::OriginRec { signed_by: admission.signed_by.clone(), at };
-        writes.insert(keys::LICENCE_ORIGIN.to_string(), Some(Record::Origin(origin)));
+        let origin = keys::OriginRec {
+            signed_by: admission.signed_by.clone(),
+            at,
+        };
+        writes.insert(
+            keys::LICENCE_ORIGIN.to_string(),
+            Some(Record::Origin(origin)),
+        );
     }
     for (key, _) in existing {
         // The change log outlives what it records.
-        if !state.contains(&key) && !key.starts_with(keys::LOG_PREFIX) && key != keys::LOG_HEAD && !writes.contains_key(&key) {
+        if !state.contains(&key)
+            && !key.starts_with(keys::LOG_PREFIX)
+            && key != keys::LOG_HEAD
+            && !writes.contains_key(&key)
+        {
             writes.insert(key, None);
         }
     }

@@ -11,7 +11,11 @@ use crate::tx::{Halt, Snapshot, Tx};
 
 /// What the audit found. `problems` empty means the state is consistent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Audit {
     /// Each broken promise in one sentence, naming the keys involved.
@@ -21,7 +25,11 @@ pub struct Audit {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct OverLimit {
     pub feature: crate::model::Feature,
     #[cfg_attr(test, ts(type = "number"))]
@@ -31,7 +39,9 @@ pub struct OverLimit {
 }
 
 /// Keys the audit reads whole; a host loads these ranges up front.
-pub const RANGES: [&str; 7] = ["domain/", "class/", "account/", "capped/", "holder/", "wait/", "seats/"];
+pub const RANGES: [&str; 7] = [
+    "domain/", "class/", "account/", "capped/", "holder/", "wait/", "seats/",
+];
 
 /// Checks the ledger against the directory: header counts, one seat per
 /// account, holders premium and enabled, waiters not holding, capped markers
@@ -44,20 +54,35 @@ pub fn audit(snap: &dyn Snapshot) -> Result<Audit, Halt> {
     let mut over_limit = Vec::new();
     let count = tx.account_count()?;
     if count != accounts.len() as u64 {
-        problems.push(format!("`accounts` counts {count} mailboxes but {} accounts are stored", accounts.len()));
+        problems.push(format!(
+            "`accounts` counts {count} mailboxes but {} accounts are stored",
+            accounts.len()
+        ));
     }
     for (feature, lic) in &licence.features {
         let holders = tx.holders(feature)?;
         let waiters = tx.waiters(feature)?;
         let header = tx.seats(feature)?;
         if header.holders != holders.len() as u64 {
-            problems.push(format!("`seats/{feature}` counts {} holders but {} are stored", header.holders, holders.len()));
+            problems.push(format!(
+                "`seats/{feature}` counts {} holders but {} are stored",
+                header.holders,
+                holders.len()
+            ));
         }
         if header.waiting != waiters.len() as u64 {
-            problems.push(format!("`seats/{feature}` counts {} waiting but {} are stored", header.waiting, waiters.len()));
+            problems.push(format!(
+                "`seats/{feature}` counts {} waiting but {} are stored",
+                header.waiting,
+                waiters.len()
+            ));
         }
         if let Some(seats) = lic.seats.filter(|&n| holders.len() as u64 > n) {
-            over_limit.push(OverLimit { feature: feature.clone(), holders: holders.len() as u64, seats });
+            over_limit.push(OverLimit {
+                feature: feature.clone(),
+                holders: holders.len() as u64,
+                seats,
+            });
         }
         for (id, _) in &holders {
             match tx.account(id)? {
@@ -67,7 +92,9 @@ pub fn audit(snap: &dyn Snapshot) -> Result<Audit, Halt> {
                 }
                 Some(account) => {
                     if resolve_in(&tx, id, &account, feature)?.effective != Setting::Enabled {
-                        problems.push(format!("holder `{id}` of `{feature}` does not resolve to enabled"));
+                        problems.push(format!(
+                            "holder `{id}` of `{feature}` does not resolve to enabled"
+                        ));
                     }
                 }
             }
@@ -89,21 +116,35 @@ pub fn audit(snap: &dyn Snapshot) -> Result<Audit, Halt> {
                 problems.push(format!("`{id}` carries the capped marker of `{feature}` but its setting is not disabled"));
             }
             if !matches!(tx.get(&keys::capped(feature, id))?, Some(Record::Capped(_))) {
-                problems.push(format!("the capped marker of `{feature}` on `{id}` is not indexed"));
+                problems.push(format!(
+                    "the capped marker of `{feature}` on `{id}` is not indexed"
+                ));
             }
         }
     }
     let indexed = tx.scan("capped/")?.len();
     if indexed != markers {
-        problems.push(format!("the capped index holds {indexed} entries for {markers} markers"));
+        problems.push(format!(
+            "the capped index holds {indexed} entries for {markers} markers"
+        ));
     }
     for prefix in ["holder/", "wait/", "seats/"] {
         for (key, _) in tx.scan(prefix)? {
-            let feature = key.get(prefix.len()..).unwrap_or_default().split('/').next().unwrap_or_default();
+            let feature = key
+                .get(prefix.len()..)
+                .unwrap_or_default()
+                .split('/')
+                .next()
+                .unwrap_or_default();
             if !licence.features.keys().any(|f| f.as_str() == feature) {
-                problems.push(format!("`{key}` belongs to `{feature}`, which the licence does not list"));
+                problems.push(format!(
+                    "`{key}` belongs to `{feature}`, which the licence does not list"
+                ));
             }
         }
     }
-    Ok(Audit { problems, over_limit })
+    Ok(Audit {
+        problems,
+        over_limit,
+    })
 }

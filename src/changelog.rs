@@ -14,7 +14,9 @@
 use serde::Serialize;
 
 use crate::keys::{self, Record};
-use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Setting, Settings, Via};
+use crate::model::{
+    AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Setting, Settings, Via,
+};
 use crate::rules::Request;
 use crate::time::Timestamp;
 use crate::tx::Writes;
@@ -32,17 +34,28 @@ impl LogContext {
         if actor.is_empty() || actor.chars().count() > 200 {
             return Err("actor: expected 1 to 200 characters".into());
         }
-        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err("log id: expected 1 to 64 of A-Z a-z 0-9 - _".into());
         }
-        Ok(LogContext { actor: actor.to_string(), id: id.to_string() })
+        Ok(LogContext {
+            actor: actor.to_string(),
+            id: id.to_string(),
+        })
     }
 
     /// The engine's own entry for a consequence of this request (the `at-cap` sweep): actor
     /// `seatcap`, id `<request id>-<what>` (still at most 64 characters).
     pub fn consequence(&self, what: &str) -> LogContext {
         let keep = 64usize.saturating_sub(what.len() + 1).min(self.id.len());
-        LogContext { actor: ENGINE_ACTOR.to_string(), id: format!("{}-{what}", self.id.get(..keep).unwrap_or_default()) }
+        LogContext {
+            actor: ENGINE_ACTOR.to_string(),
+            id: format!("{}-{what}", self.id.get(..keep).unwrap_or_default()),
+        }
     }
 }
 
@@ -59,8 +72,15 @@ pub fn key(seq: u64) -> String {
 #[derive(Debug, Serialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum Logged<'a> {
-    Connect { account: &'a AccountId, feature: &'a Feature },
-    Set { node: String, feature: &'a Feature, value: Setting },
+    Connect {
+        account: &'a AccountId,
+        feature: &'a Feature,
+    },
+    Set {
+        node: String,
+        feature: &'a Feature,
+        value: Setting,
+    },
     #[serde(rename_all = "camelCase")]
     Licence {
         licence: &'a Licence,
@@ -76,15 +96,26 @@ pub enum Logged<'a> {
         class: &'a Option<ClassName>,
         settings: &'a Settings,
     },
-    Delete { account: &'a AccountId },
+    Delete {
+        account: &'a AccountId,
+    },
     SetType {
         account: &'a AccountId,
         #[serde(rename = "type")]
         kind: AccountType,
     },
-    RestoreCapped { feature: &'a Feature },
-    CreateDomain { domain: &'a DomainName, settings: &'a Settings },
-    CreateClass { domain: &'a DomainName, class: &'a ClassName, settings: &'a Settings },
+    RestoreCapped {
+        feature: &'a Feature,
+    },
+    CreateDomain {
+        domain: &'a DomainName,
+        settings: &'a Settings,
+    },
+    CreateClass {
+        domain: &'a DomainName,
+        class: &'a ClassName,
+        settings: &'a Settings,
+    },
     /// R5 `at-cap`: the engine capped every other eligible account when the last seat was taken.
     AtCap,
     /// An import records what was asked and how many keys it wrote, not every key.
@@ -101,14 +132,47 @@ impl<'a> Logged<'a> {
     pub fn of(request: &'a Request) -> Self {
         match request {
             Request::Connect { account, feature } => Logged::Connect { account, feature },
-            Request::Set { node, feature, value } => Logged::Set { node: node.to_string(), feature, value: *value },
-            Request::SetLicence { licence, admission } => Logged::Licence { licence, signed_by: &admission.signed_by, force: admission.force },
-            Request::Create { account, kind, class, settings } => Logged::Create { account, kind: *kind, class, settings },
+            Request::Set {
+                node,
+                feature,
+                value,
+            } => Logged::Set {
+                node: node.to_string(),
+                feature,
+                value: *value,
+            },
+            Request::SetLicence { licence, admission } => Logged::Licence {
+                licence,
+                signed_by: &admission.signed_by,
+                force: admission.force,
+            },
+            Request::Create {
+                account,
+                kind,
+                class,
+                settings,
+            } => Logged::Create {
+                account,
+                kind: *kind,
+                class,
+                settings,
+            },
             Request::Delete { account } => Logged::Delete { account },
-            Request::SetType { account, kind } => Logged::SetType { account, kind: *kind },
+            Request::SetType { account, kind } => Logged::SetType {
+                account,
+                kind: *kind,
+            },
             Request::RestoreCapped { feature } => Logged::RestoreCapped { feature },
             Request::CreateDomain { domain, settings } => Logged::CreateDomain { domain, settings },
-            Request::CreateClass { domain, class, settings } => Logged::CreateClass { domain, class, settings },
+            Request::CreateClass {
+                domain,
+                class,
+                settings,
+            } => Logged::CreateClass {
+                domain,
+                class,
+                settings,
+            },
         }
     }
 }
@@ -170,7 +234,14 @@ fn change_json(node: &str, before: Option<&Record>, after: Option<&Record>) -> S
 
 /// The entry for a request's writes, or `None` when it changed nothing an administrator configures.
 /// `before` answers each written key's value as the request read it.
-pub fn entry(context: &LogContext, seq: u64, at: Timestamp, request: Logged<'_>, writes: &Writes, before: impl Fn(&str) -> Option<Record>) -> Option<(String, Record)> {
+pub fn entry(
+    context: &LogContext,
+    seq: u64,
+    at: Timestamp,
+    request: Logged<'_>,
+    writes: &Writes,
+    before: impl Fn(&str) -> Option<Record>,
+) -> Option<(String, Record)> {
     let silent = match request {
         Logged::Connect { .. } => !writes.keys().any(|k| is_directory_key(k)),
         // An import's entry summarises its writes instead of listing them.
@@ -180,7 +251,11 @@ pub fn entry(context: &LogContext, seq: u64, at: Timestamp, request: Logged<'_>,
     if silent {
         return None;
     }
-    let listed = if matches!(request, Logged::Import { .. }) { None } else { Some(writes) };
+    let listed = if matches!(request, Logged::Import { .. }) {
+        None
+    } else {
+        Some(writes)
+    };
     let mut changes = Vec::new();
     let mut seats = Vec::new();
     let mut domains: Vec<String> = Vec::new();
@@ -202,7 +277,11 @@ pub fn entry(context: &LogContext, seq: u64, at: Timestamp, request: Logged<'_>,
         }
         // `holder/<f>/<id>`, `wait/<f>/<id>`, `capped/<f>/<id>`: seats and markers that moved.
         let mut parts = key.splitn(3, '/');
-        let (Some(range), Some(feature), Some(account)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        let (Some(range), Some(feature), Some(account)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
         let change = match (range, old.is_some(), after.is_some()) {
             ("holder", false, true) => "claimed",
             ("holder", true, false) => "released",
@@ -219,10 +298,23 @@ pub fn entry(context: &LogContext, seq: u64, at: Timestamp, request: Logged<'_>,
             Some(Record::Holder(h)) => Some(h.via),
             _ => None,
         };
-        seats.push(Moved { feature, account, change, via });
+        seats.push(Moved {
+            feature,
+            account,
+            change,
+            via,
+        });
     }
     domains.sort();
-    let entry = Entry { seq, id: &context.id, at, actor: &context.actor, request, domains, seats };
+    let entry = Entry {
+        seq,
+        id: &context.id,
+        at,
+        actor: &context.actor,
+        request,
+        domains,
+        seats,
+    };
     // Strings and integers only: serialising cannot fail. `changes` goes in before the closing brace.
     let mut text = serde_json::to_string(&entry).unwrap_or_default();
     text.pop();
@@ -240,14 +332,20 @@ mod tests {
     fn keys_sort_by_sequence_and_after_the_time_keyed_entries_of_older_stores() {
         assert!(key(9) < key(10) && key(10) < key(1_000_000), "zero-padded");
         let old_style = "log/0063911059200000/abc";
-        assert!(old_style < key(1).as_str(), "entries from before sequence numbers list first");
+        assert!(
+            old_style < key(1).as_str(),
+            "entries from before sequence numbers list first"
+        );
     }
 
     #[test]
     fn contexts_are_checked() {
         assert!(LogContext::new("admin", "abc-1_2").is_ok());
         assert!(LogContext::new("", "x").is_err());
-        assert!(LogContext::new("admin", "a/b").is_err(), "an id can't break the key layout");
+        assert!(
+            LogContext::new("admin", "a/b").is_err(),
+            "an id can't break the key layout"
+        );
         assert!(LogContext::new("admin", &"x".repeat(65)).is_err());
     }
 }

@@ -6,7 +6,11 @@ use crate::model::AccountId;
 
 /// SPEC error codes, serialised exactly as written there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorCode {
     SeatsExhausted,
@@ -41,7 +45,11 @@ impl ErrorCode {
 /// A refused request: a code, a sentence for people, and for
 /// `seats-exhausted` the holders the administrator could disable (R6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "ErrorBody"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/", rename = "ErrorBody")
+)]
 #[error("{}: {message}", code.as_str())]
 pub struct Error {
     pub code: ErrorCode,
@@ -53,7 +61,11 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into(), holders: None }
+        Error {
+            code,
+            message: message.into(),
+            holders: None,
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {

@@ -11,7 +11,10 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::model::{AccountType, Capping, Feature, FeatureLicence, Licence, LicenceSignature, Overflow, Policy, Setting, Settings, Shrink, Via};
+use crate::model::{
+    AccountType, Capping, Feature, FeatureLicence, Licence, LicenceSignature, Overflow, Policy,
+    Setting, Settings, Shrink, Via,
+};
 use crate::time::Timestamp;
 
 /// A value that could not be read: where, and why.
@@ -82,11 +85,17 @@ pub struct At<'a> {
 impl<'a> At<'a> {
     /// The top of a document; `name` prefixes every path (empty for none).
     pub fn root(value: &'a Value, name: &'a str) -> Self {
-        At { value, path: Path::Root(name) }
+        At {
+            value,
+            path: Path::Root(name),
+        }
     }
 
     pub fn fail<T>(&self, message: impl Into<String>) -> Read<T> {
-        Err(Invalid { path: self.path.to_string(), message: message.into() })
+        Err(Invalid {
+            path: self.path.to_string(),
+            message: message.into(),
+        })
     }
 
     fn expected<T>(&self, what: &str) -> Read<T> {
@@ -95,11 +104,17 @@ impl<'a> At<'a> {
 
     /// Checks that this is an object whose fields are all in `allowed`.
     pub fn object(&self, allowed: &[&str]) -> Read<()> {
-        let Value::Object(map) = self.value else { return self.expected("an object") };
+        let Value::Object(map) = self.value else {
+            return self.expected("an object");
+        };
         match map.keys().find(|k| !allowed.contains(&k.as_str())) {
             None => Ok(()),
             Some(unknown) => {
-                let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+                let list = allowed
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 self.fail(format!("unknown field `{unknown}`, expected one of {list}"))
             }
         }
@@ -108,46 +123,76 @@ impl<'a> At<'a> {
     /// A field that may be absent; `null` counts as absent.
     pub fn field<'b>(&'b self, name: &'b str) -> Option<At<'b>> {
         let value = self.value.get(name).filter(|v| !v.is_null())?;
-        Some(At { value, path: Path::Key(&self.path, name) })
+        Some(At {
+            value,
+            path: Path::Key(&self.path, name),
+        })
     }
 
     /// A field that must be present, possibly as `null`.
     pub fn req<'b>(&'b self, name: &'b str) -> Read<At<'b>> {
         match self.value.get(name) {
-            Some(value) => Ok(At { value, path: Path::Key(&self.path, name) }),
+            Some(value) => Ok(At {
+                value,
+                path: Path::Key(&self.path, name),
+            }),
             None => self.fail(format!("missing field `{name}`")),
         }
     }
 
     /// The entries of an object, each with its key.
     pub fn entries<'b>(&'b self) -> Read<impl Iterator<Item = (&'b str, At<'b>)>> {
-        let Value::Object(map) = self.value else { return self.expected("an object") };
-        Ok(map.iter().map(move |(k, value)| (k.as_str(), At { value, path: Path::Key(&self.path, k) })))
+        let Value::Object(map) = self.value else {
+            return self.expected("an object");
+        };
+        Ok(map.iter().map(move |(k, value)| {
+            (
+                k.as_str(),
+                At {
+                    value,
+                    path: Path::Key(&self.path, k),
+                },
+            )
+        }))
     }
 
     /// The items of an array.
     pub fn items<'b>(&'b self) -> Read<impl Iterator<Item = At<'b>>> {
-        let Value::Array(items) = self.value else { return self.expected("an array") };
-        Ok(items.iter().enumerate().map(move |(i, value)| At { value, path: Path::Index(&self.path, i) }))
+        let Value::Array(items) = self.value else {
+            return self.expected("an array");
+        };
+        Ok(items.iter().enumerate().map(move |(i, value)| At {
+            value,
+            path: Path::Index(&self.path, i),
+        }))
     }
 
     pub fn str(&self) -> Read<&'a str> {
-        self.value.as_str().map_or_else(|| self.expected("a string"), Ok)
+        self.value
+            .as_str()
+            .map_or_else(|| self.expected("a string"), Ok)
     }
 
     pub fn bool(&self) -> Read<bool> {
-        self.value.as_bool().map_or_else(|| self.expected("true or false"), Ok)
+        self.value
+            .as_bool()
+            .map_or_else(|| self.expected("true or false"), Ok)
     }
 
     pub fn count(&self) -> Read<u64> {
-        self.value.as_u64().map_or_else(|| self.expected("a whole number ≥ 0"), Ok)
+        self.value
+            .as_u64()
+            .map_or_else(|| self.expected("a whole number ≥ 0"), Ok)
     }
 
     /// A count or `null` (unlimited).
     pub fn limit(&self) -> Read<Option<u64>> {
         match self.value {
             Value::Null => Ok(None),
-            v => v.as_u64().map_or_else(|| self.expected("a whole number ≥ 0 or null"), |n| Ok(Some(n))),
+            v => v.as_u64().map_or_else(
+                || self.expected("a whole number ≥ 0 or null"),
+                |n| Ok(Some(n)),
+            ),
         }
     }
 
@@ -170,8 +215,15 @@ impl<'a> At<'a> {
         match T::CHOICES.iter().find(|(name, _)| *name == text) {
             Some((_, v)) => Ok(*v),
             None => {
-                let list = T::CHOICES.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-                self.fail(format!("expected one of {list}, found {}", shown(self.value)))
+                let list = T::CHOICES
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.fail(format!(
+                    "expected one of {list}, found {}",
+                    shown(self.value)
+                ))
             }
         }
     }
@@ -183,44 +235,84 @@ pub trait Choice: Copy + 'static {
 }
 
 impl Choice for Setting {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("inherit", Setting::Inherit), ("enabled", Setting::Enabled), ("disabled", Setting::Disabled)];
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("inherit", Setting::Inherit),
+        ("enabled", Setting::Enabled),
+        ("disabled", Setting::Disabled),
+    ];
 }
 impl Choice for AccountType {
-    const CHOICES: &'static [(&'static str, Self)] = &[("premium", AccountType::Premium), ("basic", AccountType::Basic)];
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("premium", AccountType::Premium),
+        ("basic", AccountType::Basic),
+    ];
 }
 impl Choice for Via {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("connect", Via::Connect), ("admin", Via::Admin), ("waitlist", Via::Waitlist)];
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("connect", Via::Connect),
+        ("admin", Via::Admin),
+        ("waitlist", Via::Waitlist),
+    ];
 }
 impl Choice for Capping {
-    const CHOICES: &'static [(&'static str, Self)] = &[("on-attempt", Capping::OnAttempt), ("at-cap", Capping::AtCap)];
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("on-attempt", Capping::OnAttempt),
+        ("at-cap", Capping::AtCap),
+    ];
 }
 impl Choice for Overflow {
-    const CHOICES: &'static [(&'static str, Self)] = &[("disable", Overflow::Disable), ("waitlist", Overflow::Waitlist)];
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("disable", Overflow::Disable),
+        ("waitlist", Overflow::Waitlist),
+    ];
 }
 impl Choice for Shrink {
-    const CHOICES: &'static [(&'static str, Self)] =
-        &[("grandfather", Shrink::Grandfather), ("evict-newest", Shrink::EvictNewest), ("evict-idle", Shrink::EvictIdle)];
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("grandfather", Shrink::Grandfather),
+        ("evict-newest", Shrink::EvictNewest),
+        ("evict-idle", Shrink::EvictIdle),
+    ];
 }
 
 /// `{"mailboxes": N|null, "features": {"<f>": {"seats": N|null}}, "expires": time|null}`;
 /// `mailboxes` and `expires` may be left out (`null`), `seats` must be written.
 pub fn licence(at: At<'_>) -> Read<Licence> {
-    at.object(&["mailboxes", "features", "expires", "serial", "issued", "signature"])?;
+    at.object(&[
+        "mailboxes",
+        "features",
+        "expires",
+        "serial",
+        "issued",
+        "signature",
+    ])?;
     let mailboxes = at.field("mailboxes").map(|m| m.count()).transpose()?;
     let expires = at.field("expires").map(|e| e.time()).transpose()?;
     let serial = at.field("serial").map(|s| s.count()).transpose()?;
     let issued = at.field("issued").map(|i| i.time()).transpose()?;
-    let signature = at.field("signature").map(|s| licence_signature(&s)).transpose()?;
+    let signature = at
+        .field("signature")
+        .map(|s| licence_signature(&s))
+        .transpose()?;
     let list = at.req("features")?;
     let mut features = VecMap::new();
     for (name, spec) in list.entries()? {
         let feature = spec.key(name, Feature::parse)?;
         spec.object(&["seats"])?;
-        features.insert(feature, FeatureLicence { seats: spec.req("seats")?.limit()? });
+        features.insert(
+            feature,
+            FeatureLicence {
+                seats: spec.req("seats")?.limit()?,
+            },
+        );
     }
-    Ok(Licence { mailboxes, features, expires, serial, issued, signature })
+    Ok(Licence {
+        mailboxes,
+        features,
+        expires,
+        serial,
+        issued,
+        signature,
+    })
 }
 
 /// `{"key": 64 hex, "value": 128 hex}`, kept lower-case (checked against a key by `signature`).
@@ -234,7 +326,10 @@ fn licence_signature(at: &At<'_>) -> Read<LicenceSignature> {
         }
         Ok(text.to_ascii_lowercase())
     };
-    Ok(LicenceSignature { key: hex("key", 64, "an Ed25519 public key")?, value: hex("value", 128, "an Ed25519 signature")? })
+    Ok(LicenceSignature {
+        key: hex("key", 64, "an Ed25519 public key")?,
+        value: hex("value", 128, "an Ed25519 signature")?,
+    })
 }
 
 /// Every field optional, with SPEC's defaults.
@@ -243,9 +338,13 @@ pub fn policy(at: At<'_>) -> Read<Policy> {
     let d = Policy::default();
     Ok(Policy {
         capping: at.field("capping").map_or(Ok(d.capping), |v| v.choice())?,
-        overflow: at.field("overflow").map_or(Ok(d.overflow), |v| v.choice())?,
+        overflow: at
+            .field("overflow")
+            .map_or(Ok(d.overflow), |v| v.choice())?,
         shrink: at.field("shrink").map_or(Ok(d.shrink), |v| v.choice())?,
-        restore_on_grow: at.field("restoreOnGrow").map_or(Ok(d.restore_on_grow), |v| v.bool())?,
+        restore_on_grow: at
+            .field("restoreOnGrow")
+            .map_or(Ok(d.restore_on_grow), |v| v.bool())?,
     })
 }
 

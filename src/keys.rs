@@ -32,7 +32,9 @@ use serde::Serialize;
 
 use crate::input::{self, At};
 
-use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Policy, Settings, Via};
+use crate::model::{
+    AccountId, AccountType, ClassName, DomainName, Feature, Licence, Policy, Settings, Via,
+};
 use crate::time::Timestamp;
 
 pub const LICENCE: &str = "licence";
@@ -201,48 +203,88 @@ impl Record {
         if key.starts_with(LOG_PREFIX) {
             return Ok(Record::Log(text.to_string()));
         }
-        let value = crate::split::value(text).map_err(|e| format!("stored value of `{key}` is not JSON: {e}"))?;
+        let value = crate::split::value(text)
+            .map_err(|e| format!("stored value of `{key}` is not JSON: {e}"))?;
         let at = At::root(&value, key);
         let prefix = key.split('/').next().unwrap_or_default();
         let record = match prefix {
             "licence" => input::licence(at).map(Record::Licence),
             "policy" => input::policy(at).map(Record::Policy),
             "server" | "domain" | "class" => at.object(&["settings"]).and_then(|_| {
-                Ok(Record::Node(NodeRec { settings: at.field("settings").map(input::settings).transpose()?.unwrap_or_default() }))
-            }),
-            "accounts" | "log-head" => at.object(&["count"]).and_then(|_| Ok(Record::Count(CountRec { count: at.req("count")?.count()? }))),
-            "account" => at.object(&["type", "class", "settings", "capped"]).and_then(|_| {
-                Ok(Record::Account(AccountRec {
-                    kind: at.req("type")?.choice()?,
-                    class: at.field("class").map(|c| c.name(ClassName::parse)).transpose()?,
-                    settings: at.field("settings").map(input::settings).transpose()?.unwrap_or_default(),
-                    capped: at.field("capped").map(input::capped).transpose()?.unwrap_or_default(),
+                Ok(Record::Node(NodeRec {
+                    settings: at
+                        .field("settings")
+                        .map(input::settings)
+                        .transpose()?
+                        .unwrap_or_default(),
                 }))
             }),
-            "seats" => at.object(&["holders", "nextSeq", "waiting", "nextWait"]).and_then(|_| {
-                Ok(Record::Seats(SeatsRec {
-                    holders: at.req("holders")?.count()?,
-                    next_seq: at.req("nextSeq")?.count()?,
-                    waiting: at.req("waiting")?.count()?,
-                    next_wait: at.req("nextWait")?.count()?,
+            "accounts" | "log-head" => at.object(&["count"]).and_then(|_| {
+                Ok(Record::Count(CountRec {
+                    count: at.req("count")?.count()?,
                 }))
             }),
-            "holder" => at.object(&["seq", "since", "via", "lastSeen"]).and_then(|_| {
-                Ok(Record::Holder(HolderRec {
+            "account" => at
+                .object(&["type", "class", "settings", "capped"])
+                .and_then(|_| {
+                    Ok(Record::Account(AccountRec {
+                        kind: at.req("type")?.choice()?,
+                        class: at
+                            .field("class")
+                            .map(|c| c.name(ClassName::parse))
+                            .transpose()?,
+                        settings: at
+                            .field("settings")
+                            .map(input::settings)
+                            .transpose()?
+                            .unwrap_or_default(),
+                        capped: at
+                            .field("capped")
+                            .map(input::capped)
+                            .transpose()?
+                            .unwrap_or_default(),
+                    }))
+                }),
+            "seats" => at
+                .object(&["holders", "nextSeq", "waiting", "nextWait"])
+                .and_then(|_| {
+                    Ok(Record::Seats(SeatsRec {
+                        holders: at.req("holders")?.count()?,
+                        next_seq: at.req("nextSeq")?.count()?,
+                        waiting: at.req("waiting")?.count()?,
+                        next_wait: at.req("nextWait")?.count()?,
+                    }))
+                }),
+            "holder" => at
+                .object(&["seq", "since", "via", "lastSeen"])
+                .and_then(|_| {
+                    Ok(Record::Holder(HolderRec {
+                        seq: at.req("seq")?.count()?,
+                        since: at.req("since")?.time()?,
+                        via: at.req("via")?.choice()?,
+                        last_seen: at.req("lastSeen")?.time()?,
+                    }))
+                }),
+            "wait" => at.object(&["seq"]).and_then(|_| {
+                Ok(Record::Waiter(WaiterRec {
                     seq: at.req("seq")?.count()?,
-                    since: at.req("since")?.time()?,
-                    via: at.req("via")?.choice()?,
-                    last_seen: at.req("lastSeen")?.time()?,
                 }))
             }),
-            "wait" => at.object(&["seq"]).and_then(|_| Ok(Record::Waiter(WaiterRec { seq: at.req("seq")?.count()? }))),
             "licence-origin" => at.object(&["signedBy", "at"]).and_then(|_| {
                 Ok(Record::Origin(OriginRec {
-                    signed_by: at.field("signedBy").filter(|s| !s.value.is_null()).map(|s| s.str().map(str::to_string)).transpose()?,
+                    signed_by: at
+                        .field("signedBy")
+                        .filter(|s| !s.value.is_null())
+                        .map(|s| s.str().map(str::to_string))
+                        .transpose()?,
                     at: at.req("at")?.time()?,
                 }))
             }),
-            "capped" => at.object(&["at"]).and_then(|_| Ok(Record::Capped(CappedRec { at: at.req("at")?.time()? }))),
+            "capped" => at.object(&["at"]).and_then(|_| {
+                Ok(Record::Capped(CappedRec {
+                    at: at.req("at")?.time()?,
+                }))
+            }),
             _ => return Err(format!("`{key}` is not a seatcap key")),
         };
         record.map_err(|e| format!("stored value of `{key}` is not valid: {e}"))

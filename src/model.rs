@@ -76,13 +76,23 @@ impl AccountId {
 fn check_account_id(text: &str) -> Result<String, String> {
     let id = text.to_lowercase();
     if id.chars().count() > 254 {
-        return Err(format!("account id is longer than 254 characters ({} chars)", id.chars().count()));
+        return Err(format!(
+            "account id is longer than 254 characters ({} chars)",
+            id.chars().count()
+        ));
     }
     let Some((local, domain)) = id.split_once('@') else {
-        return Err(format!("account id `{text}` is not of the form local@domain"));
+        return Err(format!(
+            "account id `{text}` is not of the form local@domain"
+        ));
     };
-    if local.is_empty() || domain.contains('@') || local.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("account id `{text}` is not of the form local@domain"));
+    if local.is_empty()
+        || domain.contains('@')
+        || local.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "account id `{text}` is not of the form local@domain"
+        ));
     }
     check_domain(domain).map_err(|why| format!("account id `{text}`: {why}"))?;
     Ok(id)
@@ -97,7 +107,9 @@ fn check_domain(text: &str) -> Result<String, String> {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                && label
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-')
         });
     if ok {
         Ok(name)
@@ -107,8 +119,13 @@ fn check_domain(text: &str) -> Result<String, String> {
 }
 
 fn check_class(text: &str) -> Result<String, String> {
-    if text.is_empty() || text.chars().count() > 64 || text.chars().any(|c| c == '/' || c.is_control()) {
-        return Err(format!("`{text}` is not a class name (1–64 characters, no `/`)"));
+    if text.is_empty()
+        || text.chars().count() > 64
+        || text.chars().any(|c| c == '/' || c.is_control())
+    {
+        return Err(format!(
+            "`{text}` is not a class name (1–64 characters, no `/`)"
+        ));
     }
     Ok(text.to_string())
 }
@@ -116,17 +133,25 @@ fn check_class(text: &str) -> Result<String, String> {
 fn check_feature(text: &str) -> Result<String, String> {
     let ok = !text.is_empty()
         && text.len() <= 64
-        && text.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'));
+        && text
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'));
     if ok {
         Ok(text.to_string())
     } else {
-        Err(format!("`{text}` is not a feature name (1–64 of letters, digits, `.`, `_`, `-`)"))
+        Err(format!(
+            "`{text}` is not a feature name (1–64 of letters, digits, `.`, `_`, `-`)"
+        ))
     }
 }
 
 /// A feature's setting at one node (R1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Setting {
     Inherit,
@@ -148,7 +173,11 @@ impl Setting {
 pub type Settings = VecMap<Feature, Setting>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AccountType {
     #[default]
@@ -158,7 +187,11 @@ pub enum AccountType {
 
 /// How a holder got its seat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Via {
     Connect,
@@ -185,14 +218,20 @@ impl Node {
             return DomainName::parse(name).map(Node::Domain).map_err(bad);
         }
         if let Some(rest) = text.strip_prefix("class:") {
-            let (domain, class) =
-                rest.split_once('/').ok_or_else(|| bad("expected class:<domain>/<class>".into()))?;
-            return Ok(Node::Class(DomainName::parse(domain).map_err(bad)?, ClassName::parse(class).map_err(bad)?));
+            let (domain, class) = rest
+                .split_once('/')
+                .ok_or_else(|| bad("expected class:<domain>/<class>".into()))?;
+            return Ok(Node::Class(
+                DomainName::parse(domain).map_err(bad)?,
+                ClassName::parse(class).map_err(bad)?,
+            ));
         }
         if let Some(id) = text.strip_prefix("account:") {
             return AccountId::parse(id).map(Node::Account).map_err(bad);
         }
-        Err(format!("node `{text}` is not server, domain:<name>, class:<domain>/<name> or account:<id>"))
+        Err(format!(
+            "node `{text}` is not server, domain:<name>, class:<domain>/<name> or account:<id>"
+        ))
     }
 }
 
@@ -222,7 +261,11 @@ impl<'de> Deserialize<'de> for Node {
 
 /// `{"seats": N|null}`; `null` is unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(deny_unknown_fields)]
 pub struct FeatureLicence {
     #[serde(deserialize_with = "required_nullable")]
@@ -232,7 +275,11 @@ pub struct FeatureLicence {
 
 /// The licence: mailbox cap, seats per feature, expiry. `null` is unlimited / never.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(deny_unknown_fields)]
 pub struct Licence {
     #[serde(default)]
@@ -261,7 +308,11 @@ pub struct Licence {
 
 /// `{"key": <public key, 64 hex>, "value": <signature, 128 hex>}`, lower-case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(deny_unknown_fields)]
 pub struct LicenceSignature {
     pub key: String,
@@ -280,7 +331,11 @@ fn required_nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u6
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Capping {
     #[default]
@@ -289,7 +344,11 @@ pub enum Capping {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Overflow {
     #[default]
@@ -298,7 +357,11 @@ pub enum Overflow {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Shrink {
     #[default]
@@ -309,7 +372,11 @@ pub enum Shrink {
 
 /// What happens at and past the cap (R5, R10, R12). Every field is optional.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Policy {
     #[cfg_attr(test, ts(as = "Option<Capping>", optional))]

@@ -12,7 +12,11 @@ use crate::rules::Decision;
 use crate::tx::{Halt, Snapshot, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct Outcome {
     pub events: Vec<EventResult>,
     pub state: StateView,
@@ -20,7 +24,11 @@ pub struct Outcome {
 
 /// A connect's decision, or whether another op was applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(untagged)]
 pub enum EventResult {
     Decision(Decision),
@@ -28,7 +36,11 @@ pub enum EventResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct OpResult {
     pub ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,16 +49,29 @@ pub struct OpResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct StateView {
     #[cfg_attr(test, ts(as = "std::collections::BTreeMap<Feature, SeatsView>"))]
     pub seats: VecMap<Feature, SeatsView>,
-    #[cfg_attr(test, ts(as = "std::collections::BTreeMap<AccountId, std::collections::BTreeMap<Feature, AccountFeatureView>>"))]
+    #[cfg_attr(
+        test,
+        ts(
+            as = "std::collections::BTreeMap<AccountId, std::collections::BTreeMap<Feature, AccountFeatureView>>"
+        )
+    )]
     pub accounts: VecMap<AccountId, VecMap<Feature, AccountFeatureView>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct SeatsView {
     /// `null`: unlimited.
     #[cfg_attr(test, ts(type = "number | null"))]
@@ -58,7 +83,11 @@ pub struct SeatsView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct AccountFeatureView {
     /// The account's own setting (`inherit` when it has none).
     pub setting: Setting,
@@ -77,7 +106,14 @@ pub fn state_view(snap: &dyn Snapshot) -> Result<StateView, Halt> {
     for (feature, lic) in &licence.features {
         let holders = tx.holders(feature)?.into_iter().map(|(id, _)| id).collect();
         let waitlist = tx.waiters(feature)?.into_iter().map(|(id, _)| id).collect();
-        seats.push_sorted(feature.clone(), SeatsView { limit: lic.seats, holders, waitlist });
+        seats.push_sorted(
+            feature.clone(),
+            SeatsView {
+                limit: lic.seats,
+                holders,
+                waitlist,
+            },
+        );
     }
     let server = tx.server()?;
     // Few domains and classes, many accounts: look each node up once.
@@ -96,16 +132,30 @@ pub fn state_view(snap: &dyn Snapshot) -> Result<StateView, Halt> {
             }
         }
         let class = class_key.as_ref().and_then(|key @ (_, c)| {
-            classes.get(key).and_then(Option::as_ref).map(|rec| (Node::Class(d.clone(), c.clone()), rec))
+            classes
+                .get(key)
+                .and_then(Option::as_ref)
+                .map(|rec| (Node::Class(d.clone(), c.clone()), rec))
         });
-        let parents = Parents { class, domain: (Node::Domain(d.clone()), domains.get(&d).and_then(Option::as_ref)), server: &server };
+        let parents = Parents {
+            class,
+            domain: (
+                Node::Domain(d.clone()),
+                domains.get(&d).and_then(Option::as_ref),
+            ),
+            server: &server,
+        };
         let mut features = VecMap::new();
         for feature in licence.features.keys() {
             let r = resolve(&id, &account, &parents, feature);
             features.push_sorted(
                 feature.clone(),
                 AccountFeatureView {
-                    setting: account.settings.get(feature).copied().unwrap_or(Setting::Inherit),
+                    setting: account
+                        .settings
+                        .get(feature)
+                        .copied()
+                        .unwrap_or(Setting::Inherit),
                     capped: account.capped.contains_key(feature),
                     effective: r.effective,
                     source: r.source,

@@ -6,7 +6,10 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorCode};
 use crate::keys::{self, Record};
-use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Policy, Setting, Settings, Via};
+use crate::model::{
+    AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Policy, Setting,
+    Settings, Via,
+};
 use crate::resolve::resolve_in;
 use crate::rules::SeatView;
 use crate::time::Timestamp;
@@ -15,7 +18,11 @@ use crate::vecmap::VecMap;
 
 /// An account as an administrator sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct AccountView {
     pub id: AccountId,
     #[serde(rename = "type")]
@@ -28,7 +35,11 @@ pub struct AccountView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountFeature {
     /// The account's own setting (`inherit` when it has none).
@@ -46,7 +57,11 @@ pub struct AccountFeature {
 
 /// One feature's ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct FeatureSeats {
     pub feature: Feature,
     /// Seats of the licence; `null`: unlimited.
@@ -62,7 +77,11 @@ pub struct FeatureSeats {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Holder {
     pub account: AccountId,
@@ -74,15 +93,25 @@ pub struct Holder {
 pub fn account_view(snap: &dyn Snapshot, id: &AccountId) -> Result<AccountView, Halt> {
     let tx = Tx::new(snap);
     let licence = tx.licence()?;
-    let account = tx.account(id)?.ok_or_else(|| Error::new(ErrorCode::UnknownAccount, format!("no account `{id}`")))?;
+    let account = tx
+        .account(id)?
+        .ok_or_else(|| Error::new(ErrorCode::UnknownAccount, format!("no account `{id}`")))?;
     let mut features = VecMap::new();
     for feature in licence.features.keys() {
         let r = resolve_in(&tx, id, &account, feature)?;
-        let seat = tx.holder(feature, id)?.map(|h| SeatView { since: h.since, via: h.via, last_seen: h.last_seen });
+        let seat = tx.holder(feature, id)?.map(|h| SeatView {
+            since: h.since,
+            via: h.via,
+            last_seen: h.last_seen,
+        });
         features.push_sorted(
             feature.clone(),
             AccountFeature {
-                setting: account.settings.get(feature).copied().unwrap_or(Setting::Inherit),
+                setting: account
+                    .settings
+                    .get(feature)
+                    .copied()
+                    .unwrap_or(Setting::Inherit),
                 capped_at: account.capped.get(feature).copied(),
                 effective: r.effective,
                 source: r.source,
@@ -91,7 +120,12 @@ pub fn account_view(snap: &dyn Snapshot, id: &AccountId) -> Result<AccountView, 
             },
         );
     }
-    Ok(AccountView { id: id.clone(), kind: account.kind, class: account.class, features })
+    Ok(AccountView {
+        id: id.clone(),
+        kind: account.kind,
+        class: account.class,
+        features,
+    })
 }
 
 pub fn feature_seats(snap: &dyn Snapshot, feature: &Feature) -> Result<FeatureSeats, Halt> {
@@ -101,30 +135,51 @@ pub fn feature_seats(snap: &dyn Snapshot, feature: &Feature) -> Result<FeatureSe
     let holders: Vec<Holder> = tx
         .holders(feature)?
         .into_iter()
-        .map(|(account, h)| Holder { account, since: h.since, via: h.via, last_seen: h.last_seen })
+        .map(|(account, h)| Holder {
+            account,
+            since: h.since,
+            via: h.via,
+            last_seen: h.last_seen,
+        })
         .collect();
     let free = limit.map(|n| n.saturating_sub(holders.len() as u64));
-    Ok(FeatureSeats { feature: feature.clone(), limit, free, holders, waiting: header.waiting })
+    Ok(FeatureSeats {
+        feature: feature.clone(),
+        limit,
+        free,
+        holders,
+        waiting: header.waiting,
+    })
 }
 
 /// Waiting accounts in arrival order (R12).
 pub fn waitlist(snap: &dyn Snapshot, feature: &Feature) -> Result<Vec<AccountId>, Halt> {
     seat_limit(snap, feature)?;
-    Ok(Tx::new(snap).waiters(feature)?.into_iter().map(|(id, _)| id).collect())
+    Ok(Tx::new(snap)
+        .waiters(feature)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// A feature's seats in the licence (`None`: unlimited), or `unknown-feature`.
 /// Reads the licence only: the check before listing a feature's ranges.
 pub fn seat_limit(snap: &dyn Snapshot, feature: &Feature) -> Result<Option<u64>, Halt> {
-    Ok(Tx::new(snap)
-        .licence()?
-        .seats(feature)
-        .ok_or_else(|| Error::new(ErrorCode::UnknownFeature, format!("`{feature}` is not a feature of the licence")))?)
+    Ok(Tx::new(snap).licence()?.seats(feature).ok_or_else(|| {
+        Error::new(
+            ErrorCode::UnknownFeature,
+            format!("`{feature}` is not a feature of the licence"),
+        )
+    })?)
 }
 
 /// The directory above the accounts: the server's settings, each domain's and each class's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct DirectoryView {
     #[cfg_attr(test, ts(as = "std::collections::BTreeMap<Feature, Setting>"))]
     pub server: Settings,
@@ -133,11 +188,20 @@ pub struct DirectoryView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct DomainView {
     #[cfg_attr(test, ts(as = "std::collections::BTreeMap<Feature, Setting>"))]
     pub settings: Settings,
-    #[cfg_attr(test, ts(as = "std::collections::BTreeMap<ClassName, std::collections::BTreeMap<Feature, Setting>>"))]
+    #[cfg_attr(
+        test,
+        ts(
+            as = "std::collections::BTreeMap<ClassName, std::collections::BTreeMap<Feature, Setting>>"
+        )
+    )]
     pub classes: VecMap<ClassName, Settings>,
 }
 
@@ -145,23 +209,49 @@ pub fn directory(snap: &dyn Snapshot) -> Result<DirectoryView, Halt> {
     let tx = Tx::new(snap);
     let mut domains: VecMap<DomainName, DomainView> = VecMap::new();
     for (key, record) in tx.scan(keys::DOMAIN_PREFIX)? {
-        let (Some(name), Record::Node(node)) = (key.strip_prefix(keys::DOMAIN_PREFIX), record) else { continue };
-        let Ok(domain) = DomainName::parse(name) else { continue };
-        domains.push_sorted(domain, DomainView { settings: node.settings, classes: VecMap::new() });
+        let (Some(name), Record::Node(node)) = (key.strip_prefix(keys::DOMAIN_PREFIX), record)
+        else {
+            continue;
+        };
+        let Ok(domain) = DomainName::parse(name) else {
+            continue;
+        };
+        domains.push_sorted(
+            domain,
+            DomainView {
+                settings: node.settings,
+                classes: VecMap::new(),
+            },
+        );
     }
     for (key, record) in tx.scan(keys::CLASS_PREFIX)? {
-        let (Some((d, c)), Record::Node(node)) = (key.strip_prefix(keys::CLASS_PREFIX).and_then(|r| r.split_once('/')), record) else { continue };
-        let (Ok(d), Ok(c)) = (DomainName::parse(d), ClassName::parse(c)) else { continue };
+        let (Some((d, c)), Record::Node(node)) = (
+            key.strip_prefix(keys::CLASS_PREFIX)
+                .and_then(|r| r.split_once('/')),
+            record,
+        ) else {
+            continue;
+        };
+        let (Ok(d), Ok(c)) = (DomainName::parse(d), ClassName::parse(c)) else {
+            continue;
+        };
         if let Some(domain) = domains.get_mut(&d) {
             domain.classes.push_sorted(c, node.settings);
         }
     }
-    Ok(DirectoryView { server: tx.server()?.settings, domains })
+    Ok(DirectoryView {
+        server: tx.server()?.settings,
+        domains,
+    })
 }
 
 /// The licence in force, the policy, and who vouched for the licence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct LicenceView {
     pub licence: Licence,

@@ -32,7 +32,8 @@ impl RecordCache {
         if self.entries.len() >= CAPACITY {
             self.entries.clear();
         }
-        self.entries.insert(key.to_string(), (text.to_string(), record.clone()));
+        self.entries
+            .insert(key.to_string(), (text.to_string(), record.clone()));
         Ok(record)
     }
 }
@@ -44,11 +45,38 @@ mod tests {
     #[test]
     fn a_changed_text_is_read_again_and_a_bad_one_is_not_kept() {
         let mut cache = RecordCache::new();
-        let one = cache.read("seats/f", r#"{"holders":1,"nextSeq":1,"waiting":0,"nextWait":0}"#).expect("valid");
-        let two = cache.read("seats/f", r#"{"holders":2,"nextSeq":2,"waiting":0,"nextWait":0}"#).expect("valid");
-        assert_ne!(one, two, "a new text for the same key is not answered from memory");
+        let one = cache
+            .read(
+                "seats/f",
+                r#"{"holders":1,"nextSeq":1,"waiting":0,"nextWait":0}"#,
+            )
+            .expect("valid");
+        let two = cache
+            .read(
+                "seats/f",
+                r#"{"holders":2,"nextSeq":2,"waiting":0,"nextWait":0}"#,
+            )
+            .expect("valid");
+        assert_ne!(
+            one, two,
+            "a new text for the same key is not answered from memory"
+        );
         assert!(cache.read("seats/f", "{").is_err());
-        assert_eq!(cache.read("seats/f", r#"{"holders":2,"nextSeq":2,"waiting":0,"nextWait":0}"#), Ok(two));
-        assert!(cache.read("holder/f/a@b.c", r#"{"holders":2,"nextSeq":2,"waiting":0,"nextWait":0}"#).is_err(), "the key decides the type");
+        assert_eq!(
+            cache.read(
+                "seats/f",
+                r#"{"holders":2,"nextSeq":2,"waiting":0,"nextWait":0}"#
+            ),
+            Ok(two)
+        );
+        assert!(
+            cache
+                .read(
+                    "holder/f/a@b.c",
+                    r#"{"holders":2,"nextSeq":2,"waiting":0,"nextWait":0}"#
+                )
+                .is_err(),
+            "the key decides the type"
+        );
     }
 }

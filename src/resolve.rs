@@ -9,7 +9,11 @@ use crate::tx::{Halt, Tx};
 
 /// One node on the way from the account up to the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct ChainLink {
     #[cfg_attr(test, ts(type = "string"))]
     pub node: Node,
@@ -40,13 +44,31 @@ pub struct Parents<'a> {
 
 /// Walks account → class → domain → server and stops at the first setting
 /// that is not `inherit`; the server's absent setting counts as `disabled`.
-pub fn resolve(id: &AccountId, account: &AccountRec, parents: &Parents<'_>, feature: &Feature) -> Resolution {
+pub fn resolve(
+    id: &AccountId,
+    account: &AccountRec,
+    parents: &Parents<'_>,
+    feature: &Feature,
+) -> Resolution {
     let mut chain = Vec::with_capacity(4);
-    let own = account.settings.get(feature).copied().unwrap_or(Setting::Inherit);
+    let own = account
+        .settings
+        .get(feature)
+        .copied()
+        .unwrap_or(Setting::Inherit);
     let marker = account.capped.get(feature).copied();
-    chain.push(ChainLink { node: Node::Account(id.clone()), setting: own, capped: marker });
+    chain.push(ChainLink {
+        node: Node::Account(id.clone()),
+        setting: own,
+        capped: marker,
+    });
     if own != Setting::Inherit {
-        return Resolution { effective: own, source: Node::Account(id.clone()), capped: marker.is_some(), chain };
+        return Resolution {
+            effective: own,
+            source: Node::Account(id.clone()),
+            capped: marker.is_some(),
+            chain,
+        };
     }
     let above = parents
         .class
@@ -54,24 +76,61 @@ pub fn resolve(id: &AccountId, account: &AccountRec, parents: &Parents<'_>, feat
         .map(|(node, rec)| (node, Some(*rec)))
         .chain(std::iter::once((&parents.domain.0, parents.domain.1)));
     for (node, rec) in above {
-        let setting = rec.and_then(|r| r.settings.get(feature)).copied().unwrap_or(Setting::Inherit);
-        chain.push(ChainLink { node: node.clone(), setting, capped: None });
+        let setting = rec
+            .and_then(|r| r.settings.get(feature))
+            .copied()
+            .unwrap_or(Setting::Inherit);
+        chain.push(ChainLink {
+            node: node.clone(),
+            setting,
+            capped: None,
+        });
         if setting != Setting::Inherit {
-            return Resolution { effective: setting, source: node.clone(), capped: false, chain };
+            return Resolution {
+                effective: setting,
+                source: node.clone(),
+                capped: false,
+                chain,
+            };
         }
     }
-    let setting = parents.server.settings.get(feature).copied().unwrap_or(Setting::Disabled);
-    let effective = if setting == Setting::Inherit { Setting::Disabled } else { setting };
-    chain.push(ChainLink { node: Node::Server, setting: effective, capped: None });
-    Resolution { effective, source: Node::Server, capped: false, chain }
+    let setting = parents
+        .server
+        .settings
+        .get(feature)
+        .copied()
+        .unwrap_or(Setting::Disabled);
+    let effective = if setting == Setting::Inherit {
+        Setting::Disabled
+    } else {
+        setting
+    };
+    chain.push(ChainLink {
+        node: Node::Server,
+        setting: effective,
+        capped: None,
+    });
+    Resolution {
+        effective,
+        source: Node::Server,
+        capped: false,
+        chain,
+    }
 }
 
 /// [`resolve`] with the parents read through a transaction.
-pub fn resolve_in(tx: &Tx<'_>, id: &AccountId, account: &AccountRec, feature: &Feature) -> Result<Resolution, Halt> {
+pub fn resolve_in(
+    tx: &Tx<'_>,
+    id: &AccountId,
+    account: &AccountRec,
+    feature: &Feature,
+) -> Result<Resolution, Halt> {
     let domain_name = id.domain();
     let domain = tx.domain(&domain_name)?;
     let class = match &account.class {
-        Some(c) => tx.class(&domain_name, c)?.map(|rec| (Node::Class(domain_name.clone(), c.clone()), rec)),
+        Some(c) => tx
+            .class(&domain_name, c)?
+            .map(|rec| (Node::Class(domain_name.clone(), c.clone()), rec)),
         None => None,
     };
     let server = tx.server()?;

@@ -9,13 +9,18 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::input::{self, At, Invalid, Path};
-use crate::keys::{self, AccountRec, CappedRec, CountRec, HolderRec, NodeRec, Record, SeatsRec, WaiterRec};
+use crate::keys::{
+    self, AccountRec, CappedRec, CountRec, HolderRec, NodeRec, Record, SeatsRec, WaiterRec,
+};
 use crate::memory::MemoryState;
-use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Policy, Setting, Settings, Via};
+use crate::model::{
+    AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Policy, Setting,
+    Settings, Via,
+};
 use crate::resolve::resolve_in;
 use crate::rules::Request;
-use crate::time::{Timestamp, DEFAULT_START};
 use crate::split;
+use crate::time::{Timestamp, DEFAULT_START};
 use crate::tx::{Tx, Writes};
 use crate::vecmap::VecMap;
 
@@ -47,7 +52,11 @@ fn digits(mut n: u64) -> u64 {
 
 /// A scenario file (SPEC "Scenario file"): licence, policy and directory at
 /// the start, optional recorded state, and the events to run.
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Scenario"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/", rename = "Scenario")
+)]
 #[derive(Debug, Serialize)]
 pub struct ScenarioFile {
     pub licence: Licence,
@@ -55,7 +64,13 @@ pub struct ScenarioFile {
     pub policy: Policy,
     pub directory: DirectoryFile,
     #[serde(skip_serializing_if = "VecMap::is_empty")]
-    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, RecordedSeats>>", optional))]
+    #[cfg_attr(
+        test,
+        ts(
+            as = "Option<std::collections::BTreeMap<Feature, RecordedSeats>>",
+            optional
+        )
+    )]
     pub seats: VecMap<Feature, RecordedSeats>,
     #[cfg_attr(test, ts(as = "Option<Vec<ScenarioEvent>>", optional))]
     pub events: Vec<Value>,
@@ -67,7 +82,12 @@ pub struct ScenarioFile {
 #[cfg(test)]
 #[allow(dead_code)]
 #[derive(ts_rs::TS)]
-#[ts(export, export_to = "../js/src/generated/", tag = "op", rename_all = "kebab-case")]
+#[ts(
+    export,
+    export_to = "../js/src/generated/",
+    tag = "op",
+    rename_all = "kebab-case"
+)]
 enum ScenarioEvent {
     Connect {
         account: String,
@@ -118,12 +138,25 @@ enum ScenarioEvent {
     },
 }
 
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Directory"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/", rename = "Directory")
+)]
 #[derive(Debug, Default, Serialize)]
 pub struct DirectoryFile {
-    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
+    #[cfg_attr(
+        test,
+        ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional)
+    )]
     pub server: Settings,
-    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<String, DomainFile>>", optional))]
+    #[cfg_attr(
+        test,
+        ts(
+            as = "Option<std::collections::BTreeMap<String, DomainFile>>",
+            optional
+        )
+    )]
     pub domains: VecMap<String, DomainFile>,
     #[cfg_attr(test, ts(as = "Option<Vec<AccountFile>>", optional))]
     pub accounts: Vec<AccountFile>,
@@ -132,23 +165,47 @@ pub struct DirectoryFile {
     pub generate: Vec<GenerateFile>,
 }
 
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "DomainConfig"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/", rename = "DomainConfig")
+)]
 #[derive(Debug, Default, Serialize)]
 pub struct DomainFile {
-    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
+    #[cfg_attr(
+        test,
+        ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional)
+    )]
     pub settings: Settings,
-    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<ClassName, ClassFile>>", optional))]
+    #[cfg_attr(
+        test,
+        ts(
+            as = "Option<std::collections::BTreeMap<ClassName, ClassFile>>",
+            optional
+        )
+    )]
     pub classes: VecMap<ClassName, ClassFile>,
 }
 
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "ClassConfig"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/", rename = "ClassConfig")
+)]
 #[derive(Debug, Default, Serialize)]
 pub struct ClassFile {
-    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
+    #[cfg_attr(
+        test,
+        ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional)
+    )]
     pub settings: Settings,
 }
 
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "AccountConfig"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/", rename = "AccountConfig")
+)]
 #[derive(Debug, Serialize)]
 pub struct AccountFile {
     pub id: AccountId,
@@ -158,16 +215,29 @@ pub struct AccountFile {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub class: Option<ClassName>,
-    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional))]
+    #[cfg_attr(
+        test,
+        ts(as = "Option<std::collections::BTreeMap<Feature, Setting>>", optional)
+    )]
     pub settings: Settings,
     /// Recorded state: feature → when its capped marker was written.
     #[serde(skip_serializing_if = "VecMap::is_empty")]
-    #[cfg_attr(test, ts(as = "Option<std::collections::BTreeMap<Feature, Timestamp>>", optional))]
+    #[cfg_attr(
+        test,
+        ts(
+            as = "Option<std::collections::BTreeMap<Feature, Timestamp>>",
+            optional
+        )
+    )]
     pub capped: VecMap<Feature, Timestamp>,
 }
 
 /// `<prefix>1@domain` … `<prefix>N@domain`.
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "Generate"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/", rename = "Generate")
+)]
 #[derive(Debug, Serialize)]
 pub struct GenerateFile {
     pub domain: DomainName,
@@ -181,7 +251,11 @@ pub struct GenerateFile {
     pub class: Option<ClassName>,
 }
 
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[derive(Debug, Default, Serialize)]
 pub struct RecordedSeats {
     #[cfg_attr(test, ts(as = "Option<Vec<RecordedHolder>>", optional))]
@@ -190,7 +264,11 @@ pub struct RecordedSeats {
     pub waitlist: Vec<AccountId>,
 }
 
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordedHolder {
@@ -209,7 +287,10 @@ pub struct ScenarioError {
 }
 
 fn reject(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-    ScenarioError { path: path.into(), message: message.into() }
+    ScenarioError {
+        path: path.into(),
+        message: message.into(),
+    }
 }
 
 /// A rejected scenario as an engine error: `invalid-input`, the one line as message.
@@ -221,18 +302,36 @@ impl From<ScenarioError> for crate::error::Error {
 
 impl From<Invalid> for ScenarioError {
     fn from(e: Invalid) -> Self {
-        ScenarioError { path: if e.path.is_empty() { "scenario".into() } else { e.path }, message: e.message }
+        ScenarioError {
+            path: if e.path.is_empty() {
+                "scenario".into()
+            } else {
+                e.path
+            },
+            message: e.message,
+        }
     }
 }
 
 /// Splits a JSON object into its fields, unparsed, refusing unknown and repeated ones.
-fn raw_fields<'t>(text: &'t str, path: &str, allowed: &[&str]) -> Result<VecMap<String, &'t str>, ScenarioError> {
+fn raw_fields<'t>(
+    text: &'t str,
+    path: &str,
+    allowed: &[&str],
+) -> Result<VecMap<String, &'t str>, ScenarioError> {
     let entries = split::object(text).map_err(|why| reject(path, why))?;
     let mut fields = VecMap::new();
     for (key, value) in entries {
         if !allowed.contains(&key.as_str()) {
-            let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
-            return Err(reject(path, format!("unknown field `{key}`, expected one of {list}")));
+            let list = allowed
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(reject(
+                path,
+                format!("unknown field `{key}`, expected one of {list}"),
+            ));
         }
         if fields.insert(key.clone(), value).is_some() {
             return Err(reject(path, format!("field `{key}` appears twice")));
@@ -265,7 +364,11 @@ fn required(value: Option<Value>, parent: &str, name: &str) -> Result<Value, Sce
 /// Reads a scenario file. Accounts and events stay raw until used, so a
 /// million of them never sit in memory as a JSON tree.
 pub fn read_file(text: &str) -> Result<(ScenarioFile, Vec<&str>), ScenarioError> {
-    let top = raw_fields(text, "scenario", &["licence", "policy", "directory", "seats", "events"])?;
+    let top = raw_fields(
+        text,
+        "scenario",
+        &["licence", "policy", "directory", "seats", "events"],
+    )?;
     // One pass per part bounds the nesting of all parsed later; each event bounds its own
     // (`parse_event`), so a deeply nested event is that event's problem only.
     for (name, raw) in top.iter().filter(|(name, _)| name.as_str() != "events") {
@@ -278,18 +381,33 @@ pub fn read_file(text: &str) -> Result<(ScenarioFile, Vec<&str>), ScenarioError>
         Some(v) => input::policy(At::root(&v, "policy"))?,
         None => Policy::default(),
     };
-    let directory_raw = get("directory").filter(|r| *r != "null").ok_or_else(|| reject("scenario", "missing field `directory`"))?;
+    let directory_raw = get("directory")
+        .filter(|r| *r != "null")
+        .ok_or_else(|| reject("scenario", "missing field `directory`"))?;
     let directory = read_directory(directory_raw)?;
     let seats = match value_of(get("seats"), "seats")? {
         Some(v) => read_seats(At::root(&v, "seats"))?,
         None => VecMap::new(),
     };
     let events = raw_items(get("events"), "events")?;
-    Ok((ScenarioFile { licence, policy, directory, seats, events: Vec::new() }, events))
+    Ok((
+        ScenarioFile {
+            licence,
+            policy,
+            directory,
+            seats,
+            events: Vec::new(),
+        },
+        events,
+    ))
 }
 
 fn read_directory(text: &str) -> Result<DirectoryFile, ScenarioError> {
-    let dir = raw_fields(text, "directory", &["server", "domains", "accounts", "generate"])?;
+    let dir = raw_fields(
+        text,
+        "directory",
+        &["server", "domains", "accounts", "generate"],
+    )?;
     let get = |name: &str| dir.get(name).copied();
     let mut out = DirectoryFile::default();
     if let Some(v) = value_of(get("server"), "directory.server")? {
@@ -305,17 +423,33 @@ fn read_directory(text: &str) -> Result<DirectoryFile, ScenarioError> {
             if let Some(classes) = domain.field("classes") {
                 for (class, spec) in classes.entries()? {
                     spec.object(&["settings"])?;
-                    let settings = spec.field("settings").map(input::settings).transpose()?.unwrap_or_default();
-                    file.classes.insert(spec.key(class, ClassName::parse)?, ClassFile { settings });
+                    let settings = spec
+                        .field("settings")
+                        .map(input::settings)
+                        .transpose()?
+                        .unwrap_or_default();
+                    file.classes
+                        .insert(spec.key(class, ClassName::parse)?, ClassFile { settings });
                 }
             }
             out.domains.insert(name.to_string(), file);
         }
     }
     let list = Path::Root("directory.accounts");
-    for (i, raw) in raw_items(get("accounts"), "directory.accounts")?.iter().enumerate() {
-        let value: Value = serde_json::from_str(raw).map_err(|e| reject(format!("directory.accounts[{i}]"), format!("not valid JSON: {e}")))?;
-        out.accounts.push(read_account(At { value: &value, path: Path::Index(&list, i) })?);
+    for (i, raw) in raw_items(get("accounts"), "directory.accounts")?
+        .iter()
+        .enumerate()
+    {
+        let value: Value = serde_json::from_str(raw).map_err(|e| {
+            reject(
+                format!("directory.accounts[{i}]"),
+                format!("not valid JSON: {e}"),
+            )
+        })?;
+        out.accounts.push(read_account(At {
+            value: &value,
+            path: Path::Index(&list, i),
+        })?);
     }
     if let Some(v) = value_of(get("generate"), "directory.generate")? {
         for g in At::root(&v, "directory.generate").items()? {
@@ -324,8 +458,15 @@ fn read_directory(text: &str) -> Result<DirectoryFile, ScenarioError> {
                 domain: g.req("domain")?.name(DomainName::parse)?,
                 count: g.req("count")?.count()?,
                 prefix: g.req("prefix")?.str()?.to_string(),
-                kind: g.field("type").map(|t| t.choice()).transpose()?.unwrap_or_default(),
-                class: g.field("class").map(|c| c.name(ClassName::parse)).transpose()?,
+                kind: g
+                    .field("type")
+                    .map(|t| t.choice())
+                    .transpose()?
+                    .unwrap_or_default(),
+                class: g
+                    .field("class")
+                    .map(|c| c.name(ClassName::parse))
+                    .transpose()?,
             });
         }
     }
@@ -336,10 +477,25 @@ fn read_account(a: At<'_>) -> Result<AccountFile, Invalid> {
     a.object(&["id", "type", "class", "settings", "capped"])?;
     Ok(AccountFile {
         id: a.req("id")?.name(AccountId::parse)?,
-        kind: a.field("type").map(|t| t.choice()).transpose()?.unwrap_or_default(),
-        class: a.field("class").map(|c| c.name(ClassName::parse)).transpose()?,
-        settings: a.field("settings").map(input::settings).transpose()?.unwrap_or_default(),
-        capped: a.field("capped").map(input::capped).transpose()?.unwrap_or_default(),
+        kind: a
+            .field("type")
+            .map(|t| t.choice())
+            .transpose()?
+            .unwrap_or_default(),
+        class: a
+            .field("class")
+            .map(|c| c.name(ClassName::parse))
+            .transpose()?,
+        settings: a
+            .field("settings")
+            .map(input::settings)
+            .transpose()?
+            .unwrap_or_default(),
+        capped: a
+            .field("capped")
+            .map(input::capped)
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 
@@ -381,7 +537,11 @@ pub struct Scenario<'t> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/", rename = "ScenarioSummary"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/", rename = "ScenarioSummary")
+)]
 pub struct Summary {
     #[cfg_attr(test, ts(type = "number"))]
     pub domains: u64,
@@ -408,14 +568,27 @@ impl<'t> Scenario<'t> {
         fn put(w: &mut Writes, key: String, record: Record) {
             w.insert(key, Some(record));
         }
-        put(&mut w, keys::LICENCE.into(), Record::Licence(file.licence.clone()));
+        put(
+            &mut w,
+            keys::LICENCE.into(),
+            Record::Licence(file.licence.clone()),
+        );
         put(&mut w, keys::POLICY.into(), Record::Policy(file.policy));
         let dir = file.directory;
 
         if let Some((feature, _)) = dir.server.iter().find(|(_, v)| **v == Setting::Inherit) {
-            return Err(reject(format!("directory.server.{feature}"), "the server's setting can't be `inherit`"));
+            return Err(reject(
+                format!("directory.server.{feature}"),
+                "the server's setting can't be `inherit`",
+            ));
         }
-        put(&mut w, keys::SERVER.into(), Record::Node(NodeRec { settings: dir.server }));
+        put(
+            &mut w,
+            keys::SERVER.into(),
+            Record::Node(NodeRec {
+                settings: dir.server,
+            }),
+        );
 
         let mut domains: VecMap<DomainName, Vec<ClassName>> = VecMap::new();
         let mut class_count = 0u64;
@@ -423,36 +596,71 @@ impl<'t> Scenario<'t> {
             let path = format!("directory.domains.{name}");
             let d = DomainName::parse(&name).map_err(|e| reject(&path, e))?;
             if domains.contains_key(&d) {
-                return Err(reject(&path, format!("domain `{d}` is listed twice (names are compared lower-cased)")));
+                return Err(reject(
+                    &path,
+                    format!("domain `{d}` is listed twice (names are compared lower-cased)"),
+                ));
             }
             for (class, spec) in &domain.classes {
-                put(&mut w, keys::class(&d, class), Record::Node(NodeRec { settings: spec.settings.clone() }));
+                put(
+                    &mut w,
+                    keys::class(&d, class),
+                    Record::Node(NodeRec {
+                        settings: spec.settings.clone(),
+                    }),
+                );
             }
             class_count += domain.classes.len() as u64;
-            put(&mut w, keys::domain(&d), Record::Node(NodeRec { settings: domain.settings }));
+            put(
+                &mut w,
+                keys::domain(&d),
+                Record::Node(NodeRec {
+                    settings: domain.settings,
+                }),
+            );
             domains.insert(d, domain.classes.into_keys().collect::<Vec<_>>());
         }
 
-        let place = |path: &str, id: &AccountId, class: &Option<ClassName>| -> Result<(), ScenarioError> {
-            let d = id.domain();
-            let classes = domains
-                .get(&d)
-                .ok_or_else(|| reject(format!("{path}.id"), format!("domain `{d}` is not in directory.domains")))?;
-            match class {
-                Some(c) if !classes.contains(c) => Err(reject(format!("{path}.class"), format!("domain `{d}` has no class `{c}`"))),
-                _ => Ok(()),
-            }
-        };
+        let place =
+            |path: &str, id: &AccountId, class: &Option<ClassName>| -> Result<(), ScenarioError> {
+                let d = id.domain();
+                let classes = domains.get(&d).ok_or_else(|| {
+                    reject(
+                        format!("{path}.id"),
+                        format!("domain `{d}` is not in directory.domains"),
+                    )
+                })?;
+                match class {
+                    Some(c) if !classes.contains(c) => Err(reject(
+                        format!("{path}.class"),
+                        format!("domain `{d}` has no class `{c}`"),
+                    )),
+                    _ => Ok(()),
+                }
+            };
 
-        let total: u64 = (dir.accounts.len() as u64).saturating_add(dir.generate.iter().map(|g| g.count).fold(0, u64::saturating_add));
+        let total: u64 = (dir.accounts.len() as u64).saturating_add(
+            dir.generate
+                .iter()
+                .map(|g| g.count)
+                .fold(0, u64::saturating_add),
+        );
         if total > MAX_ACCOUNTS {
-            return Err(reject("directory", format!("{total} accounts is more than the {MAX_ACCOUNTS} a scenario may hold")));
+            return Err(reject(
+                "directory",
+                format!("{total} accounts is more than the {MAX_ACCOUNTS} a scenario may hold"),
+            ));
         }
         // Checked before any account is made, so a tiny file asking for millions fails at once.
         let features = file.licence.features.len() as u64;
-        let listed = dir.accounts.iter().map(|a| account_memory(a.id.as_str().len() as u64, features));
+        let listed = dir
+            .accounts
+            .iter()
+            .map(|a| account_memory(a.id.as_str().len() as u64, features));
         let generated = dir.generate.iter().map(|g| {
-            let id_len = (g.prefix.len() as u64).saturating_add(digits(g.count)).saturating_add(1 + g.domain.as_str().len() as u64);
+            let id_len = (g.prefix.len() as u64)
+                .saturating_add(digits(g.count))
+                .saturating_add(1 + g.domain.as_str().len() as u64);
             g.count.saturating_mul(account_memory(id_len, features))
         });
         let need = listed.chain(generated).fold(0, u64::saturating_add);
@@ -474,18 +682,33 @@ impl<'t> Scenario<'t> {
             place(&path, &account.id, &account.class)?;
             let key = keys::account(&account.id);
             if w.contains_key(&key) {
-                return Err(reject(format!("{path}.id"), format!("account `{}` is listed twice", account.id)));
+                return Err(reject(
+                    format!("{path}.id"),
+                    format!("account `{}` is listed twice", account.id),
+                ));
             }
             for (feature, at) in &account.capped {
                 if account.settings.get(feature) != Some(&Setting::Disabled) {
-                    return Err(reject(format!("{path}.capped.{feature}"), "a capped feature's setting must be `disabled`"));
+                    return Err(reject(
+                        format!("{path}.capped.{feature}"),
+                        "a capped feature's setting must be `disabled`",
+                    ));
                 }
                 latest = latest.max(Some(*at));
-                put(&mut w, keys::capped(feature, &account.id), Record::Capped(CappedRec { at: *at }));
+                put(
+                    &mut w,
+                    keys::capped(feature, &account.id),
+                    Record::Capped(CappedRec { at: *at }),
+                );
             }
             let mut settings = account.settings;
             settings.retain(|_, v| *v != Setting::Inherit);
-            let rec = AccountRec { kind: account.kind, class: account.class, settings, capped: account.capped };
+            let rec = AccountRec {
+                kind: account.kind,
+                class: account.class,
+                settings,
+                capped: account.capped,
+            };
             put(&mut w, key, Record::Account(rec));
         }
         for (i, g) in dir.generate.into_iter().enumerate() {
@@ -495,17 +718,30 @@ impl<'t> Scenario<'t> {
             }
             // The first and the longest id stand for all: only the number varies.
             let checked = |n: u64| {
-                AccountId::parse(&format!("{}{n}@{}", g.prefix, g.domain)).map_err(|e| reject(format!("{path}.prefix"), e))
+                AccountId::parse(&format!("{}{n}@{}", g.prefix, g.domain))
+                    .map_err(|e| reject(format!("{path}.prefix"), e))
             };
             let first = checked(1)?;
             checked(g.count)?;
-            place(&path, &first, &g.class).map_err(|e| if e.path.ends_with(".id") { reject(format!("{path}.domain"), e.message) } else { e })?;
+            place(&path, &first, &g.class).map_err(|e| {
+                if e.path.ends_with(".id") {
+                    reject(format!("{path}.domain"), e.message)
+                } else {
+                    e
+                }
+            })?;
             let suffix = format!("1@{}", g.domain);
-            let prefix = first.as_str().strip_suffix(suffix.as_str()).unwrap_or_default().to_string();
+            let prefix = first
+                .as_str()
+                .strip_suffix(suffix.as_str())
+                .unwrap_or_default()
+                .to_string();
             let mut digits = itoa_buffer();
             for n in 1..=g.count {
                 let number = itoa(&mut digits, n);
-                let mut id = String::with_capacity(prefix.len() + number.len() + 1 + g.domain.as_str().len());
+                let mut id = String::with_capacity(
+                    prefix.len() + number.len() + 1 + g.domain.as_str().len(),
+                );
                 id.push_str(&prefix);
                 id.push_str(number);
                 id.push('@');
@@ -513,12 +749,28 @@ impl<'t> Scenario<'t> {
                 let id = AccountId::trusted(id);
                 let key = keys::account(&id);
                 if w.contains_key(&key) {
-                    return Err(reject(&path, format!("generated account `{id}` is already in the directory")));
+                    return Err(reject(
+                        &path,
+                        format!("generated account `{id}` is already in the directory"),
+                    ));
                 }
-                put(&mut w, key, Record::Account(AccountRec { kind: g.kind, class: g.class.clone(), settings: Settings::new(), capped: VecMap::new() }));
+                put(
+                    &mut w,
+                    key,
+                    Record::Account(AccountRec {
+                        kind: g.kind,
+                        class: g.class.clone(),
+                        settings: Settings::new(),
+                        capped: VecMap::new(),
+                    }),
+                );
             }
         }
-        put(&mut w, keys::ACCOUNTS.into(), Record::Count(CountRec { count: total }));
+        put(
+            &mut w,
+            keys::ACCOUNTS.into(),
+            Record::Count(CountRec { count: total }),
+        );
         let mut state = MemoryState::new();
         state.apply(w);
 
@@ -528,25 +780,52 @@ impl<'t> Scenario<'t> {
             for (feature, recorded) in &file.seats {
                 let path = format!("seats.{feature}");
                 if !file.licence.features.contains_key(feature) {
-                    return Err(reject(&path, format!("`{feature}` is not a feature of the licence")));
+                    return Err(reject(
+                        &path,
+                        format!("`{feature}` is not a feature of the licence"),
+                    ));
                 }
                 let mut header = SeatsRec::default();
                 for (i, h) in recorded.holders.iter().enumerate() {
                     let path = format!("{path}.holders[{i}].account");
-                    let account = tx.account(&h.account).ok().flatten().ok_or_else(|| reject(&path, format!("no account `{}`", h.account)))?;
+                    let account = tx
+                        .account(&h.account)
+                        .ok()
+                        .flatten()
+                        .ok_or_else(|| reject(&path, format!("no account `{}`", h.account)))?;
                     if account.kind != AccountType::Premium {
-                        return Err(reject(&path, format!("`{}` is basic; only premium accounts hold seats", h.account)));
+                        return Err(reject(
+                            &path,
+                            format!("`{}` is basic; only premium accounts hold seats", h.account),
+                        ));
                     }
-                    let enabled = resolve_in(&tx, &h.account, &account, feature).map(|r| r.effective == Setting::Enabled).unwrap_or(false);
+                    let enabled = resolve_in(&tx, &h.account, &account, feature)
+                        .map(|r| r.effective == Setting::Enabled)
+                        .unwrap_or(false);
                     if !enabled {
-                        return Err(reject(&path, format!("`{}` does not resolve to enabled for `{feature}`", h.account)));
+                        return Err(reject(
+                            &path,
+                            format!(
+                                "`{}` does not resolve to enabled for `{feature}`",
+                                h.account
+                            ),
+                        ));
                     }
                     let key = keys::holder(feature, &h.account);
                     if w.contains_key(&key) {
                         return Err(reject(&path, format!("`{}` holds a seat twice", h.account)));
                     }
                     latest = latest.max(Some(h.since)).max(Some(h.last_seen));
-                    put(&mut w, key, Record::Holder(HolderRec { seq: header.next_seq, since: h.since, via: h.via, last_seen: h.last_seen }));
+                    put(
+                        &mut w,
+                        key,
+                        Record::Holder(HolderRec {
+                            seq: header.next_seq,
+                            since: h.since,
+                            via: h.via,
+                            last_seen: h.last_seen,
+                        }),
+                    );
                     header.next_seq += 1;
                     header.holders += 1;
                 }
@@ -556,13 +835,22 @@ impl<'t> Scenario<'t> {
                         return Err(reject(&path, format!("no account `{id}`")));
                     }
                     if w.contains_key(&keys::holder(feature, id)) {
-                        return Err(reject(&path, format!("`{id}` holds a seat and can't also wait for one")));
+                        return Err(reject(
+                            &path,
+                            format!("`{id}` holds a seat and can't also wait for one"),
+                        ));
                     }
                     let key = keys::waiter(feature, id);
                     if w.contains_key(&key) {
                         return Err(reject(&path, format!("`{id}` is on the waitlist twice")));
                     }
-                    put(&mut w, key, Record::Waiter(WaiterRec { seq: header.next_wait }));
+                    put(
+                        &mut w,
+                        key,
+                        Record::Waiter(WaiterRec {
+                            seq: header.next_wait,
+                        }),
+                    );
                     header.next_wait += 1;
                     header.waiting += 1;
                 }
@@ -579,7 +867,13 @@ impl<'t> Scenario<'t> {
             events: events.len() as u64,
             start: latest.map_or(DEFAULT_START, |t| t.plus_seconds(1)),
         };
-        Ok(Scenario { state, licence: file.licence, events, start: summary.start, summary })
+        Ok(Scenario {
+            state,
+            licence: file.licence,
+            events,
+            start: summary.start,
+            summary,
+        })
     }
 }
 
@@ -595,11 +889,21 @@ pub struct ParsedEvent {
 /// `at` but a bad field still keeps its time on the clock.
 pub fn parse_event(raw: &str) -> ParsedEvent {
     if let Err(why) = split::depth_within(raw) {
-        return ParsedEvent { at: None, is_connect: false, request: Err(format!("event: {why}")) };
+        return ParsedEvent {
+            at: None,
+            is_connect: false,
+            request: Err(format!("event: {why}")),
+        };
     }
     let value: Value = match serde_json::from_str(raw) {
         Ok(v @ Value::Object(_)) => v,
-        _ => return ParsedEvent { at: None, is_connect: false, request: Err("an event must be a JSON object".into()) },
+        _ => {
+            return ParsedEvent {
+                at: None,
+                is_connect: false,
+                request: Err("an event must be a JSON object".into()),
+            }
+        }
     };
     let event = At::root(&value, "");
     let op = value.get("op").and_then(Value::as_str);
@@ -626,7 +930,10 @@ fn request_of(e: At<'_>, op: Option<&str>) -> Result<Request, Invalid> {
     Ok(match op {
         "connect" => {
             e.object(&["op", "at", "account", "feature"])?;
-            Request::Connect { account: account(&e)?, feature: feature(&e)? }
+            Request::Connect {
+                account: account(&e)?,
+                feature: feature(&e)?,
+            }
         }
         "set" => {
             e.object(&["op", "at", "node", "feature", "value"])?;
@@ -636,41 +943,77 @@ fn request_of(e: At<'_>, op: Option<&str>) -> Result<Request, Invalid> {
             if node == Node::Server && value == Setting::Inherit {
                 return value_at.fail("the server's setting can't be `inherit`");
             }
-            Request::Set { node, feature: feature(&e)?, value }
+            Request::Set {
+                node,
+                feature: feature(&e)?,
+                value,
+            }
         }
         "licence" => {
             e.object(&["op", "at", "licence", "force"])?;
-            let force = e.field("force").map(|f| f.bool()).transpose()?.unwrap_or(false);
-            let admission = crate::rules::Admission { force, ..Default::default() };
-            Request::SetLicence { licence: input::licence(e.req("licence")?)?, admission }
+            let force = e
+                .field("force")
+                .map(|f| f.bool())
+                .transpose()?
+                .unwrap_or(false);
+            let admission = crate::rules::Admission {
+                force,
+                ..Default::default()
+            };
+            Request::SetLicence {
+                licence: input::licence(e.req("licence")?)?,
+                admission,
+            }
         }
         "create" => {
             e.object(&["op", "at", "account", "type", "class", "settings"])?;
             Request::Create {
                 account: account(&e)?,
-                kind: e.field("type").map(|t| t.choice()).transpose()?.unwrap_or_default(),
-                class: e.field("class").map(|c| c.name(ClassName::parse)).transpose()?,
-                settings: e.field("settings").map(input::settings).transpose()?.unwrap_or_default(),
+                kind: e
+                    .field("type")
+                    .map(|t| t.choice())
+                    .transpose()?
+                    .unwrap_or_default(),
+                class: e
+                    .field("class")
+                    .map(|c| c.name(ClassName::parse))
+                    .transpose()?,
+                settings: e
+                    .field("settings")
+                    .map(input::settings)
+                    .transpose()?
+                    .unwrap_or_default(),
             }
         }
         "delete" => {
             e.object(&["op", "at", "account"])?;
-            Request::Delete { account: account(&e)? }
+            Request::Delete {
+                account: account(&e)?,
+            }
         }
         "set-type" => {
             e.object(&["op", "at", "account", "type"])?;
-            Request::SetType { account: account(&e)?, kind: e.req("type")?.choice()? }
+            Request::SetType {
+                account: account(&e)?,
+                kind: e.req("type")?.choice()?,
+            }
         }
         "restore-capped" => {
             e.object(&["op", "at", "feature"])?;
-            Request::RestoreCapped { feature: feature(&e)? }
+            Request::RestoreCapped {
+                feature: feature(&e)?,
+            }
         }
         // Not SPEC events: a live directory grows by these (see rules::directory).
         "create-domain" => {
             e.object(&["op", "at", "domain", "settings"])?;
             Request::CreateDomain {
                 domain: e.req("domain")?.name(DomainName::parse)?,
-                settings: e.field("settings").map(input::settings).transpose()?.unwrap_or_default(),
+                settings: e
+                    .field("settings")
+                    .map(input::settings)
+                    .transpose()?
+                    .unwrap_or_default(),
             }
         }
         "create-class" => {
@@ -678,7 +1021,11 @@ fn request_of(e: At<'_>, op: Option<&str>) -> Result<Request, Invalid> {
             Request::CreateClass {
                 domain: e.req("domain")?.name(DomainName::parse)?,
                 class: e.req("class")?.name(ClassName::parse)?,
-                settings: e.field("settings").map(input::settings).transpose()?.unwrap_or_default(),
+                settings: e
+                    .field("settings")
+                    .map(input::settings)
+                    .transpose()?
+                    .unwrap_or_default(),
             }
         }
         other => return e.req("op")?.fail(format!("unknown op `{other}`")),

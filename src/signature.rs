@@ -36,7 +36,10 @@ pub struct LicenceFile {
 /// itself is left out; `serial` and `issued` are signed when present, and absent fields are not
 /// written, so files signed before they existed still verify.
 pub fn canonical_text(licence: &Licence) -> String {
-    let unsigned = Licence { signature: None, ..licence.clone() };
+    let unsigned = Licence {
+        signature: None,
+        ..licence.clone()
+    };
     // Licence holds only integers, names and times: serialising cannot fail.
     serde_json::to_string(&unsigned).unwrap_or_default()
 }
@@ -50,7 +53,8 @@ pub fn message(licence: &Licence) -> String {
 
 /// Reads a licence file (the SPEC licence, optionally `serial`, `issued` and `signature`) without checking its signature.
 pub fn read_unverified(text: &str) -> Result<Licence, Error> {
-    let value = crate::split::value(text).map_err(|e| Error::invalid(format!("licence file: not JSON ({e})")))?;
+    let value = crate::split::value(text)
+        .map_err(|e| Error::invalid(format!("licence file: not JSON ({e})")))?;
     if !value.is_object() {
         return Err(Error::invalid("licence file: expected a JSON object"));
     }
@@ -69,10 +73,15 @@ impl Trust {
     pub fn new(keys: &[String], allow_unsigned: bool) -> Result<Trust, Error> {
         let mut parsed = Vec::with_capacity(keys.len());
         for (i, key) in keys.iter().enumerate() {
-            let bytes = hex_bytes(&key.to_ascii_lowercase()).ok_or_else(|| Error::invalid(format!("trusted key [{i}]: expected 64 hex digits")))?;
+            let bytes = hex_bytes(&key.to_ascii_lowercase()).ok_or_else(|| {
+                Error::invalid(format!("trusted key [{i}]: expected 64 hex digits"))
+            })?;
             parsed.push(bytes);
         }
-        Ok(Trust { keys: parsed, allow_unsigned })
+        Ok(Trust {
+            keys: parsed,
+            allow_unsigned,
+        })
     }
 
     /// The one check every licence entering a trusting store passes: signed by a trusted key
@@ -83,14 +92,24 @@ impl Trust {
             if self.allow_unsigned {
                 return Ok(None);
             }
-            return Err(Error::invalid("licence file: unsigned; only a server in dev mode accepts an unsigned licence"));
+            return Err(Error::invalid(
+                "licence file: unsigned; only a server in dev mode accepts an unsigned licence",
+            ));
         };
-        let key_bytes: [u8; 32] = hex_bytes(&signature.key).ok_or_else(|| Error::invalid("signature.key: expected 64 hex digits (an Ed25519 public key)"))?;
-        let sig_bytes: [u8; 64] = hex_bytes(&signature.value).ok_or_else(|| Error::invalid("signature.value: expected 128 hex digits (an Ed25519 signature)"))?;
+        let key_bytes: [u8; 32] = hex_bytes(&signature.key).ok_or_else(|| {
+            Error::invalid("signature.key: expected 64 hex digits (an Ed25519 public key)")
+        })?;
+        let sig_bytes: [u8; 64] = hex_bytes(&signature.value).ok_or_else(|| {
+            Error::invalid("signature.value: expected 128 hex digits (an Ed25519 signature)")
+        })?;
         if !self.keys.contains(&key_bytes) {
-            return Err(Error::invalid(format!("licence file: signed by key {}, which this server does not trust", signature.key)));
+            return Err(Error::invalid(format!(
+                "licence file: signed by key {}, which this server does not trust",
+                signature.key
+            )));
         }
-        let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| Error::invalid("signature.key: not a valid Ed25519 public key"))?;
+        let key = VerifyingKey::from_bytes(&key_bytes)
+            .map_err(|_| Error::invalid("signature.key: not a valid Ed25519 public key"))?;
         // `verify_strict` refuses weak keys and malleable signatures.
         key.verify_strict(message(licence).as_bytes(), &Signature::from_bytes(&sig_bytes))
             .map_err(|_| Error::invalid("licence file: the signature does not verify; the licence was changed after it was signed"))?;
@@ -111,19 +130,29 @@ pub fn verify(text: &str, trusted: &[String], allow_unsigned: bool) -> Result<Li
 /// `serial`, or an earlier `issued`) and not already expired at `at`: a customer can't roll back
 /// to an old licence with more seats. Files without `serial`/`issued` count as serial 0, issued
 /// before any other. An administrator may force it (`Admission::force`), which the change log records.
-pub fn check_succession(in_force: Option<&Licence>, new: &Licence, at: Timestamp) -> Result<(), Error> {
+pub fn check_succession(
+    in_force: Option<&Licence>,
+    new: &Licence,
+    at: Timestamp,
+) -> Result<(), Error> {
     const FORCE: &str = "an administrator may install it anyway with `force`";
     if let Some(expires) = new.expires.filter(|e| at >= *e) {
-        return Err(Error::invalid(format!("licence: expired at {expires}; {FORCE}")));
+        return Err(Error::invalid(format!(
+            "licence: expired at {expires}; {FORCE}"
+        )));
     }
     let Some(old) = in_force else { return Ok(()) };
     let (old_serial, new_serial) = (old.serial.unwrap_or(0), new.serial.unwrap_or(0));
     if new_serial < old_serial {
-        return Err(Error::invalid(format!("licence: serial {new_serial} is older than serial {old_serial} in force; {FORCE}")));
+        return Err(Error::invalid(format!(
+            "licence: serial {new_serial} is older than serial {old_serial} in force; {FORCE}"
+        )));
     }
     if let Some(old_issued) = old.issued {
         if new.issued.is_none_or(|issued| issued < old_issued) {
-            let new_issued = new.issued.map_or_else(|| "an unknown time".to_string(), |t| t.to_string());
+            let new_issued = new
+                .issued
+                .map_or_else(|| "an unknown time".to_string(), |t| t.to_string());
             return Err(Error::invalid(format!("licence: issued {new_issued}, before the licence in force (issued {old_issued}); {FORCE}")));
         }
     }
@@ -163,15 +192,21 @@ mod tests {
         value.to_string()
     }
 
-    const BODY: &str = r#"{"mailboxes": 500, "features": {"activesync": {"seats": 200}}, "expires": null}"#;
+    const BODY: &str =
+        r#"{"mailboxes": 500, "features": {"activesync": {"seats": 200}}, "expires": null}"#;
 
     #[test]
     fn a_vendor_signed_licence_verifies_and_names_its_key() {
         let vendor = SigningKey::from_bytes(&[7; 32]);
         let public = hex(vendor.verifying_key().as_bytes());
-        let file = verify(&signed(BODY, &vendor), std::slice::from_ref(&public), false).expect("verifies");
+        let file =
+            verify(&signed(BODY, &vendor), std::slice::from_ref(&public), false).expect("verifies");
         assert_eq!(file.signed_by, Some(public));
-        assert_eq!(file.licence.seats(&crate::model::Feature::parse("activesync").expect("name")), Some(Some(200)));
+        assert_eq!(
+            file.licence
+                .seats(&crate::model::Feature::parse("activesync").expect("name")),
+            Some(Some(200))
+        );
     }
 
     #[test]
@@ -185,11 +220,15 @@ mod tests {
         assert!(err.message.contains("does not verify"), "{}", err.message);
         // Dev mode does not excuse a bad signature.
         assert!(verify(&tampered, std::slice::from_ref(&public), true).is_err());
-        let err = verify(&signed(BODY, &other), std::slice::from_ref(&public), false).expect_err("foreign key");
+        let err = verify(&signed(BODY, &other), std::slice::from_ref(&public), false)
+            .expect_err("foreign key");
         assert!(err.message.contains("does not trust"), "{}", err.message);
         let err = verify(BODY, std::slice::from_ref(&public), false).expect_err("unsigned");
         assert!(err.message.contains("unsigned"), "{}", err.message);
-        assert_eq!(verify(BODY, &[public], true).expect("dev mode").signed_by, None);
+        assert_eq!(
+            verify(BODY, &[public], true).expect("dev mode").signed_by,
+            None
+        );
     }
 
     #[test]
@@ -199,14 +238,26 @@ mod tests {
         let good = signed(BODY, &vendor);
         let mut value: Value = serde_json::from_str(&good).expect("json");
         let pretty = serde_json::to_string_pretty(&value).expect("json");
-        assert!(verify(&pretty, std::slice::from_ref(&public), false).is_ok(), "re-indented file still verifies");
+        assert!(
+            verify(&pretty, std::slice::from_ref(&public), false).is_ok(),
+            "re-indented file still verifies"
+        );
         value["expires"] = serde_json::json!("2030-01-01T00:00:00Z");
-        assert!(verify(&value.to_string(), &[public], false).is_err(), "an added expiry is a change of meaning");
+        assert!(
+            verify(&value.to_string(), &[public], false).is_err(),
+            "an added expiry is a change of meaning"
+        );
     }
 
     #[test]
     fn malformed_files_are_invalid_input() {
-        for bad in ["", "[]", r#"{"features": {}, "signature": 5}"#, r#"{"features": {}, "signature": {"key": "zz", "value": "00"}}"#, r#"{"features": {"a": {}}}"#] {
+        for bad in [
+            "",
+            "[]",
+            r#"{"features": {}, "signature": 5}"#,
+            r#"{"features": {}, "signature": {"key": "zz", "value": "00"}}"#,
+            r#"{"features": {"a": {}}}"#,
+        ] {
             let err = verify(bad, &[], true).expect_err(bad);
             assert_eq!(err.code, crate::error::ErrorCode::InvalidInput, "{bad}");
         }

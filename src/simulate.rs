@@ -3,11 +3,11 @@
 
 use crate::error::{Error, ErrorCode};
 use crate::memory::MemoryState;
-use crate::outcome::{state_view, EventResult, OpResult, Outcome};
 use crate::model::{AccountId, Feature};
+use crate::outcome::{state_view, EventResult, OpResult, Outcome};
 use crate::rules::{execute, explain, Decision, Explanation, Reason, Request, Response};
-use crate::time::Timestamp;
 use crate::scenario::{parse_event, Scenario, ScenarioError};
+use crate::time::Timestamp;
 use crate::tx::Halt;
 
 /// Runs a scenario given as JSON text.
@@ -16,7 +16,10 @@ pub fn simulate(text: &str) -> Result<Outcome, ScenarioError> {
 }
 
 /// As [`simulate`], calling `progress(done, total)` about a hundred times over the events.
-pub fn simulate_with_progress(text: &str, progress: &mut dyn FnMut(u64, u64)) -> Result<Outcome, ScenarioError> {
+pub fn simulate_with_progress(
+    text: &str,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Outcome, ScenarioError> {
     let scenario = Scenario::parse(text)?;
     Ok(run(scenario, progress).outcome)
 }
@@ -54,7 +57,14 @@ pub fn run(scenario: Scenario, progress: &mut dyn FnMut(u64, u64)) -> Ran {
     // A fully loaded in-memory state never misses a key or holds a mistyped record.
     let view = state_view(&sim.state).unwrap_or_default();
     let next_at = sim.next_at();
-    Ran { outcome: Outcome { events: results, state: view }, state: sim.state, next_at }
+    Ran {
+        outcome: Outcome {
+            events: results,
+            state: view,
+        },
+        state: sim.state,
+        next_at,
+    }
 }
 
 /// Steps through events one at a time, keeping the scenario clock.
@@ -66,7 +76,11 @@ pub struct Simulator {
 
 impl Simulator {
     pub fn new(state: MemoryState, start: Timestamp) -> Self {
-        Simulator { state, start, clock: None }
+        Simulator {
+            state,
+            start,
+            clock: None,
+        }
     }
 
     /// The time an event without `at` would get now.
@@ -82,8 +96,13 @@ impl Simulator {
         self.clock = Some(at);
         match event.request {
             Ok(request) => apply(&mut self.state, &request, at),
-            Err(_) if event.is_connect => EventResult::Decision(Decision::deny(Reason::InvalidInput, None)),
-            Err(message) => EventResult::Op(OpResult { ok: false, error: Some(Error::invalid(message)) }),
+            Err(_) if event.is_connect => {
+                EventResult::Decision(Decision::deny(Reason::InvalidInput, None))
+            }
+            Err(message) => EventResult::Op(OpResult {
+                ok: false,
+                error: Some(Error::invalid(message)),
+            }),
         }
     }
 }
@@ -101,7 +120,10 @@ fn apply(state: &mut MemoryState, request: &Request, at: Timestamp) -> EventResu
             state.apply(applied.writes);
             match applied.response {
                 Response::Decision(d) => EventResult::Decision(d),
-                Response::Done => EventResult::Op(OpResult { ok: true, error: None }),
+                Response::Done => EventResult::Op(OpResult {
+                    ok: true,
+                    error: None,
+                }),
             }
         }
         Err(halt) => {
@@ -109,7 +131,10 @@ fn apply(state: &mut MemoryState, request: &Request, at: Timestamp) -> EventResu
             if matches!(request, Request::Connect { .. }) {
                 EventResult::Decision(Decision::deny(Reason::InvalidInput, None))
             } else {
-                EventResult::Op(OpResult { ok: false, error: Some(error) })
+                EventResult::Op(OpResult {
+                    ok: false,
+                    error: Some(error),
+                })
             }
         }
     }

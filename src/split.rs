@@ -63,7 +63,10 @@ fn skip_value(b: &[u8], mut i: usize) -> Split<usize> {
         }
         Some(_) => {
             let start = i;
-            while !matches!(b.get(i), None | Some(b',' | b'}' | b']' | b':' | b' ' | b'\t' | b'\n' | b'\r')) {
+            while !matches!(
+                b.get(i),
+                None | Some(b',' | b'}' | b']' | b':' | b' ' | b'\t' | b'\n' | b'\r')
+            ) {
                 i += 1;
             }
             if i == start {
@@ -204,13 +207,20 @@ mod tests {
 
     #[test]
     fn splits_objects_and_arrays_at_the_top_level_only() {
-        let fields = object(r#" {"a": [1, {"b": "}"}], "c\"d": "x\"y", "e" :null} "#).expect("object");
-        assert_eq!(fields, vec![
-            ("a".to_string(), r#"[1, {"b": "}"}]"#),
-            ("c\"d".to_string(), r#""x\"y""#),
-            ("e".to_string(), "null"),
-        ]);
-        assert_eq!(array(r#"[ {"op":"x"} ,2,"s", [] ]"#).expect("array"), vec![r#"{"op":"x"}"#, "2", r#""s""#, "[]"]);
+        let fields =
+            object(r#" {"a": [1, {"b": "}"}], "c\"d": "x\"y", "e" :null} "#).expect("object");
+        assert_eq!(
+            fields,
+            vec![
+                ("a".to_string(), r#"[1, {"b": "}"}]"#),
+                ("c\"d".to_string(), r#""x\"y""#),
+                ("e".to_string(), "null"),
+            ]
+        );
+        assert_eq!(
+            array(r#"[ {"op":"x"} ,2,"s", [] ]"#).expect("array"),
+            vec![r#"{"op":"x"}"#, "2", r#""s""#, "[]"]
+        );
         assert_eq!(array("[]").expect("empty"), Vec::<&str>::new());
         assert_eq!(object("{}").expect("empty"), vec![]);
     }
@@ -218,7 +228,9 @@ mod tests {
     #[test]
     fn nesting_is_bounded_without_recursion() {
         let deep = "[".repeat(100_000) + &"]".repeat(100_000);
-        assert!(depth_within(&deep).expect_err("deep").contains("nested deeper"));
+        assert!(depth_within(&deep)
+            .expect_err("deep")
+            .contains("nested deeper"));
         assert!(value(&deep).is_err());
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(value(&ok).is_ok());
@@ -228,7 +240,21 @@ mod tests {
 
     #[test]
     fn refuses_broken_structure() {
-        for text in ["", "[", "{", r#"{"a" 1}"#, r#"{"a":1 "b":2}"#, r#"{"a":1,}"#, "[1 2]", "[1,]", r#"{"a":"x}"#, "{} x", "[1]]", "[", r#"{a:1}"#] {
+        for text in [
+            "",
+            "[",
+            "{",
+            r#"{"a" 1}"#,
+            r#"{"a":1 "b":2}"#,
+            r#"{"a":1,}"#,
+            "[1 2]",
+            "[1,]",
+            r#"{"a":"x}"#,
+            "{} x",
+            "[1]]",
+            "[",
+            r#"{a:1}"#,
+        ] {
             assert!(object(text).is_err() || array(text).is_err(), "{text}");
             if text.starts_with('{') {
                 assert!(object(text).is_err(), "{text}");

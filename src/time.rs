@@ -10,7 +10,11 @@ use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 /// An instant, millisecond precision, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct Timestamp(#[cfg_attr(test, ts(type = "string"))] i64);
 
 /// `2026-01-01T00:00:00Z`: the first event's time when nothing else says (SPEC "Default times").
@@ -37,7 +41,11 @@ impl Timestamp {
 
     /// `self + seconds`, saturating at the representable range.
     pub fn plus_seconds(self, seconds: i64) -> Self {
-        Timestamp(self.0.saturating_add(seconds.saturating_mul(1000)).min(MAX_MS))
+        Timestamp(
+            self.0
+                .saturating_add(seconds.saturating_mul(1000))
+                .min(MAX_MS),
+        )
     }
 
     /// Parses ISO-8601 / RFC 3339: `YYYY-MM-DD`, or `YYYY-MM-DDTHH:MM[:SS[.fff…]]`
@@ -47,7 +55,9 @@ impl Timestamp {
         let b = text.as_bytes();
         let digits = |from: usize, len: usize| -> Option<i64> {
             let part = b.get(from..from + len)?;
-            part.iter().try_fold(0i64, |acc, c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
+            part.iter().try_fold(0i64, |acc, c| {
+                c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+            })
         };
         let year = digits(0, 4).ok_or_else(bad)?;
         if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
@@ -162,7 +172,13 @@ impl fmt::Display for Timestamp {
         let in_day = self.0.rem_euclid(MS_PER_DAY);
         let (y, m, d) = civil_from_days(days);
         let (secs, ms) = (in_day / 1000, in_day % 1000);
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)?;
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )?;
         if ms != 0 {
             write!(f, ".{ms:03}")?;
         }
@@ -195,15 +211,28 @@ mod tests {
 
     #[test]
     fn round_trips_and_offsets() {
-        for text in ["1970-01-01T00:00:00Z", "2024-02-29T23:59:59.123Z", "9999-12-31T23:59:59.999Z"] {
-            assert_eq!(Timestamp::parse(text).map(|t| t.to_string()), Ok(text.to_string()));
+        for text in [
+            "1970-01-01T00:00:00Z",
+            "2024-02-29T23:59:59.123Z",
+            "9999-12-31T23:59:59.999Z",
+        ] {
+            assert_eq!(
+                Timestamp::parse(text).map(|t| t.to_string()),
+                Ok(text.to_string())
+            );
         }
         assert_eq!(
             Timestamp::parse("2026-01-05T10:30:00+01:30").map(|t| t.to_string()),
             Ok("2026-01-05T09:00:00Z".into())
         );
-        assert_eq!(Timestamp::parse("2026-01-05").map(|t| t.to_string()), Ok("2026-01-05T00:00:00Z".into()));
-        assert_eq!(Timestamp::parse("2026-01-05T09:00Z").map(|t| t.to_string()), Ok("2026-01-05T09:00:00Z".into()));
+        assert_eq!(
+            Timestamp::parse("2026-01-05").map(|t| t.to_string()),
+            Ok("2026-01-05T00:00:00Z".into())
+        );
+        assert_eq!(
+            Timestamp::parse("2026-01-05T09:00Z").map(|t| t.to_string()),
+            Ok("2026-01-05T09:00:00Z".into())
+        );
         assert_eq!(
             Timestamp::parse("2026-01-05T09:00:00.5Z").map(|t| t.to_string()),
             Ok("2026-01-05T09:00:00.500Z".into())
@@ -213,9 +242,19 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for text in [
-            "", "2026", "2026-13-01", "2026-02-30", "2026-01-05T24:00:00Z", "2026-01-05T09:00:00",
-            "2026-01-05 09:00:00Z", "2026-01-05T09:00:00.Z", "2026-01-05T09:00:00+0100", "yesterday",
-            "2026-01-05T09:00:00Zjunk", "٢٠٢٦-01-05", "1969-12-31T23:59:59Z",
+            "",
+            "2026",
+            "2026-13-01",
+            "2026-02-30",
+            "2026-01-05T24:00:00Z",
+            "2026-01-05T09:00:00",
+            "2026-01-05 09:00:00Z",
+            "2026-01-05T09:00:00.Z",
+            "2026-01-05T09:00:00+0100",
+            "yesterday",
+            "2026-01-05T09:00:00Zjunk",
+            "٢٠٢٦-01-05",
+            "1969-12-31T23:59:59Z",
         ] {
             assert!(Timestamp::parse(text).is_err(), "{text} should be refused");
         }
@@ -224,8 +263,21 @@ mod tests {
     #[test]
     fn host_millis_outside_1970_to_9999_are_refused() {
         assert_eq!(Timestamp::from_host_millis(0.0), Some(Timestamp(0)));
-        assert_eq!(Timestamp::from_host_millis(MAX_MS as f64), Some(Timestamp(MAX_MS)));
-        for bad in [-1.0, -0.5, 0.5, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, MAX_MS as f64 + 1.0, 9.3e18, -9.3e18] {
+        assert_eq!(
+            Timestamp::from_host_millis(MAX_MS as f64),
+            Some(Timestamp(MAX_MS))
+        );
+        for bad in [
+            -1.0,
+            -0.5,
+            0.5,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            MAX_MS as f64 + 1.0,
+            9.3e18,
+            -9.3e18,
+        ] {
             assert_eq!(Timestamp::from_host_millis(bad), None, "{bad}");
         }
         // Every accepted time reads back (the store would be unreadable otherwise).

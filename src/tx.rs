@@ -54,7 +54,10 @@ pub struct Tx<'s> {
 
 /// The stored value under a key was of another type than its key promises.
 fn corrupt(key: &str) -> Halt {
-    Halt::Refused(Error::new(crate::error::ErrorCode::StoreError, format!("stored value of `{key}` has the wrong shape")))
+    Halt::Refused(Error::new(
+        crate::error::ErrorCode::StoreError,
+        format!("stored value of `{key}` has the wrong shape"),
+    ))
 }
 
 macro_rules! typed_get {
@@ -71,7 +74,10 @@ macro_rules! typed_get {
 
 impl<'s> Tx<'s> {
     pub fn new(snap: &'s dyn Snapshot) -> Self {
-        Tx { snap, writes: Writes::new() }
+        Tx {
+            snap,
+            writes: Writes::new(),
+        }
     }
 
     pub fn into_writes(self) -> Writes {
@@ -98,7 +104,10 @@ impl<'s> Tx<'s> {
         let stored = self.snap.scan(prefix).map_err(Halt::Missing)?;
         let written = self
             .writes
-            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
             .take_while(|(key, _)| key.starts_with(prefix));
         // Both sides are sorted by key: merge them, this request's writes winning.
         let mut merged = Vec::with_capacity(stored.len());
@@ -213,12 +222,19 @@ impl<'s> Tx<'s> {
         })
     }
 
-    fn scan_typed<T>(&self, prefix: &str, pick: impl Fn(Record) -> Option<T>) -> Result<Vec<(AccountId, T)>, Halt> {
+    fn scan_typed<T>(
+        &self,
+        prefix: &str,
+        pick: impl Fn(Record) -> Option<T>,
+    ) -> Result<Vec<(AccountId, T)>, Halt> {
         self.scan(prefix)?
             .into_iter()
             .map(|(key, record)| {
                 // Keys are written by this crate from checked ids.
-                let id = key.get(prefix.len()..).filter(|id| id.contains('@')).map(|id| AccountId::trusted(id.to_string()));
+                let id = key
+                    .get(prefix.len()..)
+                    .filter(|id| id.contains('@'))
+                    .map(|id| AccountId::trusted(id.to_string()));
                 match (id, pick(record)) {
                     (Some(id), Some(value)) => Ok((id, value)),
                     _ => Err(corrupt(&key)),
@@ -232,8 +248,15 @@ impl<'s> Tx<'s> {
 /// goes through this one instantiation of the sort code (a wasm size budget:
 /// each `sort_by_key` on a new type adds ~3 KB).
 pub fn sort_by_rank<T>(items: Vec<T>, rank: impl Fn(&T) -> [u64; 3]) -> Vec<T> {
-    let mut order: Vec<([u64; 3], usize)> = items.iter().enumerate().map(|(i, item)| (rank(item), i)).collect();
+    let mut order: Vec<([u64; 3], usize)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (rank(item), i))
+        .collect();
     order.sort_unstable();
     let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|(_, i)| slots.get_mut(i).and_then(Option::take)).collect()
+    order
+        .into_iter()
+        .filter_map(|(_, i)| slots.get_mut(i).and_then(Option::take))
+        .collect()
 }

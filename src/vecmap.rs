@@ -37,7 +37,10 @@ impl<K: Ord, V> VecMap<K, V> {
     where
         K: Borrow<Q>,
     {
-        self.find(key).ok().and_then(|i| self.0.get(i)).map(|(_, v)| v)
+        self.find(key)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, v)| v)
     }
 
     pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
@@ -57,7 +60,10 @@ impl<K: Ord, V> VecMap<K, V> {
 
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
-            Ok(i) => self.0.get_mut(i).map(|slot| std::mem::replace(&mut slot.1, value)),
+            Ok(i) => self
+                .0
+                .get_mut(i)
+                .map(|slot| std::mem::replace(&mut slot.1, value)),
             Err(i) => {
                 self.0.insert(i, (key, value));
                 None
@@ -163,12 +169,18 @@ mod tests {
         for (k, v) in [(3, "c"), (1, "a"), (2, "b"), (1, "A")] {
             m.insert(k, v);
         }
-        assert_eq!(m.iter().collect::<Vec<_>>(), vec![(&1, &"A"), (&2, &"b"), (&3, &"c")]);
+        assert_eq!(
+            m.iter().collect::<Vec<_>>(),
+            vec![(&1, &"A"), (&2, &"b"), (&3, &"c")]
+        );
         assert_eq!(m.remove(&2), Some("b"));
         assert_eq!(m.get(&2), None);
         m.push_sorted(0, "z");
         m.push_sorted(9, "y");
         assert_eq!(m.keys().copied().collect::<Vec<_>>(), vec![0, 1, 3, 9]);
-        assert_eq!(serde_json::to_string(&m).ok(), Some(r#"{"0":"z","1":"A","3":"c","9":"y"}"#.to_string()));
+        assert_eq!(
+            serde_json::to_string(&m).ok(),
+            Some(r#"{"0":"z","1":"A","3":"c","9":"y"}"#.to_string())
+        );
     }
 }

@@ -12,7 +12,9 @@ use crate::error::Error;
 use crate::scenario::Scenario;
 
 fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
 }
 
 #[derive(Serialize)]
@@ -35,7 +37,10 @@ fn json_text<T: Serialize>(value: &T) -> String {
 }
 
 fn failure(error: Error) -> JsValue {
-    to_js(&Failure { kind: "failure", error })
+    to_js(&Failure {
+        kind: "failure",
+        error,
+    })
 }
 
 /// JSON text of the input: a string as given, anything else through `JSON.stringify`.
@@ -44,8 +49,12 @@ fn input_text(input: &JsValue) -> Result<String, Error> {
         return Ok(text);
     }
     match js_sys::JSON::stringify(input) {
-        Ok(text) => text.as_string().ok_or_else(|| Error::invalid("scenario: expected a JSON object or JSON text")),
-        Err(_) => Err(Error::invalid("scenario: could not be turned into JSON (cycle or BigInt?)")),
+        Ok(text) => text
+            .as_string()
+            .ok_or_else(|| Error::invalid("scenario: expected a JSON object or JSON text")),
+        Err(_) => Err(Error::invalid(
+            "scenario: could not be turned into JSON (cycle or BigInt?)",
+        )),
     }
 }
 
@@ -56,7 +65,11 @@ pub fn version() -> String {
 
 /// Reads the input as JSON text, runs `work` on it, and wraps what comes
 /// back as `{type: "success", <field>}` or `{type: "failure", error}`.
-fn answer<T: Serialize>(input: &JsValue, field: &str, work: impl FnOnce(&str) -> Result<T, Error>) -> JsValue {
+fn answer<T: Serialize>(
+    input: &JsValue,
+    field: &str,
+    work: impl FnOnce(&str) -> Result<T, Error>,
+) -> JsValue {
     match input_text(input).and_then(|text| work(&text)) {
         Ok(value) => success(field, value),
         Err(e) => failure(e),
@@ -69,10 +82,19 @@ pub fn simulate(input: JsValue, on_progress: Option<js_sys::Function>) -> JsValu
     let mut progress = |done: u64, total: u64| {
         if let Some(f) = &on_progress {
             // A throwing callback must not stop or poison the run.
-            let _ = f.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
+            let _ = f.call2(
+                &JsValue::NULL,
+                &JsValue::from_f64(done as f64),
+                &JsValue::from_f64(total as f64),
+            );
         }
     };
-    answer(&input, "outcome", |text| Ok(crate::simulate::simulate_with_progress(text, &mut progress)?))
+    answer(&input, "outcome", |text| {
+        Ok(crate::simulate::simulate_with_progress(
+            text,
+            &mut progress,
+        )?)
+    })
 }
 
 /// Checks a scenario without running it: `{type: "success", summary}` or a failure naming the field.
@@ -84,7 +106,9 @@ pub fn validate_scenario(input: JsValue) -> JsValue {
 /// Explains (account, feature) after the scenario's events have run.
 #[wasm_bindgen]
 pub fn explain(input: JsValue, account: &str, feature: &str) -> JsValue {
-    answer(&input, "explanation", |text| crate::simulate::explain_after(text, account, feature))
+    answer(&input, "explanation", |text| {
+        crate::simulate::explain_after(text, account, feature)
+    })
 }
 
 thread_local! {
@@ -119,20 +143,28 @@ pub fn parse_time(text: &str) -> f64 {
 
 /// An account id argument, or `invalid-input` naming it.
 fn account_arg(text: Option<&str>) -> Result<crate::model::AccountId, Error> {
-    crate::model::AccountId::parse(text.unwrap_or_default()).map_err(|e| Error::invalid(format!("account: {e}")))
+    crate::model::AccountId::parse(text.unwrap_or_default())
+        .map_err(|e| Error::invalid(format!("account: {e}")))
 }
 
 /// A feature argument, or `invalid-input` naming it.
 fn feature_arg(text: Option<&str>) -> Result<crate::model::Feature, Error> {
-    crate::model::Feature::parse(text.unwrap_or_default()).map_err(|e| Error::invalid(format!("feature: {e}")))
+    crate::model::Feature::parse(text.unwrap_or_default())
+        .map_err(|e| Error::invalid(format!("feature: {e}")))
 }
 
 fn invalid_op(connect: bool, e: Error) -> crate::attempt::Operation {
-    crate::attempt::Operation::Invalid { connect, message: e.message }
+    crate::attempt::Operation::Invalid {
+        connect,
+        message: e.message,
+    }
 }
 
 /// The attempt of a well-formed operation, or one that answers `invalid-input` (reading nothing).
-fn attempt_or_invalid(op: Result<(crate::attempt::Operation, crate::time::Timestamp), Error>, connect: bool) -> crate::attempt::Attempt {
+fn attempt_or_invalid(
+    op: Result<(crate::attempt::Operation, crate::time::Timestamp), Error>,
+    connect: bool,
+) -> crate::attempt::Attempt {
     match op {
         Ok((op, at)) => crate::attempt::Attempt::new(op, at),
         Err(e) => crate::attempt::Attempt::new(invalid_op(connect, e), crate::time::DEFAULT_START),
@@ -142,7 +174,13 @@ fn attempt_or_invalid(op: Result<(crate::attempt::Operation, crate::time::Timest
 fn try_connect_attempt(account: &str, feature: &str, at_ms: f64, touch: bool) -> JsAttempt {
     use crate::attempt::Operation;
     let op = account_arg(Some(account))
-        .and_then(|account| Ok(Operation::TryConnect { account, feature: feature_arg(Some(feature))?, touch }))
+        .and_then(|account| {
+            Ok(Operation::TryConnect {
+                account,
+                feature: feature_arg(Some(feature))?,
+                touch,
+            })
+        })
         .and_then(|op| Ok((op, host_time(at_ms)?)));
     JsAttempt(attempt_or_invalid(op, true))
 }
@@ -151,17 +189,24 @@ fn try_connect_attempt(account: &str, feature: &str, at_ms: f64, touch: bool) ->
 impl JsAttempt {
     /// The hot path without JSON: a connect of `account` to `feature` at `at_ms`.
     /// `actor`, `log_id`: given together, a connect that caps the account writes a change-log entry.
-    pub fn connect(account: &str, feature: &str, at_ms: f64, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
+    pub fn connect(
+        account: &str,
+        feature: &str,
+        at_ms: f64,
+        actor: Option<String>,
+        log_id: Option<String>,
+    ) -> JsAttempt {
         use crate::attempt::Operation;
         use crate::rules::Request;
         let op = account_arg(Some(account))
-            .and_then(|account| Ok(Request::Connect { account, feature: feature_arg(Some(feature))? }))
+            .and_then(|account| {
+                Ok(Request::Connect {
+                    account,
+                    feature: feature_arg(Some(feature))?,
+                })
+            })
             .and_then(|request| Ok((Operation::Request(request), host_time(at_ms)?)));
-        logged(
-            attempt_or_invalid(op, true),
-            actor,
-            log_id,
-        )
+        logged(attempt_or_invalid(op, true), actor, log_id)
     }
 
     /// A connect that writes only a holder's `lastSeen` (or nothing); one that would claim, cap or
@@ -179,7 +224,12 @@ impl JsAttempt {
     }
 
     /// A SPEC scenario event as JSON text; `at_ms` is used when it has no valid `at`.
-    pub fn event(raw: &str, at_ms: f64, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
+    pub fn event(
+        raw: &str,
+        at_ms: f64,
+        actor: Option<String>,
+        log_id: Option<String>,
+    ) -> JsAttempt {
         use crate::attempt::{Attempt, Operation};
         let (op, at) = Operation::event(raw, host_time(at_ms).map_err(|e| e.message));
         logged(Attempt::new(op, at), actor, log_id)
@@ -201,7 +251,13 @@ impl JsAttempt {
         use crate::attempt::Operation;
         use crate::rules::{Admission, Request};
         let op = crate::signature::read_unverified(file).and_then(|licence| {
-            let request = Request::SetLicence { licence, admission: Admission { force, ..Admission::default() } };
+            let request = Request::SetLicence {
+                licence,
+                admission: Admission {
+                    force,
+                    ..Admission::default()
+                },
+            };
             Ok((Operation::Request(request), host_time(at_ms)?))
         });
         let mut attempt = logged(attempt_or_invalid(op, false), actor, log_id);
@@ -213,7 +269,13 @@ impl JsAttempt {
     /// unsigned ones): see `Attempt::trusting`. Called before the first `step`.
     pub fn trust(&mut self, trusted: Vec<String>, allow_unsigned: bool) {
         use crate::attempt::{Attempt, Operation};
-        let placeholder = Attempt::new(Operation::Invalid { connect: false, message: String::new() }, self.0.at());
+        let placeholder = Attempt::new(
+            Operation::Invalid {
+                connect: false,
+                message: String::new(),
+            },
+            self.0.at(),
+        );
         let attempt = std::mem::replace(&mut self.0, placeholder);
         self.0 = match crate::signature::Trust::new(&trusted, allow_unsigned) {
             Ok(trust) => attempt.trusting(&trust),
@@ -222,7 +284,12 @@ impl JsAttempt {
     }
 
     /// A read for administrators: `account`, `seats`, `waitlist`, `limit`, `explain`, `export` or `audit`.
-    pub fn query(kind: &str, account: Option<String>, feature: Option<String>, at_ms: f64) -> JsAttempt {
+    pub fn query(
+        kind: &str,
+        account: Option<String>,
+        feature: Option<String>,
+        at_ms: f64,
+    ) -> JsAttempt {
         use crate::attempt::Operation;
         let account = || account_arg(account.as_deref());
         let feature = || feature_arg(feature.as_deref());
@@ -246,9 +313,19 @@ impl JsAttempt {
 
     /// Seeds (or with `replace`, overwrites) the store with a scenario's directory and recorded state.
     #[wasm_bindgen(js_name = importState)]
-    pub fn import_state(scenario: JsValue, replace: bool, force: bool, at_ms: f64, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
+    pub fn import_state(
+        scenario: JsValue,
+        replace: bool,
+        force: bool,
+        at_ms: f64,
+        actor: Option<String>,
+        log_id: Option<String>,
+    ) -> JsAttempt {
         use crate::attempt::Operation;
-        let admission = crate::rules::Admission { force, ..Default::default() };
+        let admission = crate::rules::Admission {
+            force,
+            ..Default::default()
+        };
         let op = input_text(&scenario).and_then(|text| {
             let scenario = Scenario::parse(&text)?;
             if !scenario.events.is_empty() {
@@ -256,7 +333,11 @@ impl JsAttempt {
             }
             Ok(Operation::Import { state: scenario.state, replace, admission })
         });
-        logged(attempt_or_invalid(op.and_then(|op| Ok((op, host_time(at_ms)?))), false), actor, log_id)
+        logged(
+            attempt_or_invalid(op.and_then(|op| Ok((op, host_time(at_ms)?))), false),
+            actor,
+            log_id,
+        )
     }
 
     /// When the operation happens, in milliseconds: the event's own `at` or the host's time.
@@ -276,8 +357,13 @@ impl JsAttempt {
             match read_loads(&loads) {
                 Ok(l) => Some(l),
                 Err(why) => {
-                    let error = Error::new(crate::error::ErrorCode::StoreError, format!("the store answered in the wrong shape: {why}"));
-                    return json_text(&Step::Answer { answer: Answer::Refused(error) });
+                    let error = Error::new(
+                        crate::error::ErrorCode::StoreError,
+                        format!("the store answered in the wrong shape: {why}"),
+                    );
+                    return json_text(&Step::Answer {
+                        answer: Answer::Refused(error),
+                    });
                 }
             }
         };
@@ -291,12 +377,24 @@ impl JsAttempt {
 
 /// The attempt, writing a change-log entry when both `actor` and `log_id` are given; a bad
 /// context turns it into an `invalid-input` answer that reads and writes nothing.
-fn logged(attempt: crate::attempt::Attempt, actor: Option<String>, log_id: Option<String>) -> JsAttempt {
+fn logged(
+    attempt: crate::attempt::Attempt,
+    actor: Option<String>,
+    log_id: Option<String>,
+) -> JsAttempt {
     use crate::attempt::{Attempt, Operation};
-    let (Some(actor), Some(id)) = (actor, log_id) else { return JsAttempt(attempt) };
+    let (Some(actor), Some(id)) = (actor, log_id) else {
+        return JsAttempt(attempt);
+    };
     match crate::changelog::LogContext::new(&actor, &id) {
         Ok(context) => JsAttempt(attempt.logged(context)),
-        Err(message) => JsAttempt(Attempt::new(Operation::Invalid { connect: false, message }, attempt.at())),
+        Err(message) => JsAttempt(Attempt::new(
+            Operation::Invalid {
+                connect: false,
+                message,
+            },
+            attempt.at(),
+        )),
     }
 }
 
@@ -323,28 +421,52 @@ pub fn licence_message(file: &str) -> JsValue {
 /// (a serde `Deserialize` for these three shapes costs more wasm than this).
 fn read_loads(loads: &JsValue) -> Result<crate::attempt::Loads, String> {
     use crate::attempt::{Entry, Loads, Versioned};
-    let field = |object: &JsValue, name: &str| js_sys::Reflect::get(object, &JsValue::from_str(name)).map_err(|_| format!("`{name}` can't be read"));
-    let array = |value: JsValue, what: &str| value.dyn_into::<js_sys::Array>().map_err(|_| format!("{what} is not an array"));
+    let field = |object: &JsValue, name: &str| {
+        js_sys::Reflect::get(object, &JsValue::from_str(name))
+            .map_err(|_| format!("`{name}` can't be read"))
+    };
+    let array = |value: JsValue, what: &str| {
+        value
+            .dyn_into::<js_sys::Array>()
+            .map_err(|_| format!("{what} is not an array"))
+    };
     let text = |object: &JsValue, name: &str, what: &str| {
-        field(object, name)?.as_string().ok_or_else(|| format!("{what}.{name} is not a string"))
+        field(object, name)?
+            .as_string()
+            .ok_or_else(|| format!("{what}.{name} is not a string"))
     };
     let mut got = Vec::new();
-    for (i, item) in array(field(loads, "got")?, "get's answer")?.iter().enumerate() {
+    for (i, item) in array(field(loads, "got")?, "get's answer")?
+        .iter()
+        .enumerate()
+    {
         if item.is_null() || item.is_undefined() {
             got.push(None);
             continue;
         }
         let what = format!("get's answer [{i}]");
-        let version = field(&item, "version")?.as_f64().filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v <= 9_007_199_254_740_991.0);
-        let version = version.ok_or_else(|| format!("{what}.version is not a whole number ≥ 0"))? as u64;
-        got.push(Some(Versioned { value: text(&item, "value", &what)?, version }));
+        let version = field(&item, "version")?
+            .as_f64()
+            .filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v <= 9_007_199_254_740_991.0);
+        let version =
+            version.ok_or_else(|| format!("{what}.version is not a whole number ≥ 0"))? as u64;
+        got.push(Some(Versioned {
+            value: text(&item, "value", &what)?,
+            version,
+        }));
     }
     let mut listed = Vec::new();
-    for (i, page) in array(field(loads, "listed")?, "the listings")?.iter().enumerate() {
+    for (i, page) in array(field(loads, "listed")?, "the listings")?
+        .iter()
+        .enumerate()
+    {
         let mut entries = Vec::new();
         for (j, entry) in array(page, "a listing")?.iter().enumerate() {
             let what = format!("list [{i}][{j}]");
-            entries.push(Entry { key: text(&entry, "key", &what)?, value: text(&entry, "value", &what)? });
+            entries.push(Entry {
+                key: text(&entry, "key", &what)?,
+                value: text(&entry, "value", &what)?,
+            });
         }
         listed.push(entries);
     }

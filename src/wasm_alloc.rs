@@ -66,7 +66,9 @@ struct SingleThreaded(UnsafeCell<Dlmalloc<GeometricGrowth>>);
 unsafe impl Sync for SingleThreaded {}
 
 #[global_allocator]
-static ALLOCATOR: SingleThreaded = SingleThreaded(UnsafeCell::new(Dlmalloc::new_with_allocator(GeometricGrowth)));
+static ALLOCATOR: SingleThreaded = SingleThreaded(UnsafeCell::new(Dlmalloc::new_with_allocator(
+    GeometricGrowth,
+)));
 
 // SAFETY: forwards to dlmalloc, which upholds the `GlobalAlloc` contracts.
 unsafe impl GlobalAlloc for SingleThreaded {

@@ -11,20 +11,27 @@ use seatcap::keys::Record;
 use seatcap::memory::MemoryState;
 use seatcap::model::Shrink;
 use seatcap::outcome::{state_view, EventResult};
-use seatcap::scenario::Scenario;
-use seatcap::simulate::Simulator;
 use seatcap::rules::execute;
 use seatcap::scenario::parse_event;
+use seatcap::scenario::Scenario;
+use seatcap::simulate::Simulator;
 use seatcap::tx::{Halt, Missing, Snapshot, Tx};
 use serde_json::{json, Value};
 
 const FEATURES: [&str; 3] = ["as", "oc", "zz"];
 const ACCOUNTS: [&str; 11] = [
-    "a1@a.com", "a2@a.com", "a3@a.com", "a4@a.com", "b1@b.com", "b2@b.com", "b3@b.com",
-    "n1@a.com", "n2@b.com", "z@c.com", "A1@A.com",
+    "a1@a.com", "a2@a.com", "a3@a.com", "a4@a.com", "b1@b.com", "b2@b.com", "b3@b.com", "n1@a.com",
+    "n2@b.com", "z@c.com", "A1@A.com",
 ];
 const NODES: [&str; 8] = [
-    "server", "domain:a.com", "domain:b.com", "domain:c.com", "class:a.com/x", "class:a.com/y", "class:a.com/q", "server",
+    "server",
+    "domain:a.com",
+    "domain:b.com",
+    "domain:c.com",
+    "class:a.com/x",
+    "class:a.com/y",
+    "class:a.com/q",
+    "server",
 ];
 const VALUES: [&str; 3] = ["enabled", "disabled", "inherit"];
 
@@ -33,8 +40,12 @@ fn seats() -> impl Strategy<Value = Value> {
 }
 
 fn licence() -> impl Strategy<Value = Value> {
-    (prop::option::weighted(0.9, seats()), prop::option::weighted(0.8, seats()), prop::option::of(6u64..12)).prop_map(
-        |(a, o, mailboxes)| {
+    (
+        prop::option::weighted(0.9, seats()),
+        prop::option::weighted(0.8, seats()),
+        prop::option::of(6u64..12),
+    )
+        .prop_map(|(a, o, mailboxes)| {
             let mut features = serde_json::Map::new();
             if let Some(s) = a {
                 features.insert("as".into(), json!({"seats": s}));
@@ -43,8 +54,7 @@ fn licence() -> impl Strategy<Value = Value> {
                 features.insert("oc".into(), json!({"seats": s}));
             }
             json!({"mailboxes": mailboxes, "features": features})
-        },
-    )
+        })
 }
 
 fn pick<T: Clone + std::fmt::Debug + 'static>(items: &'static [T]) -> impl Strategy<Value = T> {
@@ -75,24 +85,37 @@ fn event() -> impl Strategy<Value = Value> {
 
 /// Events with times: mostly increasing, some repeated, some left to the default.
 fn timed_events(max: usize, always_at: bool) -> impl Strategy<Value = Vec<Value>> {
-    prop::collection::vec((event(), 0u64..3, prop::bool::weighted(0.7)), 1..max).prop_map(move |items| {
-        let mut hour = 0u64;
-        items
-            .into_iter()
-            .map(|(mut e, step, with_at)| {
-                hour += step;
-                if (with_at || always_at) && e.is_object() {
-                    e["at"] = json!(format!("2026-02-{:02}T{:02}:00:00Z", 1 + hour / 24, hour % 24));
-                }
-                e
-            })
-            .collect()
-    })
+    prop::collection::vec((event(), 0u64..3, prop::bool::weighted(0.7)), 1..max).prop_map(
+        move |items| {
+            let mut hour = 0u64;
+            items
+                .into_iter()
+                .map(|(mut e, step, with_at)| {
+                    hour += step;
+                    if (with_at || always_at) && e.is_object() {
+                        e["at"] = json!(format!(
+                            "2026-02-{:02}T{:02}:00:00Z",
+                            1 + hour / 24,
+                            hour % 24
+                        ));
+                    }
+                    e
+                })
+                .collect()
+        },
+    )
 }
 
 fn policy() -> impl Strategy<Value = Value> {
-    (pick(&["on-attempt", "at-cap"]), pick(&["disable", "waitlist"]), pick(&["grandfather", "evict-newest", "evict-idle"]), any::<bool>())
-        .prop_map(|(c, o, s, r)| json!({"capping": c, "overflow": o, "shrink": s, "restoreOnGrow": r}))
+    (
+        pick(&["on-attempt", "at-cap"]),
+        pick(&["disable", "waitlist"]),
+        pick(&["grandfather", "evict-newest", "evict-idle"]),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(c, o, s, r)| json!({"capping": c, "overflow": o, "shrink": s, "restoreOnGrow": r}),
+        )
 }
 
 fn scenario(events: Vec<Value>, policy: Value, licence: Value) -> Value {
@@ -124,7 +147,13 @@ fn holder_counts(state: &MemoryState) -> Vec<(String, u64, Option<u64>)> {
     licence
         .features
         .iter()
-        .map(|(f, l)| (f.to_string(), tx.holders(f).expect("holders").len() as u64, l.seats))
+        .map(|(f, l)| {
+            (
+                f.to_string(),
+                tx.holders(f).expect("holders").len() as u64,
+                l.seats,
+            )
+        })
         .collect()
 }
 
@@ -142,12 +171,26 @@ fn changes_nothing(result: &EventResult, event: &Value, before: &MemoryState) ->
         EventResult::Decision(d) => {
             use seatcap::Reason::*;
             match d.reason {
-                UnknownAccount | UnknownFeature | LicenceExpired | NotPremium | Disabled | InvalidInput => true,
+                UnknownAccount | UnknownFeature | LicenceExpired | NotPremium | Disabled
+                | InvalidInput => true,
                 // Capped by a marker it already carries: nothing more is written.
                 Capped => {
-                    let (Some(id), Some(feature)) = (event["account"].as_str(), event["feature"].as_str()) else { return false };
-                    let (Ok(id), Ok(feature)) = (seatcap::model::AccountId::parse(id), seatcap::model::Feature::parse(feature)) else { return false };
-                    Tx::new(before).account(&id).ok().flatten().is_some_and(|a| a.capped.contains_key(&feature))
+                    let (Some(id), Some(feature)) =
+                        (event["account"].as_str(), event["feature"].as_str())
+                    else {
+                        return false;
+                    };
+                    let (Ok(id), Ok(feature)) = (
+                        seatcap::model::AccountId::parse(id),
+                        seatcap::model::Feature::parse(feature),
+                    ) else {
+                        return false;
+                    };
+                    Tx::new(before)
+                        .account(&id)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|a| a.capped.contains_key(&feature))
                 }
                 SeatHeld | SeatClaimed | Waitlisted => false,
             }
@@ -366,7 +409,11 @@ struct Lazy<'a> {
 
 impl<'a> Lazy<'a> {
     fn new(full: &'a MemoryState) -> Self {
-        Lazy { full, keys: Default::default(), prefixes: Default::default() }
+        Lazy {
+            full,
+            keys: Default::default(),
+            prefixes: Default::default(),
+        }
     }
 
     fn load(&self, missing: Missing) {
@@ -379,12 +426,25 @@ impl<'a> Lazy<'a> {
 
 impl Snapshot for Lazy<'_> {
     fn get(&self, key: &str) -> Result<Option<Record>, Missing> {
-        let loaded = self.keys.borrow().contains(key) || self.prefixes.borrow().iter().any(|p| key.starts_with(p.as_str()));
-        if loaded { self.full.get(key) } else { Err(Missing::Key(key.to_string())) }
+        let loaded = self.keys.borrow().contains(key)
+            || self
+                .prefixes
+                .borrow()
+                .iter()
+                .any(|p| key.starts_with(p.as_str()));
+        if loaded {
+            self.full.get(key)
+        } else {
+            Err(Missing::Key(key.to_string()))
+        }
     }
 
     fn scan(&self, prefix: &str) -> Result<Vec<(String, Record)>, Missing> {
-        if self.prefixes.borrow().contains(prefix) { self.full.scan(prefix) } else { Err(Missing::Prefix(prefix.to_string())) }
+        if self.prefixes.borrow().contains(prefix) {
+            self.full.scan(prefix)
+        } else {
+            Err(Missing::Prefix(prefix.to_string()))
+        }
     }
 }
 
@@ -393,17 +453,39 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         ".{0,20}".prop_map(Value::from),
-        pick(&["connect", "set", "licence", "create", "delete", "set-type", "restore-capped", "enabled", "a@d.com", "f", "server", "2026-01-01T00:00:00Z"]).prop_map(Value::from),
+        pick(&[
+            "connect",
+            "set",
+            "licence",
+            "create",
+            "delete",
+            "set-type",
+            "restore-capped",
+            "enabled",
+            "a@d.com",
+            "f",
+            "server",
+            "2026-01-01T00:00:00Z"
+        ])
+        .prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 32, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
             prop::collection::btree_map(
-                pick(&["op", "account", "feature", "node", "value", "at", "licence", "seats", "features", "type", "class", "settings", "id", "domains"]).prop_map(str::to_string),
-                inner, 0..6
-            ).prop_map(|m| Value::Object(m.into_iter().collect())),
+                pick(&[
+                    "op", "account", "feature", "node", "value", "at", "licence", "seats",
+                    "features", "type", "class", "settings", "id", "domains"
+                ])
+                .prop_map(str::to_string),
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

@@ -13,13 +13,24 @@ fn default_policy() -> Value {
 
 #[test]
 fn r1_account_setting_overrides_domain() {
-    let o = outcome(&axigen(json!(10), 3, default_policy(), vec![
-        set("account:user2@example.com", "disabled"),
-        connect(&user(1)),
-        connect(&user(2)),
-    ]));
-    assert_eq!(o["events"][1], json!({"allowed": true, "reason": "seat-claimed", "source": "domain:example.com"}));
-    assert_eq!(o["events"][2], json!({"allowed": false, "reason": "disabled", "source": "account:user2@example.com"}));
+    let o = outcome(&axigen(
+        json!(10),
+        3,
+        default_policy(),
+        vec![
+            set("account:user2@example.com", "disabled"),
+            connect(&user(1)),
+            connect(&user(2)),
+        ],
+    ));
+    assert_eq!(
+        o["events"][1],
+        json!({"allowed": true, "reason": "seat-claimed", "source": "domain:example.com"})
+    );
+    assert_eq!(
+        o["events"][2],
+        json!({"allowed": false, "reason": "disabled", "source": "account:user2@example.com"})
+    );
     assert_eq!(account(&o, &user(2))["setting"], "disabled");
     assert_eq!(account(&o, &user(3))["setting"], "inherit");
     assert_eq!(account(&o, &user(3))["source"], "domain:example.com");
@@ -42,9 +53,18 @@ fn r1_class_sits_between_account_and_domain() {
         "events": [connect("boss@a.com"), connect("clerk@a.com"), connect("temp@a.com")]
     });
     let o = outcome(&scenario);
-    assert_eq!(o["events"][0], json!({"allowed": true, "reason": "seat-claimed", "source": "class:a.com/vip"}));
-    assert_eq!(o["events"][1], json!({"allowed": false, "reason": "disabled", "source": "domain:a.com"}));
-    assert_eq!(o["events"][2], json!({"allowed": false, "reason": "disabled", "source": "domain:a.com"}));
+    assert_eq!(
+        o["events"][0],
+        json!({"allowed": true, "reason": "seat-claimed", "source": "class:a.com/vip"})
+    );
+    assert_eq!(
+        o["events"][1],
+        json!({"allowed": false, "reason": "disabled", "source": "domain:a.com"})
+    );
+    assert_eq!(
+        o["events"][2],
+        json!({"allowed": false, "reason": "disabled", "source": "domain:a.com"})
+    );
 }
 
 #[test]
@@ -55,9 +75,18 @@ fn r1_server_decides_when_all_inherit_and_defaults_to_disabled() {
         "events": [connect("x@b.com"), {"op": "connect", "account": "x@b.com", "feature": "outlook"}]
     });
     let o = outcome(&scenario);
-    assert_eq!(o["events"][0], json!({"allowed": false, "reason": "disabled", "source": "server"}));
-    assert_eq!(o["events"][1], json!({"allowed": true, "reason": "seat-claimed", "source": "server"}));
-    assert_eq!(o["state"]["accounts"]["x@b.com"]["activesync"]["effective"], "disabled");
+    assert_eq!(
+        o["events"][0],
+        json!({"allowed": false, "reason": "disabled", "source": "server"})
+    );
+    assert_eq!(
+        o["events"][1],
+        json!({"allowed": true, "reason": "seat-claimed", "source": "server"})
+    );
+    assert_eq!(
+        o["state"]["accounts"]["x@b.com"]["activesync"]["effective"],
+        "disabled"
+    );
 }
 
 #[test]
@@ -69,38 +98,66 @@ fn r1_ids_and_domains_compare_lower_cased() {
         "events": [connect("BOSS@example.COM"), set("account:boss@EXAMPLE.com", "disabled")]
     });
     let o = outcome(&scenario);
-    assert_eq!(o["events"][0], json!({"allowed": true, "reason": "seat-claimed", "source": "domain:example.com"}));
+    assert_eq!(
+        o["events"][0],
+        json!({"allowed": true, "reason": "seat-claimed", "source": "domain:example.com"})
+    );
     assert!(ok(&o, 1));
-    assert_eq!(o["state"]["accounts"]["boss@example.com"]["activesync"]["setting"], "disabled");
+    assert_eq!(
+        o["state"]["accounts"]["boss@example.com"]["activesync"]["setting"],
+        "disabled"
+    );
 }
 
 // ---------------------------------------------------------------- R2
 
 #[test]
 fn r2_unknown_account_and_feature_have_no_source() {
-    let o = outcome(&axigen(json!(1), 1, default_policy(), vec![
-        connect("ghost@example.com"),
-        json!({"op": "connect", "account": user(1), "feature": "sharing"}),
-        connect("ghost@elsewhere.org"),
-    ]));
-    assert_eq!(o["events"][0], json!({"allowed": false, "reason": "unknown-account", "source": null}));
-    assert_eq!(o["events"][1], json!({"allowed": false, "reason": "unknown-feature", "source": null}));
-    assert_eq!(o["events"][2], json!({"allowed": false, "reason": "unknown-account", "source": null}));
+    let o = outcome(&axigen(
+        json!(1),
+        1,
+        default_policy(),
+        vec![
+            connect("ghost@example.com"),
+            json!({"op": "connect", "account": user(1), "feature": "sharing"}),
+            connect("ghost@elsewhere.org"),
+        ],
+    ));
+    assert_eq!(
+        o["events"][0],
+        json!({"allowed": false, "reason": "unknown-account", "source": null})
+    );
+    assert_eq!(
+        o["events"][1],
+        json!({"allowed": false, "reason": "unknown-feature", "source": null})
+    );
+    assert_eq!(
+        o["events"][2],
+        json!({"allowed": false, "reason": "unknown-account", "source": null})
+    );
     assert!(holders(&o).is_empty());
 }
 
 #[test]
 fn r2_expiry_gates_connects_at_or_after_expires_but_not_administration() {
-    let mut s = axigen(json!(5), 3, default_policy(), vec![
-        connect_at(&user(1), "2026-05-31T23:59:59Z"),
-        connect_at(&user(2), "2026-06-01T00:00:00Z"),
-        connect_at(&user(1), "2026-07-01T00:00:00Z"),
-        json!({"op": "set", "node": "account:user3@example.com", "feature": "activesync", "value": "enabled", "at": "2026-07-01T00:00:00Z"}),
-    ]);
+    let mut s = axigen(
+        json!(5),
+        3,
+        default_policy(),
+        vec![
+            connect_at(&user(1), "2026-05-31T23:59:59Z"),
+            connect_at(&user(2), "2026-06-01T00:00:00Z"),
+            connect_at(&user(1), "2026-07-01T00:00:00Z"),
+            json!({"op": "set", "node": "account:user3@example.com", "feature": "activesync", "value": "enabled", "at": "2026-07-01T00:00:00Z"}),
+        ],
+    );
     s["licence"]["expires"] = json!("2026-06-01T00:00:00Z");
     let o = outcome(&s);
     assert_eq!(reason(&o, 0), "seat-claimed");
-    assert_eq!(o["events"][1], json!({"allowed": false, "reason": "licence-expired", "source": "domain:example.com"}));
+    assert_eq!(
+        o["events"][1],
+        json!({"allowed": false, "reason": "licence-expired", "source": "domain:example.com"})
+    );
     assert_eq!(reason(&o, 2), "licence-expired", "even a holder is gated");
     assert!(ok(&o, 3), "administration still works after expiry");
     assert_eq!(holders(&o), vec![user(1), user(3)]);
@@ -116,8 +173,14 @@ fn r2_gate_order_expired_before_basic_before_disabled() {
                    connect_at("b@c.com", "2027-01-01T00:00:00Z")]
     });
     let o = outcome(&s);
-    assert_eq!(o["events"][0], json!({"allowed": false, "reason": "not-premium", "source": "domain:c.com"}));
-    assert_eq!(o["events"][1], json!({"allowed": false, "reason": "disabled", "source": "domain:c.com"}));
+    assert_eq!(
+        o["events"][0],
+        json!({"allowed": false, "reason": "not-premium", "source": "domain:c.com"})
+    );
+    assert_eq!(
+        o["events"][1],
+        json!({"allowed": false, "reason": "disabled", "source": "domain:c.com"})
+    );
     assert_eq!(reason(&o, 2), "licence-expired");
     s["directory"]["domains"]["c.com"]["settings"]["activesync"] = json!("enabled");
     let o = outcome(&s);
@@ -127,11 +190,20 @@ fn r2_gate_order_expired_before_basic_before_disabled() {
 
 #[test]
 fn r2_denials_change_nothing() {
-    let base = axigen(json!(1), 2, default_policy(), vec![set("account:user2@example.com", "disabled")]);
+    let base = axigen(
+        json!(1),
+        2,
+        default_policy(),
+        vec![set("account:user2@example.com", "disabled")],
+    );
     let before = outcome(&base)["state"].clone();
     let mut with_denials = base.clone();
     let events = with_denials["events"].as_array_mut().expect("events");
-    events.extend([connect(&user(2)), connect("nobody@example.com"), json!({"op": "connect", "account": user(1), "feature": "nope"})]);
+    events.extend([
+        connect(&user(2)),
+        connect("nobody@example.com"),
+        json!({"op": "connect", "account": user(1), "feature": "nope"}),
+    ]);
     assert_eq!(outcome(&with_denials)["state"], before);
 }
 
@@ -139,13 +211,21 @@ fn r2_denials_change_nothing() {
 
 #[test]
 fn r3_holder_reconnects_with_seat_held_and_last_seen_moves() {
-    let ran = run_value(&axigen(json!(1), 2, default_policy(), vec![
-        connect_at(&user(1), "2026-02-01T08:00:00Z"),
-        connect_at(&user(2), "2026-02-01T09:00:00Z"),
-        connect_at(&user(1), "2026-02-03T10:00:00Z"),
-    ]));
+    let ran = run_value(&axigen(
+        json!(1),
+        2,
+        default_policy(),
+        vec![
+            connect_at(&user(1), "2026-02-01T08:00:00Z"),
+            connect_at(&user(2), "2026-02-01T09:00:00Z"),
+            connect_at(&user(1), "2026-02-03T10:00:00Z"),
+        ],
+    ));
     let o = outcome_of(&ran);
-    assert_eq!(o["events"][2], json!({"allowed": true, "reason": "seat-held", "source": "domain:example.com"}));
+    assert_eq!(
+        o["events"][2],
+        json!({"allowed": true, "reason": "seat-held", "source": "domain:example.com"})
+    );
     let e = explain(&ran.state, &user(1), "2026-02-04T00:00:00Z");
     let seat = e.seat.expect("holds a seat");
     assert_eq!(seat.since.to_string(), "2026-02-01T08:00:00Z");
@@ -157,9 +237,17 @@ fn r3_holder_reconnects_with_seat_held_and_last_seen_moves() {
 
 #[test]
 fn r4_first_come_first_served_in_claim_order() {
-    let o = outcome(&axigen(json!(3), 5, default_policy(), vec![
-        connect(&user(4)), connect(&user(2)), connect(&user(5)), connect(&user(1)),
-    ]));
+    let o = outcome(&axigen(
+        json!(3),
+        5,
+        default_policy(),
+        vec![
+            connect(&user(4)),
+            connect(&user(2)),
+            connect(&user(5)),
+            connect(&user(1)),
+        ],
+    ));
     assert_eq!(holders(&o), vec![user(4), user(2), user(5)]);
     assert_eq!(reason(&o, 3), "capped");
 }
@@ -185,20 +273,48 @@ fn r5_axigen_example_500_accounts_200_seats() {
     // "Once 200 unique accounts have connected at least once the account list is retained."
     let held = holders(&o);
     assert_eq!(held.len(), 200, "user500 gave its seat up, user1 took it");
-    assert_eq!(held.first(), Some(&user(499)), "claim order: user500 first, then 499, …");
+    assert_eq!(
+        held.first(),
+        Some(&user(499)),
+        "claim order: user500 first, then 499, …"
+    );
     assert!(!held.contains(&user(500)));
     // "The 300 accounts that did not login before the capping will have their ActiveSync option
     //  disabled and the inheritance method set to explicitly defined."
-    assert_eq!(o["events"][200], json!({"allowed": false, "reason": "capped", "source": "domain:example.com"}));
-    assert_eq!(o["events"][500 + 299], json!({"allowed": false, "reason": "capped", "source": "account:user300@example.com"}));
-    assert_eq!(o["events"][500 + 300], json!({"allowed": true, "reason": "seat-held", "source": "domain:example.com"}));
-    assert_eq!(capped_count(&o), 299, "user1 was capped, then enabled by an administrator");
-    assert_eq!(account(&o, &user(300)), &json!({"setting": "disabled", "capped": true, "effective": "disabled",
-        "source": "account:user300@example.com", "seat": false}));
+    assert_eq!(
+        o["events"][200],
+        json!({"allowed": false, "reason": "capped", "source": "domain:example.com"})
+    );
+    assert_eq!(
+        o["events"][500 + 299],
+        json!({"allowed": false, "reason": "capped", "source": "account:user300@example.com"})
+    );
+    assert_eq!(
+        o["events"][500 + 300],
+        json!({"allowed": true, "reason": "seat-held", "source": "domain:example.com"})
+    );
+    assert_eq!(
+        capped_count(&o),
+        299,
+        "user1 was capped, then enabled by an administrator"
+    );
+    assert_eq!(
+        account(&o, &user(300)),
+        &json!({"setting": "disabled", "capped": true, "effective": "disabled",
+        "source": "account:user300@example.com", "seat": false})
+    );
     // "To enable another user account you will have to disable one of the already active ones."
     let first_enable = 1000;
-    assert_eq!(error_code(&o, first_enable).as_deref(), Some("seats-exhausted"));
-    assert_eq!(o["events"][first_enable]["error"]["holders"].as_array().map(Vec::len), Some(200));
+    assert_eq!(
+        error_code(&o, first_enable).as_deref(),
+        Some("seats-exhausted")
+    );
+    assert_eq!(
+        o["events"][first_enable]["error"]["holders"]
+            .as_array()
+            .map(Vec::len),
+        Some(200)
+    );
     assert!(ok(&o, first_enable + 1));
     assert!(ok(&o, first_enable + 2));
     assert_eq!(account(&o, &user(1))["seat"], true);
@@ -207,16 +323,31 @@ fn r5_axigen_example_500_accounts_200_seats() {
 
 #[test]
 fn r5_at_cap_marks_every_waiting_account_when_the_last_seat_goes() {
-    let o = outcome(&axigen(json!(2), 5, json!({"capping": "at-cap"}), vec![
-        connect(&user(1)),
-        connect(&user(2)),
-        json!({"op": "create", "account": "late@example.com"}),
-        connect(&user(3)),
-        connect("late@example.com"),
-    ]));
-    assert_eq!(capped_count(&o), 4, "user3..5 at the cap, then late@ at its own connect");
-    assert_eq!(o["events"][3], json!({"allowed": false, "reason": "capped", "source": "account:user3@example.com"}));
-    assert_eq!(o["events"][4], json!({"allowed": false, "reason": "capped", "source": "domain:example.com"}));
+    let o = outcome(&axigen(
+        json!(2),
+        5,
+        json!({"capping": "at-cap"}),
+        vec![
+            connect(&user(1)),
+            connect(&user(2)),
+            json!({"op": "create", "account": "late@example.com"}),
+            connect(&user(3)),
+            connect("late@example.com"),
+        ],
+    ));
+    assert_eq!(
+        capped_count(&o),
+        4,
+        "user3..5 at the cap, then late@ at its own connect"
+    );
+    assert_eq!(
+        o["events"][3],
+        json!({"allowed": false, "reason": "capped", "source": "account:user3@example.com"})
+    );
+    assert_eq!(
+        o["events"][4],
+        json!({"allowed": false, "reason": "capped", "source": "domain:example.com"})
+    );
     assert_eq!(account(&o, &user(5))["capped"], true);
     assert_eq!(account(&o, &user(5))["setting"], "disabled");
 }
@@ -241,7 +372,12 @@ fn r5_at_cap_skips_basic_disabled_and_holding_accounts() {
 
 #[test]
 fn r5_at_cap_does_nothing_under_waitlist() {
-    let o = outcome(&axigen(json!(1), 3, json!({"capping": "at-cap", "overflow": "waitlist"}), vec![connect(&user(1))]));
+    let o = outcome(&axigen(
+        json!(1),
+        3,
+        json!({"capping": "at-cap", "overflow": "waitlist"}),
+        vec![connect(&user(1))],
+    ));
     assert_eq!(capped_count(&o), 0);
 }
 
@@ -249,32 +385,62 @@ fn r5_at_cap_does_nothing_under_waitlist() {
 
 #[test]
 fn r6_admin_enable_reserves_a_seat_at_once() {
-    let ran = run_value(&axigen(json!(2), 3, default_policy(), vec![
-        json!({"op": "set", "node": "account:user3@example.com", "feature": "activesync", "value": "enabled", "at": "2026-03-01T00:00:00Z"}),
-        connect(&user(1)),
-        connect(&user(2)),
-        connect(&user(3)),
-    ]));
+    let ran = run_value(&axigen(
+        json!(2),
+        3,
+        default_policy(),
+        vec![
+            json!({"op": "set", "node": "account:user3@example.com", "feature": "activesync", "value": "enabled", "at": "2026-03-01T00:00:00Z"}),
+            connect(&user(1)),
+            connect(&user(2)),
+            connect(&user(3)),
+        ],
+    ));
     let o = outcome_of(&ran);
     assert_eq!(holders(&o), vec![user(3), user(1)]);
     assert_eq!(reason(&o, 2), "capped");
-    assert_eq!(o["events"][3], json!({"allowed": true, "reason": "seat-held", "source": "account:user3@example.com"}));
-    let seat = explain(&ran.state, &user(3), "2026-04-01T00:00:00Z").seat.expect("seat");
-    assert_eq!((seat.via, seat.since.to_string(), seat.last_seen.to_string()),
-        (seatcap::model::Via::Admin, "2026-03-01T00:00:00Z".into(), "2026-03-01T00:00:03Z".into()));
+    assert_eq!(
+        o["events"][3],
+        json!({"allowed": true, "reason": "seat-held", "source": "account:user3@example.com"})
+    );
+    let seat = explain(&ran.state, &user(3), "2026-04-01T00:00:00Z")
+        .seat
+        .expect("seat");
+    assert_eq!(
+        (seat.via, seat.since.to_string(), seat.last_seen.to_string()),
+        (
+            seatcap::model::Via::Admin,
+            "2026-03-01T00:00:00Z".into(),
+            "2026-03-01T00:00:03Z".into()
+        )
+    );
 }
 
 #[test]
 fn r6_full_admin_enable_is_refused_with_the_holders_and_changes_nothing() {
-    let base = axigen(json!(2), 3, default_policy(), vec![connect(&user(2)), connect(&user(1)), connect(&user(3))]);
+    let base = axigen(
+        json!(2),
+        3,
+        default_policy(),
+        vec![connect(&user(2)), connect(&user(1)), connect(&user(3))],
+    );
     let before = outcome(&base);
     let mut s = base.clone();
-    s["events"].as_array_mut().expect("events").push(set("account:user3@example.com", "enabled"));
+    s["events"]
+        .as_array_mut()
+        .expect("events")
+        .push(set("account:user3@example.com", "enabled"));
     let o = outcome(&s);
     assert_eq!(o["events"][3]["ok"], false);
     assert_eq!(o["events"][3]["error"]["code"], "seats-exhausted");
-    assert_eq!(o["events"][3]["error"]["holders"], json!([user(2), user(1)]));
-    assert_eq!(o["state"], before["state"], "the capped marker stays: nothing changed");
+    assert_eq!(
+        o["events"][3]["error"]["holders"],
+        json!([user(2), user(1)])
+    );
+    assert_eq!(
+        o["state"], before["state"],
+        "the capped marker stays: nothing changed"
+    );
 }
 
 #[test]
@@ -289,39 +455,71 @@ fn r6_admin_enable_clears_the_capped_marker_and_basic_takes_no_seat() {
     let o = outcome(&s);
     assert_eq!(reason(&o, 1), "capped");
     assert!(ok(&o, 3) && ok(&o, 4));
-    assert_eq!(o["state"]["accounts"]["b@d.com"]["activesync"],
-        json!({"setting": "enabled", "capped": false, "effective": "enabled", "source": "account:b@d.com", "seat": true}));
-    assert_eq!(o["state"]["accounts"]["basic@d.com"]["activesync"]["seat"], false);
-    assert_eq!(o["state"]["accounts"]["basic@d.com"]["activesync"]["setting"], "enabled");
+    assert_eq!(
+        o["state"]["accounts"]["b@d.com"]["activesync"],
+        json!({"setting": "enabled", "capped": false, "effective": "enabled", "source": "account:b@d.com", "seat": true})
+    );
+    assert_eq!(
+        o["state"]["accounts"]["basic@d.com"]["activesync"]["seat"],
+        false
+    );
+    assert_eq!(
+        o["state"]["accounts"]["basic@d.com"]["activesync"]["setting"],
+        "enabled"
+    );
 }
 
 // ---------------------------------------------------------------- R7
 
 #[test]
 fn r7_admin_disable_releases_the_seat_for_the_next_comer() {
-    let o = outcome(&axigen(json!(1), 3, default_policy(), vec![
-        connect(&user(1)), set("account:user1@example.com", "disabled"), connect(&user(2)), connect(&user(1)),
-    ]));
+    let o = outcome(&axigen(
+        json!(1),
+        3,
+        default_policy(),
+        vec![
+            connect(&user(1)),
+            set("account:user1@example.com", "disabled"),
+            connect(&user(2)),
+            connect(&user(1)),
+        ],
+    ));
     assert_eq!(holders(&o), vec![user(2)]);
     assert_eq!(reason(&o, 2), "seat-claimed");
-    assert_eq!(o["events"][3], json!({"allowed": false, "reason": "disabled", "source": "account:user1@example.com"}));
-    assert_eq!(account(&o, &user(1))["capped"], false, "an administrator's disable is not a cap");
+    assert_eq!(
+        o["events"][3],
+        json!({"allowed": false, "reason": "disabled", "source": "account:user1@example.com"})
+    );
+    assert_eq!(
+        account(&o, &user(1))["capped"],
+        false,
+        "an administrator's disable is not a cap"
+    );
 }
 
 // ---------------------------------------------------------------- R8
 
 #[test]
 fn r8_reset_keeps_the_seat_only_while_still_enabled() {
-    let o = outcome(&axigen(json!(3), 3, default_policy(), vec![
-        set("account:user1@example.com", "enabled"),
-        set("account:user1@example.com", "inherit"),
-        set("domain:example.com", "disabled"),
-        set("account:user2@example.com", "enabled"),
-        set("domain:example.com", "enabled"),
-        set("account:user2@example.com", "inherit"),
-    ]));
+    let o = outcome(&axigen(
+        json!(3),
+        3,
+        default_policy(),
+        vec![
+            set("account:user1@example.com", "enabled"),
+            set("account:user1@example.com", "inherit"),
+            set("domain:example.com", "disabled"),
+            set("account:user2@example.com", "enabled"),
+            set("domain:example.com", "enabled"),
+            set("account:user2@example.com", "inherit"),
+        ],
+    ));
     assert!((0..6).all(|i| ok(&o, i)));
-    assert_eq!(holders(&o), vec![user(2)], "user1 lost its seat with the domain; user2 kept it on reset");
+    assert_eq!(
+        holders(&o),
+        vec![user(2)],
+        "user1 lost its seat with the domain; user2 kept it on reset"
+    );
 }
 
 #[test]
@@ -333,7 +531,10 @@ fn r8_reset_releases_when_the_inherited_value_is_disabled() {
     });
     let o = outcome(&s);
     assert!(holders(&o).is_empty());
-    assert_eq!(o["events"][2], json!({"allowed": false, "reason": "disabled", "source": "server"}));
+    assert_eq!(
+        o["events"][2],
+        json!({"allowed": false, "reason": "disabled", "source": "server"})
+    );
 }
 
 #[test]
@@ -354,15 +555,20 @@ fn r8_class_and_server_changes_release_holders_now_disabled() {
 
 #[test]
 fn r9_delete_releases_seats_and_create_respects_mailboxes() {
-    let mut s = axigen(json!(1), 2, default_policy(), vec![
-        connect(&user(1)),
-        json!({"op": "create", "account": "new@example.com"}),
-        json!({"op": "delete", "account": user(1)}),
-        json!({"op": "create", "account": "new@example.com"}),
-        connect("new@example.com"),
-        connect(&user(1)),
-        json!({"op": "delete", "account": user(1)}),
-    ]);
+    let mut s = axigen(
+        json!(1),
+        2,
+        default_policy(),
+        vec![
+            connect(&user(1)),
+            json!({"op": "create", "account": "new@example.com"}),
+            json!({"op": "delete", "account": user(1)}),
+            json!({"op": "create", "account": "new@example.com"}),
+            connect("new@example.com"),
+            connect(&user(1)),
+            json!({"op": "delete", "account": user(1)}),
+        ],
+    );
     s["licence"]["mailboxes"] = json!(2);
     let o = outcome(&s);
     assert_eq!(error_code(&o, 1).as_deref(), Some("mailboxes-exhausted"));
@@ -375,14 +581,19 @@ fn r9_delete_releases_seats_and_create_respects_mailboxes() {
 
 #[test]
 fn r9_basic_releases_seats_and_premium_claims_again_at_connect() {
-    let o = outcome(&axigen(json!(1), 2, default_policy(), vec![
-        connect(&user(1)),
-        json!({"op": "set-type", "account": user(1), "type": "basic"}),
-        connect(&user(1)),
-        connect(&user(2)),
-        json!({"op": "set-type", "account": user(1), "type": "premium"}),
-        connect(&user(1)),
-    ]));
+    let o = outcome(&axigen(
+        json!(1),
+        2,
+        default_policy(),
+        vec![
+            connect(&user(1)),
+            json!({"op": "set-type", "account": user(1), "type": "basic"}),
+            connect(&user(1)),
+            connect(&user(2)),
+            json!({"op": "set-type", "account": user(1), "type": "premium"}),
+            connect(&user(1)),
+        ],
+    ));
     assert_eq!(reason(&o, 2), "not-premium");
     assert_eq!(reason(&o, 3), "seat-claimed");
     assert_eq!(reason(&o, 5), "capped");
@@ -391,11 +602,16 @@ fn r9_basic_releases_seats_and_premium_claims_again_at_connect() {
 
 #[test]
 fn r9_smaller_mailbox_licence_removes_no_one() {
-    let o = outcome(&axigen(json!(5), 5, default_policy(), vec![
-        json!({"op": "licence", "licence": {"mailboxes": 2, "features": {"activesync": {"seats": 5}}}}),
-        connect(&user(5)),
-        json!({"op": "create", "account": "x@example.com"}),
-    ]));
+    let o = outcome(&axigen(
+        json!(5),
+        5,
+        default_policy(),
+        vec![
+            json!({"op": "licence", "licence": {"mailboxes": 2, "features": {"activesync": {"seats": 5}}}}),
+            connect(&user(5)),
+            json!({"op": "create", "account": "x@example.com"}),
+        ],
+    ));
     assert!(ok(&o, 0));
     assert_eq!(reason(&o, 1), "seat-claimed");
     assert_eq!(error_code(&o, 2).as_deref(), Some("mailboxes-exhausted"));
@@ -405,15 +621,20 @@ fn r9_smaller_mailbox_licence_removes_no_one() {
 // ---------------------------------------------------------------- R10
 
 fn three_holders_then(policy: Value, licence_seats: Value) -> Value {
-    axigen(json!(3), 5, policy, vec![
-        connect_at(&user(1), "2026-01-01T00:00:00Z"),
-        json!({"op": "set", "node": "account:user2@example.com", "feature": "activesync", "value": "enabled", "at": "2026-01-02T00:00:00Z"}),
-        connect_at(&user(3), "2026-01-03T00:00:00Z"),
-        connect_at(&user(4), "2026-01-04T00:00:00Z"),
-        connect_at(&user(1), "2026-01-05T00:00:00Z"),
-        json!({"op": "licence", "licence": {"features": {"activesync": {"seats": licence_seats}}}, "at": "2026-01-06T00:00:00Z"}),
-        connect_at(&user(5), "2026-01-07T00:00:00Z"),
-    ])
+    axigen(
+        json!(3),
+        5,
+        policy,
+        vec![
+            connect_at(&user(1), "2026-01-01T00:00:00Z"),
+            json!({"op": "set", "node": "account:user2@example.com", "feature": "activesync", "value": "enabled", "at": "2026-01-02T00:00:00Z"}),
+            connect_at(&user(3), "2026-01-03T00:00:00Z"),
+            connect_at(&user(4), "2026-01-04T00:00:00Z"),
+            connect_at(&user(1), "2026-01-05T00:00:00Z"),
+            json!({"op": "licence", "licence": {"features": {"activesync": {"seats": licence_seats}}}, "at": "2026-01-06T00:00:00Z"}),
+            connect_at(&user(5), "2026-01-07T00:00:00Z"),
+        ],
+    )
 }
 
 #[test]
@@ -421,7 +642,10 @@ fn r10_growth_keeps_capped_accounts_capped_unless_restore_on_grow() {
     let o = outcome(&three_holders_then(json!({}), json!(5)));
     assert_eq!(account(&o, &user(4))["capped"], true);
     assert_eq!(reason(&o, 6), "seat-claimed");
-    let o = outcome(&three_holders_then(json!({"restoreOnGrow": true}), json!(5)));
+    let o = outcome(&three_holders_then(
+        json!({"restoreOnGrow": true}),
+        json!(5),
+    ));
     assert_eq!(account(&o, &user(4))["capped"], false);
     assert_eq!(account(&o, &user(4))["setting"], "inherit");
 }
@@ -438,25 +662,45 @@ fn r10_shrink_grandfather_keeps_everyone_and_blocks_claims() {
     let o = outcome(&s);
     assert_eq!(reason(&o, 6), "capped", "3 holders, 2 seats: no claim");
     assert_eq!(reason(&o, 8), "capped", "2 holders, 2 seats: still none");
-    assert_eq!(o["events"][10], json!({"allowed": false, "reason": "capped", "source": "account:user5@example.com"}),
-        "user5 was capped at its first try and stays capped");
+    assert_eq!(
+        o["events"][10],
+        json!({"allowed": false, "reason": "capped", "source": "account:user5@example.com"}),
+        "user5 was capped at its first try and stays capped"
+    );
     assert_eq!(holders(&o), vec![user(2)]);
 }
 
 #[test]
 fn r10_shrink_evict_newest_takes_connect_holders_first_latest_since_first() {
-    let o = outcome(&three_holders_then(json!({"shrink": "evict-newest"}), json!(1)));
+    let o = outcome(&three_holders_then(
+        json!({"shrink": "evict-newest"}),
+        json!(1),
+    ));
     assert_eq!(holders(&o), vec![user(2)], "admin holder user2 goes last");
     assert_eq!(account(&o, &user(3))["capped"], true);
     assert_eq!(account(&o, &user(1))["capped"], true);
-    let o = outcome(&three_holders_then(json!({"shrink": "evict-newest"}), json!(2)));
-    assert_eq!(holders(&o), vec![user(1), user(2)], "user3 has the latest since");
+    let o = outcome(&three_holders_then(
+        json!({"shrink": "evict-newest"}),
+        json!(2),
+    ));
+    assert_eq!(
+        holders(&o),
+        vec![user(1), user(2)],
+        "user3 has the latest since"
+    );
 }
 
 #[test]
 fn r10_shrink_evict_idle_takes_oldest_last_seen_first() {
-    let o = outcome(&three_holders_then(json!({"shrink": "evict-idle"}), json!(2)));
-    assert_eq!(holders(&o), vec![user(1), user(2)], "user3 last seen 01-03, user1 seen again 01-05");
+    let o = outcome(&three_holders_then(
+        json!({"shrink": "evict-idle"}),
+        json!(2),
+    ));
+    assert_eq!(
+        holders(&o),
+        vec![user(1), user(2)],
+        "user3 last seen 01-03, user1 seen again 01-05"
+    );
     let mut s = three_holders_then(json!({"shrink": "evict-idle"}), json!(2));
     s["events"][4] = connect_at(&user(3), "2026-01-05T00:00:00Z");
     let o = outcome(&s);
@@ -465,25 +709,38 @@ fn r10_shrink_evict_idle_takes_oldest_last_seen_first() {
 
 #[test]
 fn r10_equal_times_evict_the_later_claim_first() {
-    let o = outcome(&axigen(json!(3), 3, json!({"shrink": "evict-newest"}), vec![
-        connect_at(&user(1), "2026-01-01T00:00:00Z"),
-        connect_at(&user(2), "2026-01-01T00:00:00Z"),
-        connect_at(&user(3), "2026-01-01T00:00:00Z"),
-        json!({"op": "licence", "licence": {"features": {"activesync": {"seats": 2}}}}),
-    ]));
+    let o = outcome(&axigen(
+        json!(3),
+        3,
+        json!({"shrink": "evict-newest"}),
+        vec![
+            connect_at(&user(1), "2026-01-01T00:00:00Z"),
+            connect_at(&user(2), "2026-01-01T00:00:00Z"),
+            connect_at(&user(3), "2026-01-01T00:00:00Z"),
+            json!({"op": "licence", "licence": {"features": {"activesync": {"seats": 2}}}}),
+        ],
+    ));
     assert_eq!(holders(&o), vec![user(1), user(2)]);
 }
 
 #[test]
 fn r10_removed_feature_loses_its_ledger_and_added_one_starts_empty() {
-    let o = outcome(&axigen(json!(3), 3, default_policy(), vec![
-        connect(&user(1)),
-        json!({"op": "licence", "licence": {"features": {"outlook": {"seats": 1}}}}),
-        connect(&user(1)),
-        json!({"op": "licence", "licence": {"features": {"activesync": {"seats": 3}}}}),
-        connect(&user(2)),
-    ]));
-    assert_eq!(o["events"][2], json!({"allowed": false, "reason": "unknown-feature", "source": null}));
+    let o = outcome(&axigen(
+        json!(3),
+        3,
+        default_policy(),
+        vec![
+            connect(&user(1)),
+            json!({"op": "licence", "licence": {"features": {"outlook": {"seats": 1}}}}),
+            connect(&user(1)),
+            json!({"op": "licence", "licence": {"features": {"activesync": {"seats": 3}}}}),
+            connect(&user(2)),
+        ],
+    ));
+    assert_eq!(
+        o["events"][2],
+        json!({"allowed": false, "reason": "unknown-feature", "source": null})
+    );
     assert_eq!(holders(&o), vec![user(2)]);
 }
 
@@ -491,18 +748,29 @@ fn r10_removed_feature_loses_its_ledger_and_added_one_starts_empty() {
 
 #[test]
 fn r11_restore_capped_sets_inherit_and_they_claim_again() {
-    let o = outcome(&axigen(json!(1), 3, default_policy(), vec![
-        connect(&user(1)), connect(&user(2)), connect(&user(3)),
-        set("account:user1@example.com", "disabled"),
-        json!({"op": "restore-capped", "feature": "activesync"}),
-        connect(&user(3)),
-        connect(&user(2)),
-        json!({"op": "restore-capped", "feature": "sharing"}),
-    ]));
+    let o = outcome(&axigen(
+        json!(1),
+        3,
+        default_policy(),
+        vec![
+            connect(&user(1)),
+            connect(&user(2)),
+            connect(&user(3)),
+            set("account:user1@example.com", "disabled"),
+            json!({"op": "restore-capped", "feature": "activesync"}),
+            connect(&user(3)),
+            connect(&user(2)),
+            json!({"op": "restore-capped", "feature": "sharing"}),
+        ],
+    ));
     assert!(ok(&o, 4));
     assert_eq!(reason(&o, 5), "seat-claimed");
     assert_eq!(reason(&o, 6), "capped");
-    assert_eq!(account(&o, &user(1))["setting"], "disabled", "an administrator's disable is not restored");
+    assert_eq!(
+        account(&o, &user(1))["setting"],
+        "disabled",
+        "an administrator's disable is not restored"
+    );
     assert_eq!(error_code(&o, 7).as_deref(), Some("unknown-feature"));
 }
 
@@ -510,46 +778,75 @@ fn r11_restore_capped_sets_inherit_and_they_claim_again() {
 
 #[test]
 fn r12_waitlist_grants_freed_seats_in_arrival_order() {
-    let o = outcome(&axigen(json!(1), 4, json!({"overflow": "waitlist"}), vec![
-        connect(&user(1)),
-        connect(&user(3)),
-        connect(&user(2)),
-        connect(&user(3)),
-        connect(&user(4)),
-        set("account:user1@example.com", "disabled"),
-        connect(&user(3)),
-    ]));
-    assert_eq!(o["events"][1], json!({"allowed": false, "reason": "waitlisted", "source": "domain:example.com"}));
-    assert_eq!(account(&o, &user(2))["setting"], "inherit", "waitlisting leaves settings alone");
+    let o = outcome(&axigen(
+        json!(1),
+        4,
+        json!({"overflow": "waitlist"}),
+        vec![
+            connect(&user(1)),
+            connect(&user(3)),
+            connect(&user(2)),
+            connect(&user(3)),
+            connect(&user(4)),
+            set("account:user1@example.com", "disabled"),
+            connect(&user(3)),
+        ],
+    ));
+    assert_eq!(
+        o["events"][1],
+        json!({"allowed": false, "reason": "waitlisted", "source": "domain:example.com"})
+    );
+    assert_eq!(
+        account(&o, &user(2))["setting"],
+        "inherit",
+        "waitlisting leaves settings alone"
+    );
     assert_eq!(holders(&o), vec![user(3)]);
-    assert_eq!(waitlist(&o), vec![user(2), user(4)], "a repeated waitlisted connect keeps its place");
+    assert_eq!(
+        waitlist(&o),
+        vec![user(2), user(4)],
+        "a repeated waitlisted connect keeps its place"
+    );
     assert_eq!(reason(&o, 6), "seat-held");
 }
 
 #[test]
 fn r12_ineligible_waiters_are_skipped_but_kept_and_deletes_remove_them() {
-    let ran = run_value(&axigen(json!(1), 4, json!({"overflow": "waitlist"}), vec![
-        connect(&user(1)),
-        connect(&user(2)),
-        connect(&user(3)),
-        connect(&user(4)),
-        set("account:user2@example.com", "disabled"),
-        json!({"op": "delete", "account": user(3)}),
-        json!({"op": "licence", "licence": {"features": {"activesync": {"seats": 2}}}}),
-    ]));
+    let ran = run_value(&axigen(
+        json!(1),
+        4,
+        json!({"overflow": "waitlist"}),
+        vec![
+            connect(&user(1)),
+            connect(&user(2)),
+            connect(&user(3)),
+            connect(&user(4)),
+            set("account:user2@example.com", "disabled"),
+            json!({"op": "delete", "account": user(3)}),
+            json!({"op": "licence", "licence": {"features": {"activesync": {"seats": 2}}}}),
+        ],
+    ));
     let o = outcome_of(&ran);
     assert_eq!(holders(&o), vec![user(1), user(4)]);
     assert_eq!(waitlist(&o), vec![user(2)]);
-    let seat = explain(&ran.state, &user(4), "2026-06-01T00:00:00Z").seat.expect("granted");
+    let seat = explain(&ran.state, &user(4), "2026-06-01T00:00:00Z")
+        .seat
+        .expect("granted");
     assert_eq!(seat.via, seatcap::model::Via::Waitlist);
 }
 
 #[test]
 fn r12_eviction_marks_capped_and_does_not_queue() {
-    let o = outcome(&axigen(json!(2), 3, json!({"overflow": "waitlist", "shrink": "evict-newest"}), vec![
-        connect(&user(1)), connect(&user(2)),
-        json!({"op": "licence", "licence": {"features": {"activesync": {"seats": 1}}}}),
-    ]));
+    let o = outcome(&axigen(
+        json!(2),
+        3,
+        json!({"overflow": "waitlist", "shrink": "evict-newest"}),
+        vec![
+            connect(&user(1)),
+            connect(&user(2)),
+            json!({"op": "licence", "licence": {"features": {"activesync": {"seats": 1}}}}),
+        ],
+    ));
     assert_eq!(holders(&o), vec![user(1)]);
     assert!(waitlist(&o).is_empty());
     assert_eq!(account(&o, &user(2))["capped"], true);
@@ -559,10 +856,21 @@ fn r12_eviction_marks_capped_and_does_not_queue() {
 
 #[test]
 fn r13_default_times_and_same_outcome_twice() {
-    let s = axigen(json!(2), 3, default_policy(), vec![connect(&user(1)), connect(&user(2)), connect(&user(3))]);
+    let s = axigen(
+        json!(2),
+        3,
+        default_policy(),
+        vec![connect(&user(1)), connect(&user(2)), connect(&user(3))],
+    );
     let ran = run_value(&s);
-    let seat = explain(&ran.state, &user(2), "2026-02-01T00:00:00Z").seat.expect("seat");
-    assert_eq!(seat.since.to_string(), "2026-01-01T00:00:01Z", "first event at 2026-01-01T00:00:00Z, then +1s");
+    let seat = explain(&ran.state, &user(2), "2026-02-01T00:00:00Z")
+        .seat
+        .expect("seat");
+    assert_eq!(
+        seat.since.to_string(),
+        "2026-01-01T00:00:01Z",
+        "first event at 2026-01-01T00:00:00Z, then +1s"
+    );
     assert_eq!(outcome(&s), outcome(&s));
     // After recorded state, the first event defaults to one second after its latest time.
     let mut recorded = s.clone();
@@ -570,7 +878,9 @@ fn r13_default_times_and_same_outcome_twice() {
         {"account": user(3), "since": "2026-05-01T00:00:00Z", "via": "connect", "lastSeen": "2026-05-02T00:00:00Z"}]}});
     recorded["events"] = json!([connect(&user(1))]);
     let ran = run_value(&recorded);
-    let seat = explain(&ran.state, &user(1), "2026-06-01T00:00:00Z").seat.expect("seat");
+    let seat = explain(&ran.state, &user(1), "2026-06-01T00:00:00Z")
+        .seat
+        .expect("seat");
     assert_eq!(seat.since.to_string(), "2026-05-02T00:00:01Z");
 }
 
@@ -595,11 +905,23 @@ fn create_error_order() {
     });
     let o = outcome(&s);
     let codes: Vec<Option<String>> = (0..8).map(|i| error_code(&o, i)).collect();
-    assert_eq!(codes, vec![
-        Some("invalid-input".into()), Some("already-exists".into()), Some("unknown-domain".into()),
-        Some("unknown-class".into()), None, Some("seats-exhausted".into()), None, Some("mailboxes-exhausted".into()),
-    ]);
-    assert_eq!(o["state"]["accounts"]["x@d.com"]["activesync"]["seat"], false, "basic: setting written, no seat");
+    assert_eq!(
+        codes,
+        vec![
+            Some("invalid-input".into()),
+            Some("already-exists".into()),
+            Some("unknown-domain".into()),
+            Some("unknown-class".into()),
+            None,
+            Some("seats-exhausted".into()),
+            None,
+            Some("mailboxes-exhausted".into()),
+        ]
+    );
+    assert_eq!(
+        o["state"]["accounts"]["x@d.com"]["activesync"]["seat"], false,
+        "basic: setting written, no seat"
+    );
 }
 
 #[test]
@@ -621,31 +943,53 @@ fn set_error_order() {
     });
     let o = outcome(&s);
     let codes: Vec<Option<String>> = (0..9).map(|i| error_code(&o, i)).collect();
-    assert_eq!(codes, vec![
-        Some("invalid-input".into()), Some("invalid-input".into()), Some("invalid-input".into()),
-        Some("unknown-feature".into()), Some("unknown-domain".into()), Some("unknown-class".into()),
-        Some("unknown-account".into()), Some("seats-exhausted".into()), None,
-    ]);
+    assert_eq!(
+        codes,
+        vec![
+            Some("invalid-input".into()),
+            Some("invalid-input".into()),
+            Some("invalid-input".into()),
+            Some("unknown-feature".into()),
+            Some("unknown-domain".into()),
+            Some("unknown-class".into()),
+            Some("unknown-account".into()),
+            Some("seats-exhausted".into()),
+            None,
+        ]
+    );
 }
 
 // ---------------------------------------------------------------- invalid input
 
 #[test]
 fn invalid_events_answer_invalid_input_and_the_run_goes_on() {
-    let o = outcome(&axigen(json!(1), 2, default_policy(), vec![
-        json!({"op": "connect", "account": user(1)}),
-        json!({"op": "teleport"}),
-        json!({"op": "connect", "account": user(1), "feature": "activesync", "at": "yesterday"}),
-        json!("not an object"),
-        json!({"op": "set", "node": "account:user1@example.com", "feature": "activesync", "value": "enabled", "vaule": 1}),
-        connect(&user(2)),
-    ]));
-    assert_eq!(o["events"][0], json!({"allowed": false, "reason": "invalid-input", "source": null}));
+    let o = outcome(&axigen(
+        json!(1),
+        2,
+        default_policy(),
+        vec![
+            json!({"op": "connect", "account": user(1)}),
+            json!({"op": "teleport"}),
+            json!({"op": "connect", "account": user(1), "feature": "activesync", "at": "yesterday"}),
+            json!("not an object"),
+            json!({"op": "set", "node": "account:user1@example.com", "feature": "activesync", "value": "enabled", "vaule": 1}),
+            connect(&user(2)),
+        ],
+    ));
+    assert_eq!(
+        o["events"][0],
+        json!({"allowed": false, "reason": "invalid-input", "source": null})
+    );
     assert_eq!(error_code(&o, 1).as_deref(), Some("invalid-input"));
-    assert_eq!(o["events"][2], json!({"allowed": false, "reason": "invalid-input", "source": null}));
+    assert_eq!(
+        o["events"][2],
+        json!({"allowed": false, "reason": "invalid-input", "source": null})
+    );
     assert_eq!(error_code(&o, 3).as_deref(), Some("invalid-input"));
     assert_eq!(error_code(&o, 4).as_deref(), Some("invalid-input"));
-    assert!(o["events"][4]["error"]["message"].as_str().is_some_and(|m| m.contains("vaule")));
+    assert!(o["events"][4]["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("vaule")));
     assert_eq!(reason(&o, 5), "seat-claimed");
     assert_eq!(holders(&o), vec![user(2)]);
 }
@@ -653,19 +997,55 @@ fn invalid_events_answer_invalid_input_and_the_run_goes_on() {
 #[test]
 fn invalid_scenarios_are_rejected_naming_the_field() {
     let cases: Vec<(Value, &str)> = vec![
-        (json!({"directory": {}}), "scenario: missing field `licence`"),
-        (json!({"licence": {"features": {"activesync": {}}}, "directory": {}}), "licence.features.activesync"),
-        (json!({"licence": {"features": {"activesync": {"seats": -1}}}, "directory": {}}), "licence.features.activesync.seats"),
-        (json!({"licence": {"features": {}}, "policy": {"overflow": "queue"}, "directory": {}}), "policy.overflow"),
-        (json!({"licence": {"features": {}}, "directory": {"server": {"x": "inherit"}}}), "directory.server.x"),
-        (json!({"licence": {"features": {}}, "directory": {"accounts": [{"id": "a@nowhere.com"}]}}), "directory.accounts[0].id"),
-        (json!({"licence": {"features": {}}, "directory": {"domains": {"d.com": {}}, "accounts": [{"id": "a@d.com"}, {"id": "A@d.com"}]}}), "directory.accounts[1].id"),
-        (json!({"licence": {"features": {}}, "directory": {"domains": {"d.com": {}, "D.com": {}}}}), "directory.domains."),
-        (json!({"licence": {"features": {}}, "directory": {"domains": {"d.com": {}}, "generate": [{"domain": "d.com", "count": 20000000, "prefix": "u"}]}}), "directory"),
-        (json!({"licence": {"features": {"f": {"seats": 1}}}, "directory": {"domains": {"d.com": {}}, "accounts": [{"id": "a@d.com", "capped": {"f": "2026-01-01T00:00:00Z"}}]}}), "directory.accounts[0].capped.f"),
-        (json!({"licence": {"features": {"f": {"seats": 1}}}, "directory": {"domains": {"d.com": {}}, "accounts": [{"id": "a@d.com"}]},
-                "seats": {"f": {"holders": [{"account": "a@d.com", "since": "2026-01-01T00:00:00Z", "via": "connect", "lastSeen": "2026-01-01T00:00:00Z"}]}}}), "seats.f.holders[0].account"),
-        (json!({"licence": {"features": {}}, "directory": {}, "extra": 1}), "unknown field `extra`"),
+        (
+            json!({"directory": {}}),
+            "scenario: missing field `licence`",
+        ),
+        (
+            json!({"licence": {"features": {"activesync": {}}}, "directory": {}}),
+            "licence.features.activesync",
+        ),
+        (
+            json!({"licence": {"features": {"activesync": {"seats": -1}}}, "directory": {}}),
+            "licence.features.activesync.seats",
+        ),
+        (
+            json!({"licence": {"features": {}}, "policy": {"overflow": "queue"}, "directory": {}}),
+            "policy.overflow",
+        ),
+        (
+            json!({"licence": {"features": {}}, "directory": {"server": {"x": "inherit"}}}),
+            "directory.server.x",
+        ),
+        (
+            json!({"licence": {"features": {}}, "directory": {"accounts": [{"id": "a@nowhere.com"}]}}),
+            "directory.accounts[0].id",
+        ),
+        (
+            json!({"licence": {"features": {}}, "directory": {"domains": {"d.com": {}}, "accounts": [{"id": "a@d.com"}, {"id": "A@d.com"}]}}),
+            "directory.accounts[1].id",
+        ),
+        (
+            json!({"licence": {"features": {}}, "directory": {"domains": {"d.com": {}, "D.com": {}}}}),
+            "directory.domains.",
+        ),
+        (
+            json!({"licence": {"features": {}}, "directory": {"domains": {"d.com": {}}, "generate": [{"domain": "d.com", "count": 20000000, "prefix": "u"}]}}),
+            "directory",
+        ),
+        (
+            json!({"licence": {"features": {"f": {"seats": 1}}}, "directory": {"domains": {"d.com": {}}, "accounts": [{"id": "a@d.com", "capped": {"f": "2026-01-01T00:00:00Z"}}]}}),
+            "directory.accounts[0].capped.f",
+        ),
+        (
+            json!({"licence": {"features": {"f": {"seats": 1}}}, "directory": {"domains": {"d.com": {}}, "accounts": [{"id": "a@d.com"}]},
+                "seats": {"f": {"holders": [{"account": "a@d.com", "since": "2026-01-01T00:00:00Z", "via": "connect", "lastSeen": "2026-01-01T00:00:00Z"}]}}}),
+            "seats.f.holders[0].account",
+        ),
+        (
+            json!({"licence": {"features": {}}, "directory": {}, "extra": 1}),
+            "unknown field `extra`",
+        ),
     ];
     for (scenario, expected) in cases {
         let err = seatcap::simulate(&scenario.to_string()).expect_err("must be rejected");
@@ -698,13 +1078,23 @@ fn create_domain_and_class_grow_the_directory_in_the_spec_error_order() {
     });
     let o = outcome(&scenario);
     assert!(ok(&o, 0));
-    assert_eq!(error_code(&o, 1).as_deref(), Some("already-exists"), "domain names compare lower-cased");
+    assert_eq!(
+        error_code(&o, 1).as_deref(),
+        Some("already-exists"),
+        "domain names compare lower-cased"
+    );
     assert!(ok(&o, 2));
     assert_eq!(error_code(&o, 3).as_deref(), Some("already-exists"));
     assert_eq!(error_code(&o, 4).as_deref(), Some("unknown-domain"));
     assert_eq!(error_code(&o, 5).as_deref(), Some("invalid-input"));
     assert_eq!(error_code(&o, 6).as_deref(), Some("invalid-input"));
     assert!(ok(&o, 7) && ok(&o, 8));
-    assert_eq!(o["events"][9], json!({"allowed": true, "reason": "seat-claimed", "source": "domain:b.com"}));
-    assert_eq!(o["events"][10], json!({"allowed": false, "reason": "disabled", "source": "class:b.com/vip"}));
+    assert_eq!(
+        o["events"][9],
+        json!({"allowed": true, "reason": "seat-claimed", "source": "domain:b.com"})
+    );
+    assert_eq!(
+        o["events"][10],
+        json!({"allowed": false, "reason": "disabled", "source": "class:b.com/vip"})
+    );
 }

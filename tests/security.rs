@@ -33,7 +33,8 @@ fn signed_by(body: Value, key: &SigningKey) -> Value {
     let licence = seatcap::signature::read_unverified(&body.to_string()).expect("licence");
     let sig = key.sign(seatcap::signature::message(&licence).as_bytes());
     let mut out = body;
-    out["signature"] = json!({"key": hex(key.verifying_key().as_bytes()), "value": hex(&sig.to_bytes())});
+    out["signature"] =
+        json!({"key": hex(key.verifying_key().as_bytes()), "value": hex(&sig.to_bytes())});
     out
 }
 
@@ -48,7 +49,15 @@ fn seeded() -> KvStore {
     let text = scenario.to_string();
     let parsed = Scenario::parse(&text).expect("scenario");
     let mut store = KvStore::default();
-    let done = drive(&mut store, Operation::Import { state: parsed.state, replace: false, admission: Default::default() }, parsed.start);
+    let done = drive(
+        &mut store,
+        Operation::Import {
+            state: parsed.state,
+            replace: false,
+            admission: Default::default(),
+        },
+        parsed.start,
+    );
     assert!(matches!(done, Answer::Done), "{done:?}");
     store
 }
@@ -73,7 +82,11 @@ fn refused(answer: &Answer) -> (ErrorCode, String) {
 }
 
 fn seats_in_force(store: &mut KvStore) -> Option<u64> {
-    let Answer::Limit(limit) = drive(store, Operation::Limit(seatcap::model::Feature::parse("activesync").expect("name")), Timestamp::from_millis(T)) else {
+    let Answer::Limit(limit) = drive(
+        store,
+        Operation::Limit(seatcap::model::Feature::parse("activesync").expect("name")),
+        Timestamp::from_millis(T),
+    ) else {
         panic!("a limit")
     };
     limit
@@ -86,19 +99,41 @@ fn an_unsigned_or_tampered_licence_event_is_refused_on_a_trusting_store() {
     let mut store = seeded();
     let before = store.entries.clone();
     let unsigned = licence(1_000_000, 9, "2026-02-01T00:00:00Z");
-    let (code, message) = refused(&drive_attempt(&mut store, trusted(licence_event(unsigned.clone(), false), T)));
+    let (code, message) = refused(&drive_attempt(
+        &mut store,
+        trusted(licence_event(unsigned.clone(), false), T),
+    ));
     assert_eq!(code, ErrorCode::InvalidInput);
     assert!(message.contains("unsigned"), "{message}");
     let mut tampered = signed_by(licence(2, 9, "2026-02-01T00:00:00Z"), &vendor());
     tampered["features"]["activesync"]["seats"] = json!(1_000_000);
-    let (_, message) = refused(&drive_attempt(&mut store, trusted(licence_event(tampered, false), T)));
+    let (_, message) = refused(&drive_attempt(
+        &mut store,
+        trusted(licence_event(tampered, false), T),
+    ));
     assert!(message.contains("does not verify"), "{message}");
-    let foreign = signed_by(licence(1_000_000, 9, "2026-02-01T00:00:00Z"), &SigningKey::from_bytes(&[9; 32]));
-    let (_, message) = refused(&drive_attempt(&mut store, trusted(licence_event(foreign, true), T)));
-    assert!(message.contains("does not trust"), "{message}: force does not excuse a bad signature");
+    let foreign = signed_by(
+        licence(1_000_000, 9, "2026-02-01T00:00:00Z"),
+        &SigningKey::from_bytes(&[9; 32]),
+    );
+    let (_, message) = refused(&drive_attempt(
+        &mut store,
+        trusted(licence_event(foreign, true), T),
+    ));
+    assert!(
+        message.contains("does not trust"),
+        "{message}: force does not excuse a bad signature"
+    );
     assert_eq!(store.entries, before, "nothing was written");
     // Without trust (a library user, the what-if simulator) a licence event works as SPEC says.
-    assert!(matches!(drive(&mut store, licence_event(unsigned, false), Timestamp::from_millis(T)), Answer::Done));
+    assert!(matches!(
+        drive(
+            &mut store,
+            licence_event(unsigned, false),
+            Timestamp::from_millis(T)
+        ),
+        Answer::Done
+    ));
     assert_eq!(seats_in_force(&mut store), Some(1_000_000));
 }
 
@@ -108,20 +143,41 @@ fn an_unsigned_or_tampered_licence_event_is_refused_on_a_trusting_store() {
 fn an_older_or_expired_licence_does_not_replace_the_one_in_force_unless_forced() {
     let mut store = seeded();
     let older = signed_by(licence(50, 4, "2026-01-01T00:00:00Z"), &vendor());
-    let (code, message) = refused(&drive_attempt(&mut store, trusted(licence_event(older.clone(), false), T)));
+    let (code, message) = refused(&drive_attempt(
+        &mut store,
+        trusted(licence_event(older.clone(), false), T),
+    ));
     assert_eq!(code, ErrorCode::InvalidInput);
-    assert!(message.contains("serial 4 is older than serial 5"), "{message}");
+    assert!(
+        message.contains("serial 4 is older than serial 5"),
+        "{message}"
+    );
     let earlier = signed_by(licence(50, 5, "2025-12-01T00:00:00Z"), &vendor());
-    let (_, message) = refused(&drive_attempt(&mut store, trusted(licence_event(earlier, false), T)));
+    let (_, message) = refused(&drive_attempt(
+        &mut store,
+        trusted(licence_event(earlier, false), T),
+    ));
     assert!(message.contains("before the licence in force"), "{message}");
     let mut expired_body = licence(50, 6, "2026-01-02T00:00:00Z");
     expired_body["expires"] = json!("2026-01-03T00:00:00Z");
     let expired = signed_by(expired_body, &vendor());
-    let (_, message) = refused(&drive_attempt(&mut store, trusted(licence_event(expired, false), T + 3 * 86_400_000)));
-    assert!(message.contains("expired at 2026-01-03T00:00:00Z"), "{message}");
+    let (_, message) = refused(&drive_attempt(
+        &mut store,
+        trusted(licence_event(expired, false), T + 3 * 86_400_000),
+    ));
+    assert!(
+        message.contains("expired at 2026-01-03T00:00:00Z"),
+        "{message}"
+    );
     // An old file without serial/issued counts as serial 0: older than serial 5.
-    let legacy = signed_by(json!({"features": {"activesync": {"seats": 50}}}), &vendor());
-    let (_, message) = refused(&drive_attempt(&mut store, trusted(licence_event(legacy, false), T)));
+    let legacy = signed_by(
+        json!({"features": {"activesync": {"seats": 50}}}),
+        &vendor(),
+    );
+    let (_, message) = refused(&drive_attempt(
+        &mut store,
+        trusted(licence_event(legacy, false), T),
+    ));
     assert!(message.contains("serial 0 is older"), "{message}");
     assert_eq!(seats_in_force(&mut store), Some(2));
 
@@ -138,9 +194,19 @@ fn an_older_or_expired_licence_does_not_replace_the_one_in_force_unless_forced()
     let forced = trusted(licence_event(older, true), T).logged(context);
     assert!(matches!(drive_attempt(&mut store, forced), Answer::Done));
     assert_eq!(seats_in_force(&mut store), Some(50));
-    let log: Vec<Value> = store.list("log/").iter().map(|e| serde_json::from_str(&e.value).expect("json")).collect();
-    assert_eq!(log.last().expect("an entry")["request"]["force"], json!(true));
-    assert_eq!(log.last().expect("an entry")["request"]["signedBy"], json!(hex(vendor().verifying_key().as_bytes())));
+    let log: Vec<Value> = store
+        .list("log/")
+        .iter()
+        .map(|e| serde_json::from_str(&e.value).expect("json"))
+        .collect();
+    assert_eq!(
+        log.last().expect("an entry")["request"]["force"],
+        json!(true)
+    );
+    assert_eq!(
+        log.last().expect("an entry")["request"]["signedBy"],
+        json!(hex(vendor().verifying_key().as_bytes()))
+    );
 }
 
 /// Issue 13: `POST /v1/import` installed an unsigned licence. On a trusting store an import's
@@ -148,32 +214,69 @@ fn an_older_or_expired_licence_does_not_replace_the_one_in_force_unless_forced()
 #[test]
 fn imports_pass_the_same_check_and_an_export_round_trips_on_a_trusting_store() {
     let mut store = seeded();
-    let Answer::Scenario(exported) = drive(&mut store, Operation::Export, Timestamp::from_millis(T)) else { panic!("an export") };
+    let Answer::Scenario(exported) =
+        drive(&mut store, Operation::Export, Timestamp::from_millis(T))
+    else {
+        panic!("an export")
+    };
     let exported = serde_json::to_value(&exported).expect("json");
-    assert!(exported["licence"]["signature"].is_object(), "the export carries the signature: {}", exported["licence"]);
+    assert!(
+        exported["licence"]["signature"].is_object(),
+        "the export carries the signature: {}",
+        exported["licence"]
+    );
 
     let import = |scenario: &Value, force: bool| {
         let text = scenario.to_string();
         let parsed = Scenario::parse(&text).expect("scenario");
-        let admission = seatcap::rules::Admission { force, ..Default::default() };
-        Operation::Import { state: parsed.state, replace: true, admission }
+        let admission = seatcap::rules::Admission {
+            force,
+            ..Default::default()
+        };
+        Operation::Import {
+            state: parsed.state,
+            replace: true,
+            admission,
+        }
     };
     let answer = drive_attempt(&mut store, trusted(import(&exported, false), T));
-    assert!(matches!(answer, Answer::Done), "export → import on a trusting store: {answer:?}");
-    let Answer::Licence(view) = drive(&mut store, Operation::Licence, Timestamp::from_millis(T)) else { panic!("a view") };
-    assert_eq!(view.signed_by, Some(hex(vendor().verifying_key().as_bytes())), "the import records who signed it");
+    assert!(
+        matches!(answer, Answer::Done),
+        "export → import on a trusting store: {answer:?}"
+    );
+    let Answer::Licence(view) = drive(&mut store, Operation::Licence, Timestamp::from_millis(T))
+    else {
+        panic!("a view")
+    };
+    assert_eq!(
+        view.signed_by,
+        Some(hex(vendor().verifying_key().as_bytes())),
+        "the import records who signed it"
+    );
 
     let before = store.entries.clone();
     let mut unsigned = exported.clone();
     unsigned["licence"] = licence(1_000_000, 9, "2026-02-01T00:00:00Z");
-    let (_, message) = refused(&drive_attempt(&mut store, trusted(import(&unsigned, false), T)));
+    let (_, message) = refused(&drive_attempt(
+        &mut store,
+        trusted(import(&unsigned, false), T),
+    ));
     assert!(message.contains("unsigned"), "{message}");
     let mut older = exported.clone();
     older["licence"] = signed_by(licence(50, 1, "2025-01-01T00:00:00Z"), &vendor());
-    let (_, message) = refused(&drive_attempt(&mut store, trusted(import(&older, false), T)));
+    let (_, message) = refused(&drive_attempt(
+        &mut store,
+        trusted(import(&older, false), T),
+    ));
     assert!(message.contains("older"), "{message}");
     assert_eq!(store.entries, before, "refused imports change nothing");
-    assert!(matches!(drive_attempt(&mut store, trusted(import(&older, true), T)), Answer::Done), "forced");
+    assert!(
+        matches!(
+            drive_attempt(&mut store, trusted(import(&older, true), T)),
+            Answer::Done
+        ),
+        "forced"
+    );
     assert_eq!(seats_in_force(&mut store), Some(50));
 }
 
@@ -183,12 +286,15 @@ fn dev_mode_accepts_unsigned_licences_only() {
     let mut store = seeded();
     let dev = Trust::new(&[], true).expect("no keys");
     let unsigned = licence(9, 9, "2026-02-01T00:00:00Z");
-    let attempt = Attempt::new(licence_event(unsigned, false), Timestamp::from_millis(T)).trusting(&dev);
+    let attempt =
+        Attempt::new(licence_event(unsigned, false), Timestamp::from_millis(T)).trusting(&dev);
     assert!(matches!(drive_attempt(&mut store, attempt), Answer::Done));
     let mut bad = signed_by(licence(2, 10, "2026-02-02T00:00:00Z"), &vendor());
     bad["serial"] = json!(11);
     let attempt = Attempt::new(licence_event(bad, false), Timestamp::from_millis(T)).trusting(&dev);
-    assert!(refused(&drive_attempt(&mut store, attempt)).1.contains("does not trust"));
+    assert!(refused(&drive_attempt(&mut store, attempt))
+        .1
+        .contains("does not trust"));
 }
 
 /// Issue 13: a record written with a time before 1970 made the store unreadable, and
@@ -197,19 +303,50 @@ fn dev_mode_accepts_unsigned_licences_only() {
 fn a_replacing_import_repairs_a_store_holding_an_unreadable_record() {
     let mut store = seeded();
     let bad = r#"{"seq":0,"since":"0201-05-05T05:25:14Z","via":"connect","lastSeen":"0201-05-05T05:25:14Z"}"#;
-    store.entries.insert("holder/activesync/user1@example.com".into(), (bad.into(), 999));
-    store.entries.insert("account/user2@example.com".into(), ("{not json".into(), 1000));
-    let Answer::Refused(e) = drive(&mut store, Operation::Export, Timestamp::from_millis(T)) else { panic!("unreadable") };
+    store.entries.insert(
+        "holder/activesync/user1@example.com".into(),
+        (bad.into(), 999),
+    );
+    store.entries.insert(
+        "account/user2@example.com".into(),
+        ("{not json".into(), 1000),
+    );
+    let Answer::Refused(e) = drive(&mut store, Operation::Export, Timestamp::from_millis(T)) else {
+        panic!("unreadable")
+    };
     assert_eq!(e.code, ErrorCode::StoreError);
     let text = common::axigen(json!(2), 3, json!({}), vec![]).to_string();
     let parsed = Scenario::parse(&text).expect("scenario");
-    let keep_out = Operation::Import { state: parsed.state.clone(), replace: false, admission: Default::default() };
-    assert!(matches!(drive(&mut store, keep_out, Timestamp::from_millis(T)), Answer::Refused(_)), "no replace: refused");
-    let repair = Operation::Import { state: parsed.state, replace: true, admission: Default::default() };
+    let keep_out = Operation::Import {
+        state: parsed.state.clone(),
+        replace: false,
+        admission: Default::default(),
+    };
+    assert!(
+        matches!(
+            drive(&mut store, keep_out, Timestamp::from_millis(T)),
+            Answer::Refused(_)
+        ),
+        "no replace: refused"
+    );
+    let repair = Operation::Import {
+        state: parsed.state,
+        replace: true,
+        admission: Default::default(),
+    };
     let answer = drive(&mut store, repair, Timestamp::from_millis(T));
     assert!(matches!(answer, Answer::Done), "{answer:?}");
-    assert!(matches!(drive(&mut store, Operation::Export, Timestamp::from_millis(T)), Answer::Scenario(_)), "readable again");
-    let Answer::Audit(audit) = drive(&mut store, Operation::Audit, Timestamp::from_millis(T)) else { panic!("audit") };
+    assert!(
+        matches!(
+            drive(&mut store, Operation::Export, Timestamp::from_millis(T)),
+            Answer::Scenario(_)
+        ),
+        "readable again"
+    );
+    let Answer::Audit(audit) = drive(&mut store, Operation::Audit, Timestamp::from_millis(T))
+    else {
+        panic!("audit")
+    };
     assert!(audit.problems.is_empty(), "{:?}", audit.problems);
 }
 
@@ -218,7 +355,11 @@ fn a_replacing_import_repairs_a_store_holding_an_unreadable_record() {
 fn event_times_outside_1970_to_9999_are_invalid_and_write_nothing() {
     let mut store = seeded();
     let before = store.entries.clone();
-    for at in ["0201-05-05T05:25:14Z", "1969-12-31T23:59:59Z", "+10000-01-01T00:00:00Z"] {
+    for at in [
+        "0201-05-05T05:25:14Z",
+        "1969-12-31T23:59:59Z",
+        "+10000-01-01T00:00:00Z",
+    ] {
         let event = json!({"op": "set", "node": "account:user1@example.com", "feature": "activesync", "value": "enabled", "at": at});
         let (op, _) = Operation::event(&event.to_string(), Ok(Timestamp::from_millis(T)));
         let (code, _) = refused(&drive(&mut store, op, Timestamp::from_millis(T)));
@@ -227,7 +368,10 @@ fn event_times_outside_1970_to_9999_are_invalid_and_write_nothing() {
     // A host time that is not valid makes every event without its own `at` invalid.
     let event = json!({"op": "set", "node": "account:user1@example.com", "feature": "activesync", "value": "enabled"});
     let (op, _) = Operation::event(&event.to_string(), Err("at: out of range".into()));
-    assert_eq!(refused(&drive(&mut store, op, Timestamp::from_millis(T))).0, ErrorCode::InvalidInput);
+    assert_eq!(
+        refused(&drive(&mut store, op, Timestamp::from_millis(T))).0,
+        ErrorCode::InvalidInput
+    );
     assert_eq!(store.entries, before);
 }
 
@@ -237,17 +381,27 @@ fn event_times_outside_1970_to_9999_are_invalid_and_write_nothing() {
 fn deeply_nested_json_is_invalid_input_everywhere() {
     let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
     let licence_file = format!(r#"{{"features": {{"a": {{"seats": {deep}}}}}}}"#);
-    assert_eq!(seatcap::signature::read_unverified(&licence_file).expect_err("deep").code, ErrorCode::InvalidInput);
+    assert_eq!(
+        seatcap::signature::read_unverified(&licence_file)
+            .expect_err("deep")
+            .code,
+        ErrorCode::InvalidInput
+    );
     let event = format!(r#"{{"op": "licence", "licence": {deep}}}"#);
     let (op, _) = Operation::event(&event, Ok(Timestamp::from_millis(T)));
     assert!(matches!(op, Operation::Invalid { .. }));
-    let scenario = format!(r#"{{"licence": {{"features": {{}}}}, "directory": {{"server": {deep}}}}}"#);
+    let scenario =
+        format!(r#"{{"licence": {{"features": {{}}}}, "directory": {{"server": {deep}}}}}"#);
     let err = Scenario::parse(&scenario).err().expect("deep scenario");
     assert!(err.to_string().contains("nested deeper"), "{err}");
     // A deep event is that event's problem only (SPEC "Invalid scenario vs invalid event").
-    let scenario = format!(r#"{{"licence": {{"features": {{}}}}, "directory": {{}}, "events": [{deep}]}}"#);
+    let scenario =
+        format!(r#"{{"licence": {{"features": {{}}}}, "directory": {{}}, "events": [{deep}]}}"#);
     let outcome = seatcap::simulate(&scenario).expect("runs");
-    assert_eq!(serde_json::to_value(&outcome.events).expect("json")[0]["error"]["code"], json!("invalid-input"));
+    assert_eq!(
+        serde_json::to_value(&outcome.events).expect("json")[0]["error"]["code"],
+        json!("invalid-input")
+    );
 }
 
 /// Issue 13: a 257-byte scenario generating 10,000,000 accounts (within the documented maximum)
@@ -263,14 +417,28 @@ fn a_scenario_whose_accounts_need_more_memory_than_the_budget_is_refused_at_once
     assert!(text.len() < 260, "{}", text.len());
     let started = std::time::Instant::now();
     let err = Scenario::parse(&text).err().expect("refused");
-    assert!(started.elapsed() < std::time::Duration::from_secs(1), "answered at once");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "answered at once"
+    );
     let message = err.to_string();
-    assert!(message.starts_with("directory: 10000000 accounts need about"), "{message}");
+    assert!(
+        message.starts_with("directory: 10000000 accounts need about"),
+        "{message}"
+    );
     assert!(message.contains("MB of memory"), "{message}");
     // Long ids need more: fewer accounts fit (1.2 million short ids would; not built here, it takes seconds).
-    assert!(1_200_000 * seatcap::scenario::account_memory(16, 1) < seatcap::scenario::MEMORY_BUDGET);
-    assert!(Scenario::parse(&big(1_200_000, &"p".repeat(200))).is_err(), "1.2 million 200-character ids do not fit");
-    assert!(Scenario::parse(&big(20_000, &"p".repeat(200))).is_ok(), "20,000 of them do");
+    assert!(
+        1_200_000 * seatcap::scenario::account_memory(16, 1) < seatcap::scenario::MEMORY_BUDGET
+    );
+    assert!(
+        Scenario::parse(&big(1_200_000, &"p".repeat(200))).is_err(),
+        "1.2 million 200-character ids do not fit"
+    );
+    assert!(
+        Scenario::parse(&big(20_000, &"p".repeat(200))).is_ok(),
+        "20,000 of them do"
+    );
 }
 
 /// Steps an attempt until it would commit (or answers), answering loads from `store`.
@@ -279,7 +447,12 @@ fn to_commit(attempt: &mut Attempt, store: &KvStore) -> Option<seatcap::attempt:
     let mut loads = None;
     loop {
         match attempt.step(loads.take()) {
-            Step::Load { keys, lists } => loads = Some(Loads { got: store.get(&keys), listed: lists.iter().map(|p| store.list(p)).collect() }),
+            Step::Load { keys, lists } => {
+                loads = Some(Loads {
+                    got: store.get(&keys),
+                    listed: lists.iter().map(|p| store.list(p)).collect(),
+                })
+            }
             Step::Commit { commit, .. } => return Some(commit),
             Step::Answer { .. } => return None,
         }
@@ -296,21 +469,37 @@ fn the_change_log_is_in_commit_order_and_replaying_it_reproduces_the_store() {
     let text = common::axigen(json!(5), 4, json!({}), vec![]).to_string();
     let parsed = Scenario::parse(&text).expect("scenario");
     let mut store = KvStore::default();
-    let context = |i: usize| LogContext::new(&format!("host-{}", i % 3), &format!("e{i}")).expect("context");
-    let seed = Attempt::new(Operation::Import { state: parsed.state, replace: false, admission: Default::default() }, Timestamp::from_millis(T)).logged(context(99));
+    let context =
+        |i: usize| LogContext::new(&format!("host-{}", i % 3), &format!("e{i}")).expect("context");
+    let seed = Attempt::new(
+        Operation::Import {
+            state: parsed.state,
+            replace: false,
+            admission: Default::default(),
+        },
+        Timestamp::from_millis(T),
+    )
+    .logged(context(99));
     drive_attempt(&mut store, seed);
     let values = ["disabled", "inherit", "enabled"];
     let op = |i: usize| {
         let node = format!("account:user{}@example.com", 1 + i % 2);
-        let event = json!({"op": "set", "node": node, "feature": "activesync", "value": values[i % 3]});
+        let event =
+            json!({"op": "set", "node": node, "feature": "activesync", "value": values[i % 3]});
         Operation::event(&event.to_string(), Ok(Timestamp::from_millis(T))).0
     };
-    let attempt = |i: usize| Attempt::new(op(i), Timestamp::from_millis(T + i as i64 * 1000)).logged(context(i));
+    let attempt = |i: usize| {
+        Attempt::new(op(i), Timestamp::from_millis(T + i as i64 * 1000)).logged(context(i))
+    };
     for round in 0..4 {
         let base = round * 6;
         // Six hosts read the same state; they commit latest-first, so all but one lose and retry.
-        let mut pending: Vec<(usize, Attempt)> = (base..base + 6).map(|i| (i, attempt(i))).collect();
-        let mut commits: Vec<(usize, seatcap::attempt::Commit)> = pending.iter_mut().filter_map(|(i, a)| to_commit(a, &store).map(|c| (*i, c))).collect();
+        let mut pending: Vec<(usize, Attempt)> =
+            (base..base + 6).map(|i| (i, attempt(i))).collect();
+        let mut commits: Vec<(usize, seatcap::attempt::Commit)> = pending
+            .iter_mut()
+            .filter_map(|(i, a)| to_commit(a, &store).map(|c| (*i, c)))
+            .collect();
         commits.reverse();
         let mut lost = Vec::new();
         for (i, commit) in commits {
@@ -323,16 +512,36 @@ fn the_change_log_is_in_commit_order_and_replaying_it_reproduces_the_store() {
             drive_attempt(&mut store, attempt(i));
         }
     }
-    let entries: Vec<Value> = store.list("log/").iter().map(|e| serde_json::from_str(&e.value).expect("json")).collect();
-    let seqs: Vec<u64> = entries.iter().map(|e| e["seq"].as_u64().expect("seq")).collect();
-    assert_eq!(seqs, (1..=entries.len() as u64).collect::<Vec<_>>(), "numbered in commit order without gaps");
-    let times: Vec<&str> = entries.iter().map(|e| e["at"].as_str().expect("at")).collect();
-    assert!(times.windows(2).any(|w| w[0] > w[1]), "commit order is not request-time order here");
+    let entries: Vec<Value> = store
+        .list("log/")
+        .iter()
+        .map(|e| serde_json::from_str(&e.value).expect("json"))
+        .collect();
+    let seqs: Vec<u64> = entries
+        .iter()
+        .map(|e| e["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=entries.len() as u64).collect::<Vec<_>>(),
+        "numbered in commit order without gaps"
+    );
+    let times: Vec<&str> = entries
+        .iter()
+        .map(|e| e["at"].as_str().expect("at"))
+        .collect();
+    assert!(
+        times.windows(2).any(|w| w[0] > w[1]),
+        "commit order is not request-time order here"
+    );
     // Fold the log from empty: the last `after` of each node is what the store holds.
     let mut nodes: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
     for entry in entries.iter().skip(1) {
         for change in entry["changes"].as_array().expect("changes") {
-            nodes.insert(change["node"].as_str().expect("node").to_string(), change["after"].clone());
+            nodes.insert(
+                change["node"].as_str().expect("node").to_string(),
+                change["after"].clone(),
+            );
         }
     }
     assert!(!nodes.is_empty());
@@ -349,17 +558,36 @@ fn the_change_log_is_in_commit_order_and_replaying_it_reproduces_the_store() {
 fn the_at_cap_sweep_takes_the_same_number_of_loads_at_any_size() {
     use seatcap::attempt::{Loads, Step};
     let loads_for = |accounts: u64| {
-        let text = common::axigen(json!(1), accounts, json!({"capping": "at-cap"}), vec![]).to_string();
+        let text =
+            common::axigen(json!(1), accounts, json!({"capping": "at-cap"}), vec![]).to_string();
         let parsed = Scenario::parse(&text).expect("scenario");
         let mut store = KvStore::default();
-        drive(&mut store, Operation::Import { state: parsed.state, replace: false, admission: Default::default() }, parsed.start);
-        let mut attempt = Attempt::new(Operation::event(&common::connect(&common::user(1)).to_string(), Ok(parsed.start)).0, parsed.start);
+        drive(
+            &mut store,
+            Operation::Import {
+                state: parsed.state,
+                replace: false,
+                admission: Default::default(),
+            },
+            parsed.start,
+        );
+        let mut attempt = Attempt::new(
+            Operation::event(
+                &common::connect(&common::user(1)).to_string(),
+                Ok(parsed.start),
+            )
+            .0,
+            parsed.start,
+        );
         let (mut loads, mut count) = (None, 0);
         loop {
             match attempt.step(loads.take()) {
                 Step::Load { keys, lists } => {
                     count += 1;
-                    loads = Some(Loads { got: store.get(&keys), listed: lists.iter().map(|p| store.list(p)).collect() });
+                    loads = Some(Loads {
+                        got: store.get(&keys),
+                        listed: lists.iter().map(|p| store.list(p)).collect(),
+                    });
                 }
                 Step::Commit { commit, .. } => {
                     assert!(store.commit(&commit));
@@ -369,7 +597,11 @@ fn the_at_cap_sweep_takes_the_same_number_of_loads_at_any_size() {
             }
         }
         let capped = store.list("capped/activesync/").len() as u64;
-        assert_eq!(capped, accounts - 1, "every other account is capped at once");
+        assert_eq!(
+            capped,
+            accounts - 1,
+            "every other account is capped at once"
+        );
         count
     };
     let small = loads_for(20);
@@ -392,24 +624,59 @@ fn the_at_cap_sweep_is_logged_as_the_engines_own_entry_not_the_admins() {
     let text = scenario.to_string();
     let parsed = Scenario::parse(&text).expect("scenario");
     let mut store = KvStore::default();
-    drive(&mut store, Operation::Import { state: parsed.state, replace: false, admission: Default::default() }, parsed.start);
+    drive(
+        &mut store,
+        Operation::Import {
+            state: parsed.state,
+            replace: false,
+            admission: Default::default(),
+        },
+        parsed.start,
+    );
     let event = json!({"op": "set", "node": "account:u1@a.com", "feature": "activesync", "value": "enabled"});
     let op = Operation::event(&event.to_string(), Ok(Timestamp::from_millis(T))).0;
     let context = LogContext::new("domain-admin:a.com", "req-1").expect("context");
-    assert!(matches!(drive_attempt(&mut store, Attempt::new(op, Timestamp::from_millis(T)).logged(context)), Answer::Done));
-    let entries: Vec<Value> = store.list("log/").iter().map(|e| serde_json::from_str(&e.value).expect("json")).collect();
+    assert!(matches!(
+        drive_attempt(
+            &mut store,
+            Attempt::new(op, Timestamp::from_millis(T)).logged(context)
+        ),
+        Answer::Done
+    ));
+    let entries: Vec<Value> = store
+        .list("log/")
+        .iter()
+        .map(|e| serde_json::from_str(&e.value).expect("json"))
+        .collect();
     assert_eq!(entries.len(), 2, "{entries:#?}");
     let (admin, engine) = (&entries[0], &entries[1]);
     assert_eq!(admin["actor"], "domain-admin:a.com");
-    assert_eq!(admin["domains"], json!(["a.com"]), "the admin's entry touches only its own domain");
-    let nodes: Vec<&str> = admin["changes"].as_array().expect("changes").iter().map(|c| c["node"].as_str().expect("node")).collect();
+    assert_eq!(
+        admin["domains"],
+        json!(["a.com"]),
+        "the admin's entry touches only its own domain"
+    );
+    let nodes: Vec<&str> = admin["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| c["node"].as_str().expect("node"))
+        .collect();
     assert_eq!(nodes, ["account:u1@a.com"]);
     assert_eq!(engine["actor"], "seatcap");
     assert_eq!(engine["request"]["op"], "at-cap");
     assert_eq!(engine["id"], "req-1-at-cap");
     assert_eq!(engine["domains"], json!(["a.com", "b.com"]));
-    let capped: Vec<&str> = engine["seats"].as_array().expect("seats").iter().map(|s| s["account"].as_str().expect("id")).collect();
+    let capped: Vec<&str> = engine["seats"]
+        .as_array()
+        .expect("seats")
+        .iter()
+        .map(|s| s["account"].as_str().expect("id"))
+        .collect();
     assert_eq!(capped, ["u1@b.com", "u2@a.com", "u2@b.com"]);
-    assert_eq!((admin["seq"].as_u64(), engine["seq"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(
+        (admin["seq"].as_u64(), engine["seq"].as_u64()),
+        (Some(1), Some(2))
+    );
     assert_eq!(store.entries["log-head"].0, r#"{"count":2}"#);
 }

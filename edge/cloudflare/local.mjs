@@ -29,16 +29,25 @@ export async function bundleWorker(outdir) {
   await promisify(execFile)(
     path.join(root, "node_modules/.bin/wrangler"),
     ["deploy", "--dry-run", "--outdir", outdir, "--config", WRANGLER_CONFIG],
-    { cwd: root, env: { ...process.env, ...QUIET_ENV, WRANGLER_LOG_PATH: outdir }, maxBuffer: 16 << 20 },
+    {
+      cwd: root,
+      env: { ...process.env, ...QUIET_ENV, WRANGLER_LOG_PATH: outdir },
+      maxBuffer: 16 << 20,
+    },
   );
   const files = readdirSync(outdir);
   const wasm = files.find((f) => f.endsWith(".wasm"));
-  if (!files.includes("index.js") || !wasm) throw new Error(`unexpected bundle: ${files.join(", ")}`);
+  if (!files.includes("index.js") || !wasm)
+    throw new Error(`unexpected bundle: ${files.join(", ")}`);
   const size = (f) => {
     const bytes = readFileSync(path.join(outdir, f));
     return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
   };
-  return { outdir, main: path.join(outdir, "index.js"), sizes: { worker: size("index.js"), wasm: size(wasm) } };
+  return {
+    outdir,
+    main: path.join(outdir, "index.js"),
+    sizes: { worker: size("index.js"), wasm: size(wasm) },
+  };
 }
 
 /**

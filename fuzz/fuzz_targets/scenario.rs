@@ -6,8 +6,12 @@ use libfuzzer_sys::fuzz_target;
 use seatcap::scenario::Scenario;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(scenario) = Scenario::parse(text) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(scenario) = Scenario::parse(text) else {
+        return;
+    };
     // Bounded work per input: the memory bound is tested elsewhere.
     if scenario.summary.accounts > 2_000 || scenario.events.len() > 2_000 {
         return;

@@ -23,7 +23,10 @@ const USAGE = `usage: seatcap simulate FILE        print the Outcome JSON of a s
        seatcap --version`;
 
 class Exit extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -49,7 +52,12 @@ function readInput(file: string): string {
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.message;
+    const why =
+      err.code === "ENOENT"
+        ? "no such file"
+        : err.code === "EISDIR"
+          ? "is a directory"
+          : err.message;
     return fail(label(file), why);
   }
 }
@@ -68,7 +76,9 @@ function progressReporter(): ((done: number, total: number) => void) | undefined
   return (done, total) => {
     if (Date.now() - start < 300 && done < total) return;
     const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
-    process.stderr.write(`\rsimulating… ${pct}% (${done.toLocaleString("en")} of ${total.toLocaleString("en")} events)`);
+    process.stderr.write(
+      `\rsimulating… ${pct}% (${done.toLocaleString("en")} of ${total.toLocaleString("en")} events)`,
+    );
     if (done === total) process.stderr.write("\n");
   };
 }
@@ -78,7 +88,7 @@ function failure(file: string, result: Failure): never {
 }
 
 function write(text: string): Promise<void> {
-  return new Promise((resolve) => process.stdout.write(text + "\n", () => resolve()));
+  return new Promise((resolve) => process.stdout.write(`${text}\n`, () => resolve()));
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -137,7 +147,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 /** `--key X` pairs (and, for `sign`, `--serial N` / `--issued ISO`) out of `args`; the rest are positional. */
-function keysAndFiles(args: string[], allowed: string[] = []): { keys: string[]; files: string[]; values: Map<string, string> } {
+function keysAndFiles(
+  args: string[],
+  allowed: string[] = [],
+): { keys: string[]; files: string[]; values: Map<string, string> } {
   const keys: string[] = [];
   const files: string[] = [];
   const values = new Map<string, string>();
@@ -161,24 +174,31 @@ async function licence(args: string[]): Promise<void> {
     case "keygen": {
       if (rest.length !== 1) usage("licence keygen takes NAME");
       const name = rest[0]!;
-      for (const f of [`${name}.key`, `${name}.pub`]) if (existsSync(f)) fail(f, "already exists; not overwriting a key");
+      for (const f of [`${name}.key`, `${name}.pub`])
+        if (existsSync(f)) fail(f, "already exists; not overwriting a key");
       const key = generateVendorKey();
       writeFileSync(`${name}.key`, key.privatePem, { mode: 0o600 });
-      writeFileSync(`${name}.pub`, key.publicHex + "\n");
+      writeFileSync(`${name}.pub`, `${key.publicHex}\n`);
       return write(`${name}.key: private key (keep it secret)\n${name}.pub: ${key.publicHex}`);
     }
     case "sign": {
       const { keys, files, values } = keysAndFiles(rest, ["--serial", "--issued"]);
-      if (keys.length !== 1 || files.length !== 1) usage("licence sign takes --key NAME.key [--serial N] [--issued ISO] FILE");
+      if (keys.length !== 1 || files.length !== 1)
+        usage("licence sign takes --key NAME.key [--serial N] [--issued ISO] FILE");
       const serialText = values.get("--serial");
-      if (serialText !== undefined && !/^\d{1,15}$/.test(serialText)) usage("--serial: expected a whole number ≥ 0");
+      if (serialText !== undefined && !/^\d{1,15}$/.test(serialText))
+        usage("--serial: expected a whole number ≥ 0");
       const issued = values.get("--issued");
-      if (issued !== undefined && Number.isNaN(parseTime(issued))) usage(`--issued: \`${issued}\` is not an ISO-8601 time such as 2026-01-05T09:00:00Z`);
+      if (issued !== undefined && Number.isNaN(parseTime(issued)))
+        usage(`--issued: \`${issued}\` is not an ISO-8601 time such as 2026-01-05T09:00:00Z`);
       const pem = readInput(keys[0]!);
       const text = readInput(files[0]!);
       checkJson(files[0]!, text);
       try {
-        const options = { ...(serialText === undefined ? {} : { serial: Number(serialText) }), ...(issued === undefined ? {} : { issued }) };
+        const options = {
+          ...(serialText === undefined ? {} : { serial: Number(serialText) }),
+          ...(issued === undefined ? {} : { issued }),
+        };
         return write(JSON.stringify(signLicence(text, pem, options), null, 2));
       } catch (e) {
         return fail(label(files[0]!), (e as Error).message);
@@ -186,22 +206,31 @@ async function licence(args: string[]): Promise<void> {
     }
     case "verify": {
       const { keys, files } = keysAndFiles(rest);
-      if (keys.length === 0 || files.length !== 1) usage("licence verify takes --key HEX|NAME.pub FILE");
+      if (keys.length === 0 || files.length !== 1)
+        usage("licence verify takes --key HEX|NAME.pub FILE");
       const trusted = keys.map((k) => (/^[0-9a-fA-F]{64}$/.test(k) ? k : readInput(k).trim()));
       const text = readInput(files[0]!);
       checkJson(files[0]!, text);
       const result = verifyLicence(text, trusted);
       if (result.type === "failure") failure(files[0]!, result);
       const l = result.file.licence;
-      const features = Object.entries(l.features).map(([f, s]) => `${f} ${s.seats ?? "unlimited"}`).join(", ");
+      const features = Object.entries(l.features)
+        .map(([f, s]) => `${f} ${s.seats ?? "unlimited"}`)
+        .join(", ");
       return write(
         `${label(files[0]!)}: valid: signed by ${result.file.signedBy}; ` +
           `${l.mailboxes ?? "unlimited"} mailboxes; seats: ${features || "(none)"}; expires ${l.expires ?? "never"}; ` +
-          (l.serial === undefined ? "no serial (a file from before serials: counts as 0, older than any serial)" : `serial ${l.serial}, issued ${l.issued ?? "unknown"}`),
+          (l.serial === undefined
+            ? "no serial (a file from before serials: counts as 0, older than any serial)"
+            : `serial ${l.serial}, issued ${l.issued ?? "unknown"}`),
       );
     }
     default:
-      usage(sub === undefined ? "licence needs keygen, sign or verify" : `unknown licence command \`${sub}\``);
+      usage(
+        sub === undefined
+          ? "licence needs keygen, sign or verify"
+          : `unknown licence command \`${sub}\``,
+      );
   }
 }
 
@@ -211,10 +240,12 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 
 main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof Exit) {
-    process.stderr.write(e.message + "\n");
+    process.stderr.write(`${e.message}\n`);
     process.exitCode = e.code;
   } else {
-    process.stderr.write(`seatcap: internal error: ${printable(e instanceof Error ? e.message : String(e))}\n`);
+    process.stderr.write(
+      `seatcap: internal error: ${printable(e instanceof Error ? e.message : String(e))}\n`,
+    );
     process.exitCode = 70;
   }
 });

@@ -27,12 +27,38 @@ export interface Bindings {
   isHostTime(atMs: number): boolean;
   Attempt: {
     event(raw: string, atMs: number, actor?: string, logId?: string): AttemptHandle;
-    connect(account: string, feature: string, atMs: number, actor?: string, logId?: string): AttemptHandle;
+    connect(
+      account: string,
+      feature: string,
+      atMs: number,
+      actor?: string,
+      logId?: string,
+    ): AttemptHandle;
     tryConnect(account: string, feature: string, atMs: number): AttemptHandle;
     peekConnect(account: string, feature: string, atMs: number): AttemptHandle;
-    query(kind: string, account: string | undefined, feature: string | undefined, atMs: number): AttemptHandle;
-    importState(scenario: unknown, replace: boolean, force: boolean, atMs: number, actor?: string, logId?: string): AttemptHandle;
-    uploadLicence(file: string, trusted: string[], allowUnsigned: boolean, force: boolean, atMs: number, actor?: string, logId?: string): AttemptHandle;
+    query(
+      kind: string,
+      account: string | undefined,
+      feature: string | undefined,
+      atMs: number,
+    ): AttemptHandle;
+    importState(
+      scenario: unknown,
+      replace: boolean,
+      force: boolean,
+      atMs: number,
+      actor?: string,
+      logId?: string,
+    ): AttemptHandle;
+    uploadLicence(
+      file: string,
+      trusted: string[],
+      allowUnsigned: boolean,
+      force: boolean,
+      atMs: number,
+      actor?: string,
+      logId?: string,
+    ): AttemptHandle;
   };
 }
 
@@ -51,7 +77,8 @@ export function useLoader(load: (input?: InitInput) => Promise<void>): void {
 
 /** The loaded bindings, or a clear error before `init()` has finished. */
 export function wasm(): Bindings {
-  if (!bindings) throw new Error("seatcap: the wasm module is not loaded yet; call `await init()` first");
+  if (!bindings)
+    throw new Error("seatcap: the wasm module is not loaded yet; call `await init()` first");
   return bindings;
 }
 
@@ -64,7 +91,10 @@ export function init(input?: InitInput): Promise<void> {
 }
 
 /** Runs a what-if scenario (SPEC "Scenario file") and returns its Outcome. */
-export function simulate(scenario: Scenario | string, options: SimulateOptions = {}): SimulateResult {
+export function simulate(
+  scenario: Scenario | string,
+  options: SimulateOptions = {},
+): SimulateResult {
   return wasm().simulate(scenario, options.onProgress) as SimulateResult;
 }
 
@@ -74,7 +104,11 @@ export function validateScenario(scenario: Scenario | string): ValidateResult {
 }
 
 /** Runs the scenario, then explains what (account, feature) would get now, and why. */
-export function explain(scenario: Scenario | string, account: string, feature: string): ExplainResult {
+export function explain(
+  scenario: Scenario | string,
+  account: string,
+  feature: string,
+): ExplainResult {
   return wasm().explain(scenario, account, feature) as ExplainResult;
 }
 
@@ -83,13 +117,19 @@ export function explain(scenario: Scenario | string, account: string, feature: s
  * trusted vendor public keys (64 hex each). `allowUnsigned` (dev mode) accepts a file with no
  * signature; a signature that does not verify is refused always.
  */
-export function verifyLicence(file: string | object, trusted: string[], options: { allowUnsigned?: boolean } = {}): VerifyLicenceResult {
+export function verifyLicence(
+  file: string | object,
+  trusted: string[],
+  options: { allowUnsigned?: boolean } = {},
+): VerifyLicenceResult {
   const text = typeof file === "string" ? file : JSON.stringify(file);
   return wasm().verifyLicence(text, trusted, options.allowUnsigned ?? false) as VerifyLicenceResult;
 }
 
 /** The exact text a vendor signs (UTF-8) for a licence file: a fixed prefix and the licence's canonical JSON. */
-export function licenceMessage(file: string | object): { type: "success"; message: string } | Failure {
+export function licenceMessage(
+  file: string | object,
+): { type: "success"; message: string } | Failure {
   const text = typeof file === "string" ? file : JSON.stringify(file);
   return wasm().licenceMessage(text) as { type: "success"; message: string } | Failure;
 }

@@ -8,10 +8,32 @@ import type { Engine } from "./engine.js";
  * edge server's handler needs. `by` is not listed: it makes a view, not a call.
  */
 export const ENGINE_CALLS = [
-  "connect", "tryConnect", "peekConnect", "set", "createDomain", "createClass", "uploadLicence", "setLicence",
-  "createAccount", "deleteAccount", "setType", "restoreCapped", "apply", "replay", "explain",
-  "account", "seats", "capped", "waitlist", "directory", "licence", "accounts", "log",
-  "exportScenario", "importScenario", "audit",
+  "connect",
+  "tryConnect",
+  "peekConnect",
+  "set",
+  "createDomain",
+  "createClass",
+  "uploadLicence",
+  "setLicence",
+  "createAccount",
+  "deleteAccount",
+  "setType",
+  "restoreCapped",
+  "apply",
+  "replay",
+  "explain",
+  "account",
+  "seats",
+  "capped",
+  "waitlist",
+  "directory",
+  "licence",
+  "accounts",
+  "log",
+  "exportScenario",
+  "importScenario",
+  "audit",
 ] as const;
 export type EngineCall = (typeof ENGINE_CALLS)[number];
 

@@ -189,8 +189,19 @@ export class Engine {
       // ISO text is parsed by the core, inside an event; otherwise the JSON-free entry.
       const answer =
         typeof at === "string"
-          ? await this.#event({ op: "connect", account: args.text("account", account), feature: args.text("feature", feature) }, at)
-          : await this.#connect(args.text("account", account), args.text("feature", feature), this.#millis(at));
+          ? await this.#event(
+              {
+                op: "connect",
+                account: args.text("account", account),
+                feature: args.text("feature", feature),
+              },
+              at,
+            )
+          : await this.#connect(
+              args.text("account", account),
+              args.text("feature", feature),
+              this.#millis(at),
+            );
       if (answer.kind === "decision") return answer.value;
       return { allowed: false, error: refusal(answer) };
     });
@@ -202,7 +213,11 @@ export class Engine {
    * cap the account (R5) or waitlist it (R12) answers `{ pending: decision }` and writes
    * nothing, so a gateway can check the caller's credentials before calling `connect`.
    */
-  tryConnect(account: string, feature: string, at?: Time): Promise<ConnectResult | { pending: Decision }> {
+  tryConnect(
+    account: string,
+    feature: string,
+    at?: Time,
+  ): Promise<ConnectResult | { pending: Decision }> {
     return this.#heldBack("tryConnect", account, feature, at);
   }
 
@@ -212,14 +227,27 @@ export class Engine {
    * forwards, and applies R3's `lastSeen` with `tryConnect` only once the mail server accepted
    * the caller's credentials.
    */
-  peekConnect(account: string, feature: string, at?: Time): Promise<ConnectResult | { pending: Decision }> {
+  peekConnect(
+    account: string,
+    feature: string,
+    at?: Time,
+  ): Promise<ConnectResult | { pending: Decision }> {
     return this.#heldBack("peekConnect", account, feature, at);
   }
 
   /** A connect whose claim, cap or waitlisting is held back (`pending`); `peekConnect` also holds back R3's `lastSeen`. */
-  #heldBack(entry: "tryConnect" | "peekConnect", account: string, feature: string, at?: Time): Promise<ConnectResult | { pending: Decision }> {
+  #heldBack(
+    entry: "tryConnect" | "peekConnect",
+    account: string,
+    feature: string,
+    at?: Time,
+  ): Promise<ConnectResult | { pending: Decision }> {
     return this.#checked<ConnectResult | { pending: Decision }>(deniedConnect, async () => {
-      const [who, what, when] = [args.text("account", account), args.text("feature", feature), this.#millis(at)];
+      const [who, what, when] = [
+        args.text("account", account),
+        args.text("feature", feature),
+        this.#millis(at),
+      ];
       const answer = await this.#run(() => wasm().Attempt[entry](who, what, when));
       if (answer.kind === "pending") return { pending: answer.value };
       if (answer.kind === "decision") return answer.value;
@@ -238,12 +266,21 @@ export class Engine {
   }
 
   /** A new domain with optional settings (not a SPEC event: an extension op, `create-domain`). */
-  createDomain(domain: string, settings: Record<string, Setting> = {}, at?: Time): Promise<WriteResult> {
+  createDomain(
+    domain: string,
+    settings: Record<string, Setting> = {},
+    at?: Time,
+  ): Promise<WriteResult> {
     return this.#op({ op: "create-domain", domain, settings }, at);
   }
 
   /** A new account class of a domain (`create-class`). */
-  createClass(domain: string, className: string, settings: Record<string, Setting> = {}, at?: Time): Promise<WriteResult> {
+  createClass(
+    domain: string,
+    className: string,
+    settings: Record<string, Setting> = {},
+    at?: Time,
+  ): Promise<WriteResult> {
     return this.#op({ op: "create-class", domain, class: className, settings }, at);
   }
 
@@ -251,20 +288,35 @@ export class Engine {
    * Replaces the licence from a vendor-signed licence file, verified by the Rust core
    * (`invalid-input` unless signed by a trusted key, or unsigned with `allowUnsigned`).
    */
-  uploadLicence(file: string | object, options: LicenceUploadOptions = {}, at?: Time): Promise<WriteResult> {
+  uploadLicence(
+    file: string | object,
+    options: LicenceUploadOptions = {},
+    at?: Time,
+  ): Promise<WriteResult> {
     return this.#checked(refusedWrite, async () => {
       const text = args.jsonText("file", file);
       const given = args.options("options", options);
       const force = args.optionalFlag("options.force", given.force);
       // The Engine's own trust wins: a caller can't loosen what the store accepts.
       const trust = this.#shared.trust ?? {
-        trustedKeys: given.trustedKeys === undefined ? [] : args.keyList("options.trustedKeys", given.trustedKeys),
+        trustedKeys:
+          given.trustedKeys === undefined
+            ? []
+            : args.keyList("options.trustedKeys", given.trustedKeys),
         devMode: args.optionalFlag("options.allowUnsigned", given.allowUnsigned),
       };
       const [actor, id] = this.#context();
       const when = this.#millis(at);
       const answer = await this.#run(() =>
-        wasm().Attempt.uploadLicence(text, trust.trustedKeys, trust.devMode ?? false, force, when, actor, id),
+        wasm().Attempt.uploadLicence(
+          text,
+          trust.trustedKeys,
+          trust.devMode ?? false,
+          force,
+          when,
+          actor,
+          id,
+        ),
       );
       return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
     });
@@ -301,7 +353,10 @@ export class Engine {
       const text = args.jsonText("event", event);
       const [actor, id] = this.#context();
       const when = this.#millis(at);
-      return shapeEvent(await this.#run(() => this.#admitting(wasm().Attempt.event(text, when, actor, id))), text);
+      return shapeEvent(
+        await this.#run(() => this.#admitting(wasm().Attempt.event(text, when, actor, id))),
+        text,
+      );
     });
   }
 
@@ -310,17 +365,25 @@ export class Engine {
    * event without `at` happens one second after the previous one, the first
    * at `options.start` (default: now). Runs a what-if's events for real.
    */
-  async replay(events: (object | string)[], options: { start?: Time } = {}): Promise<(ConnectResult | WriteResult)[]> {
+  async replay(
+    events: (object | string)[],
+    options: { start?: Time } = {},
+  ): Promise<(ConnectResult | WriteResult)[]> {
     // Never rejects: a bad argument is answered as `invalid-input` outcomes, nothing written.
     let next: number;
     try {
       if (!Array.isArray(events)) throw new args.ArgumentError("events: expected an array");
       next = this.#millis(args.options("options", options).start, "start");
       // A bad start refuses the whole batch, not only the events that would have used it.
-      if (!wasm().isHostTime(next)) throw new args.ArgumentError(`start: not a time from 1970 to 9999 (\`${String(options.start)}\`)`);
+      if (!wasm().isHostTime(next))
+        throw new args.ArgumentError(
+          `start: not a time from 1970 to 9999 (\`${String(options.start)}\`)`,
+        );
     } catch (e) {
       const error = args.problemOf(e);
-      return Array.isArray(events) && events.length > 0 ? events.map((ev) => shapeEventError(error, ev)) : [{ ok: false, error }];
+      return Array.isArray(events) && events.length > 0
+        ? events.map((ev) => shapeEventError(error, ev))
+        : [{ ok: false, error }];
     }
     const results = [];
     for (const event of events) {
@@ -348,69 +411,130 @@ export class Engine {
   /** What a connect would get now, and why, without writing anything. */
   explain(account: string, feature: string, at?: Time): Promise<Read<"explanation", Explanation>> {
     return this.#checked(failedRead, async () =>
-      read<"explanation", Explanation>(await this.#query("explain", args.text("account", account), args.text("feature", feature), at), "explanation"),
+      read<"explanation", Explanation>(
+        await this.#query(
+          "explain",
+          args.text("account", account),
+          args.text("feature", feature),
+          at,
+        ),
+        "explanation",
+      ),
     );
   }
 
   /** An account with its settings, effective values, sources, seats and waitlist places. */
   account(account: string): Promise<Read<"account", AccountView>> {
-    return this.#checked(failedRead, async () => read<"account", AccountView>(await this.#query("account", args.text("account", account), undefined), "account"));
+    return this.#checked(failedRead, async () =>
+      read<"account", AccountView>(
+        await this.#query("account", args.text("account", account), undefined),
+        "account",
+      ),
+    );
   }
 
   /** A feature's ledger: holders in claim order, limit, free seats. */
   seats(feature: string): Promise<Read<"seats", FeatureSeats>> {
-    return this.#checked(failedRead, async () => read<"seats", FeatureSeats>(await this.#query("seats", undefined, args.text("feature", feature)), "seats"));
+    return this.#checked(failedRead, async () =>
+      read<"seats", FeatureSeats>(
+        await this.#query("seats", undefined, args.text("feature", feature)),
+        "seats",
+      ),
+    );
   }
 
   /** Accounts the cap disabled for `feature`, in id order, a page at a time; with `domain`, only its accounts. */
-  capped(feature: string, page: { after?: string; limit?: number; domain?: string } = {}): Promise<Read<"page", Page<CappedAccount>>> {
+  capped(
+    feature: string,
+    page: { after?: string; limit?: number; domain?: string } = {},
+  ): Promise<Read<"page", Page<CappedAccount>>> {
     return this.#checked(failedRead, async () => {
       const { after, limit, suffix } = pageArgs(page, 10_000);
       // The core checks the name and the licence (reading only `licence`) before the range is listed.
-      const checked = read<"limit", number | null>(await this.#query("limit", undefined, args.text("feature", feature)), "limit");
+      const checked = read<"limit", number | null>(
+        await this.#query("limit", undefined, args.text("feature", feature)),
+        "limit",
+      );
       if (checked.type === "failure") return checked;
       return this.#pageOf(`capped/${feature}/`, after, limit, (account, value) =>
-        suffix !== undefined && !account.endsWith(suffix) ? undefined : { account, at: (JSON.parse(value) as { at: string }).at },
+        suffix !== undefined && !account.endsWith(suffix)
+          ? undefined
+          : { account, at: (JSON.parse(value) as { at: string }).at },
       );
     });
   }
 
   /** Accounts waiting for `feature` in arrival order (R12), a page at a time; with `domain`, only its accounts. */
-  waitlist(feature: string, page: { offset?: number; limit?: number; domain?: string } = {}): Promise<Read<"page", Page<string>>> {
+  waitlist(
+    feature: string,
+    page: { offset?: number; limit?: number; domain?: string } = {},
+  ): Promise<Read<"page", Page<string>>> {
     return this.#checked(failedRead, async () => {
       const given = args.options("page", page);
-      const { limit, suffix } = pageArgs({ limit: given.limit, domain: given.domain }, Number.MAX_SAFE_INTEGER);
+      const { limit, suffix } = pageArgs(
+        { limit: given.limit, domain: given.domain },
+        Number.MAX_SAFE_INTEGER,
+      );
       const offset = Math.max(0, args.optionalCount("page.offset", given.offset) ?? 0);
-      const result = read<"waitlist", string[]>(await this.#query("waitlist", undefined, args.text("feature", feature)), "waitlist");
+      const result = read<"waitlist", string[]>(
+        await this.#query("waitlist", undefined, args.text("feature", feature)),
+        "waitlist",
+      );
       if (result.type === "failure") return result;
-      const all = suffix === undefined ? result.waitlist : result.waitlist.filter((id) => id.endsWith(suffix));
+      const all =
+        suffix === undefined
+          ? result.waitlist
+          : result.waitlist.filter((id) => id.endsWith(suffix));
       const items = all.slice(offset, offset + limit);
-      return { type: "success", page: { items, next: offset + limit < all.length ? String(offset + limit) : null } };
+      return {
+        type: "success",
+        page: { items, next: offset + limit < all.length ? String(offset + limit) : null },
+      };
     });
   }
 
   /** The server's, every domain's and every class's settings (no accounts: see `accounts()`). */
   directory(): Promise<Read<"directory", DirectoryView>> {
-    return this.#checked(failedRead, async () => read<"directory", DirectoryView>(await this.#query("directory", undefined, undefined), "directory"));
+    return this.#checked(failedRead, async () =>
+      read<"directory", DirectoryView>(
+        await this.#query("directory", undefined, undefined),
+        "directory",
+      ),
+    );
   }
 
   /** The licence in force, the policy, and the vendor key that signed the licence (`signedBy`). */
   licence(): Promise<Read<"licence", LicenceView>> {
-    return this.#checked(failedRead, async () => read<"licence", LicenceView>(await this.#query("licence", undefined, undefined), "licence"));
+    return this.#checked(failedRead, async () =>
+      read<"licence", LicenceView>(await this.#query("licence", undefined, undefined), "licence"),
+    );
   }
 
   /**
    * Accounts in id order, a page at a time, optionally of one domain: their stored type, class,
    * settings and capped markers. `account(id)` resolves effective values and seats.
    */
-  accounts(page: { domain?: string; after?: string; limit?: number } = {}): Promise<Read<"page", Page<AccountSummary>>> {
+  accounts(
+    page: { domain?: string; after?: string; limit?: number } = {},
+  ): Promise<Read<"page", Page<AccountSummary>>> {
     return this.#checked(failedRead, () => {
-    const { after, limit, suffix } = pageArgs(page, 10_000);
-    return this.#pageOf("account/", after, limit, (id, value) => {
-      if (suffix !== undefined && !id.endsWith(suffix)) return undefined;
-      const rec = JSON.parse(value) as { type: AccountSummary["type"]; class?: string; settings?: AccountSummary["settings"]; capped?: AccountSummary["capped"] };
-      return { id, type: rec.type, class: rec.class ?? null, settings: rec.settings ?? {}, capped: rec.capped ?? {} };
-    });
+      const { after, limit, suffix } = pageArgs(page, 10_000);
+      return this.#pageOf("account/", after, limit, (id, value) => {
+        if (suffix !== undefined && !id.endsWith(suffix)) return undefined;
+        const rec = JSON.parse(value) as {
+          type: AccountSummary["type"];
+          class?: string;
+          settings?: AccountSummary["settings"];
+          capped?: AccountSummary["capped"];
+        };
+        return {
+          id,
+          type: rec.type,
+          class: rec.class ?? null,
+          settings: rec.settings ?? {},
+          capped: rec.capped ?? {},
+        };
+      });
     });
   }
 
@@ -418,7 +542,9 @@ export class Engine {
    * The change log, oldest first, a page at a time; with `domain`, only entries that touched it.
    * Entries are written only by engines with an actor (`options.actor` or `by()`).
    */
-  log(page: { domain?: string; after?: string; limit?: number } = {}): Promise<Read<"page", Page<LogEntry>>> {
+  log(
+    page: { domain?: string; after?: string; limit?: number } = {},
+  ): Promise<Read<"page", Page<LogEntry>>> {
     return this.#checked(failedRead, () => {
       const { after, limit, domain } = pageArgs(page, 10_000);
       return this.#pageOf("log/", after, limit, (_, value) => {
@@ -432,7 +558,12 @@ export class Engine {
    * Up to `limit` items under `prefix` after the cursor, keeping those `pick` answers; reads
    * further store pages while a filter drops entries. The cursor is the key after the prefix.
    */
-  async #pageOf<T>(prefix: string, after: string | undefined, limit: number, pick: (name: string, value: string) => T | undefined): Promise<Read<"page", Page<T>>> {
+  async #pageOf<T>(
+    prefix: string,
+    after: string | undefined,
+    limit: number,
+    pick: (name: string, value: string) => T | undefined,
+  ): Promise<Read<"page", Page<T>>> {
     const items: T[] = [];
     let cursor = after === undefined ? undefined : prefix + after;
     try {
@@ -442,7 +573,8 @@ export class Engine {
           cursor = e.key;
           const item = pick(e.key.slice(prefix.length), e.value);
           if (item !== undefined) items.push(item);
-          if (items.length === limit) return { type: "success", page: { items, next: cursor.slice(prefix.length) } };
+          if (items.length === limit)
+            return { type: "success", page: { items, next: cursor.slice(prefix.length) } };
         }
         if (entries.length < limit) return { type: "success", page: { items, next: null } };
       }
@@ -453,7 +585,9 @@ export class Engine {
 
   /** Live state as a SPEC scenario with recorded state: the what-if simulator starts from it exactly. */
   exportScenario(): Promise<Read<"scenario", Scenario>> {
-    return this.#checked(failedRead, async () => read<"scenario", Scenario>(await this.#query("export", undefined, undefined), "scenario"));
+    return this.#checked(failedRead, async () =>
+      read<"scenario", Scenario>(await this.#query("export", undefined, undefined), "scenario"),
+    );
   }
 
   /**
@@ -462,7 +596,10 @@ export class Engine {
    * there without needing to read it (so it repairs a store holding an unreadable record). On a
    * trusting Engine (`licence`) the scenario's licence must pass as `uploadLicence`'s does; `force` as there.
    */
-  importScenario(scenario: Scenario | string, options: { replace?: boolean; force?: boolean; at?: Time } = {}): Promise<WriteResult> {
+  importScenario(
+    scenario: Scenario | string,
+    options: { replace?: boolean; force?: boolean; at?: Time } = {},
+  ): Promise<WriteResult> {
     return this.#checked(refusedWrite, async () => {
       const given = args.options("options", options);
       const text = args.jsonText("scenario", scenario);
@@ -470,14 +607,18 @@ export class Engine {
       const force = args.optionalFlag("options.force", given.force);
       const [actor, id] = this.#context();
       const when = this.#millis(given.at, "options.at");
-      const answer = await this.#run(() => this.#admitting(wasm().Attempt.importState(text, replace, force, when, actor, id)));
+      const answer = await this.#run(() =>
+        this.#admitting(wasm().Attempt.importState(text, replace, force, when, actor, id)),
+      );
       return answer.kind === "done" ? { ok: true } : { ok: false, error: refusal(answer) };
     });
   }
 
   /** Checks the stored ledger against the directory; `problems` lists what is inconsistent. */
   audit(): Promise<Read<"audit", Audit>> {
-    return this.#checked(failedRead, async () => read<"audit", Audit>(await this.#query("audit", undefined, undefined), "audit"));
+    return this.#checked(failedRead, async () =>
+      read<"audit", Audit>(await this.#query("audit", undefined, undefined), "audit"),
+    );
   }
 
   #op(event: Record<string, unknown>, at?: Time): Promise<WriteResult> {
@@ -495,7 +636,12 @@ export class Engine {
     return this.#run(() => this.#admitting(wasm().Attempt.event(text, when, actor, id)));
   }
 
-  #query(kind: string, account: string | undefined, feature: string | undefined, at?: Time): Promise<Answer> {
+  #query(
+    kind: string,
+    account: string | undefined,
+    feature: string | undefined,
+    at?: Time,
+  ): Promise<Answer> {
     const when = this.#millis(at);
     return this.#run(() => wasm().Attempt.query(kind, account, feature, when));
   }
@@ -570,7 +716,13 @@ export class Engine {
   }
 
   #conflict(): Answer {
-    return { kind: "refused", value: { code: "conflict", message: `lost the race for the store ${this.#shared.tries} times; nothing was written` } };
+    return {
+      kind: "refused",
+      value: {
+        code: "conflict",
+        message: `lost the race for the store ${this.#shared.tries} times; nothing was written`,
+      },
+    };
   }
 
   async #listAll(prefix: string): Promise<{ key: string; value: string }[]> {
@@ -578,12 +730,14 @@ export class Engine {
     let after: string | undefined;
     for (;;) {
       const page = await this.#store.list(prefix, after, this.#shared.page);
-      if (!Array.isArray(page)) throw new TypeError(`list(${JSON.stringify(prefix)}) did not answer an array`);
+      if (!Array.isArray(page))
+        throw new TypeError(`list(${JSON.stringify(prefix)}) did not answer an array`);
       all.push(...page);
       if (page.length < this.#shared.page) return all;
       const last = page[page.length - 1]!.key;
       // A store that does not move forward would loop here for ever.
-      if (after !== undefined && compareKeys(last, after) <= 0) throw new Error(`list(${JSON.stringify(prefix)}) did not move past ${after}`);
+      if (after !== undefined && compareKeys(last, after) <= 0)
+        throw new Error(`list(${JSON.stringify(prefix)}) did not move past ${after}`);
       after = last;
     }
   }
@@ -593,12 +747,25 @@ export class Engine {
 function checkedTrust(trust: LicenceTrust): LicenceTrust {
   const given = args.options("licence", trust);
   const trustedKeys = args.keyList("licence.trustedKeys", given.trustedKeys);
-  for (const key of trustedKeys) if (!/^[0-9a-fA-F]{64}$/.test(key)) throw new TypeError(`licence.trustedKeys: \`${key}\` is not 64 hex digits`);
-  return { trustedKeys: [...trustedKeys], devMode: args.optionalFlag("licence.devMode", given.devMode) };
+  for (const key of trustedKeys)
+    if (!/^[0-9a-fA-F]{64}$/.test(key))
+      throw new TypeError(`licence.trustedKeys: \`${key}\` is not 64 hex digits`);
+  return {
+    trustedKeys: [...trustedKeys],
+    devMode: args.optionalFlag("licence.devMode", given.devMode),
+  };
 }
 
 /** A page argument's cursor, size (1…`max`, default 100) and domain filter. */
-function pageArgs(page: unknown, max: number): { after: string | undefined; limit: number; domain: string | undefined; suffix: string | undefined } {
+function pageArgs(
+  page: unknown,
+  max: number,
+): {
+  after: string | undefined;
+  limit: number;
+  domain: string | undefined;
+  suffix: string | undefined;
+} {
   const given = args.options("page", page);
   const after = args.optionalText("page.after", given.after);
   const limit = Math.max(1, Math.min(args.optionalCount("page.limit", given.limit) ?? 100, max));
@@ -608,7 +775,9 @@ function pageArgs(page: unknown, max: number): { after: string | undefined; limi
 
 /** A connect with a bad argument is denied as SPEC denies a malformed connect event (`invalid-input`, no source). */
 function deniedConnect(error: ErrorBody): ConnectResult {
-  return error.code === "invalid-input" ? { allowed: false, reason: "invalid-input", source: null } : { allowed: false, error };
+  return error.code === "invalid-input"
+    ? { allowed: false, reason: "invalid-input", source: null }
+    : { allowed: false, error };
 }
 
 function refusedWrite(error: ErrorBody): WriteResult {
@@ -621,7 +790,10 @@ function failedRead(error: ErrorBody): Failure {
 
 /** An event refused before it reached the core, shaped as `shapeEvent` would. */
 function shapeEventError(error: ErrorBody, event: unknown): ConnectResult | WriteResult {
-  const connect = typeof event === "object" && event !== null ? (event as { op?: unknown }).op === "connect" : typeof event === "string" && isConnect(event);
+  const connect =
+    typeof event === "object" && event !== null
+      ? (event as { op?: unknown }).op === "connect"
+      : typeof event === "string" && isConnect(event);
   return connect ? { allowed: false, error } : { ok: false, error };
 }
 

@@ -21,7 +21,8 @@ export function generateVendorKey(): VendorKey {
 /** The hex public key of a PEM private (or public) Ed25519 key. */
 export function publicKeyHex(pem: string): string {
   const key = createPublicKey(pem);
-  if (key.asymmetricKeyType !== "ed25519") throw new Error(`expected an Ed25519 key, got ${key.asymmetricKeyType ?? "a symmetric key"}`);
+  if (key.asymmetricKeyType !== "ed25519")
+    throw new Error(`expected an Ed25519 key, got ${key.asymmetricKeyType ?? "a symmetric key"}`);
   return Buffer.from(key.export({ format: "jwk" }).x!, "base64url").toString("hex");
 }
 
@@ -40,12 +41,28 @@ export interface SignOptions {
  * replaced). A trusting server refuses a licence older than the one in force (SECURITY:
  * rollback), so every licence it gets carries both.
  */
-export function signLicence(file: string | object, privatePem: string, options: SignOptions = {}): object {
-  const body = (typeof file === "string" ? JSON.parse(file) : structuredClone(file)) as Record<string, unknown>;
-  if (body === null || typeof body !== "object" || Array.isArray(body)) throw new Error("a licence file is a JSON object");
+export function signLicence(
+  file: string | object,
+  privatePem: string,
+  options: SignOptions = {},
+): object {
+  const body = (typeof file === "string" ? JSON.parse(file) : structuredClone(file)) as Record<
+    string,
+    unknown
+  >;
+  if (body === null || typeof body !== "object" || Array.isArray(body))
+    throw new Error("a licence file is a JSON object");
   delete body.signature;
-  if (options.serial !== undefined && !(Number.isSafeInteger(options.serial) && options.serial >= 0)) throw new Error("serial: expected a whole number ≥ 0");
-  const issued = options.issued ?? (typeof body.issued === "string" ? body.issued : new Date(options.now?.() ?? Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z"));
+  if (
+    options.serial !== undefined &&
+    !(Number.isSafeInteger(options.serial) && options.serial >= 0)
+  )
+    throw new Error("serial: expected a whole number ≥ 0");
+  const issued =
+    options.issued ??
+    (typeof body.issued === "string"
+      ? body.issued
+      : new Date(options.now?.() ?? Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z"));
   body.issued = issued;
   if (options.serial !== undefined) body.serial = options.serial;
   else if (body.serial === undefined) {

@@ -73,8 +73,13 @@ export class PostgresStore implements Store {
    * connection is reported (not an unhandled `error` event that ends the process) and replaced on
    * the next request, and every step is timed out. The optional peer dependency `pg` must be installed.
    */
-  static async open(connectionString: string, options: PostgresOpenOptions = {}): Promise<PostgresStore> {
-    const pg = (await importPeer("pg")) as { default: { Pool: new (config: Record<string, unknown>) => OwnedPool } };
+  static async open(
+    connectionString: string,
+    options: PostgresOpenOptions = {},
+  ): Promise<PostgresStore> {
+    const pg = (await importPeer("pg")) as {
+      default: { Pool: new (config: Record<string, unknown>) => OwnedPool };
+    };
     const timeout = Math.max(1, Math.floor(options.timeoutMs ?? 5000));
     const pool = new pg.default.Pool({
       connectionString,
@@ -88,7 +93,12 @@ export class PostgresStore implements Store {
       keepAlive: true,
       idleTimeoutMillis: 10_000,
     });
-    const onError = options.onError ?? ((e: Error) => console.error(`seatcap: PostgreSQL connection lost (${oneLine(e)}); reconnecting on the next request`));
+    const onError =
+      options.onError ??
+      ((e: Error) =>
+        console.error(
+          `seatcap: PostgreSQL connection lost (${oneLine(e)}); reconnecting on the next request`,
+        ));
     pool.on("error", onError);
     const store = new PostgresStore(pool, options);
     store.#end = () => pool.end();
@@ -97,7 +107,8 @@ export class PostgresStore implements Store {
 
   constructor(pool: PgPool, options: PostgresStoreOptions = {}) {
     const table = options.table ?? "seatcap_kv";
-    if (!NAME.test(table)) throw new TypeError(`table: \`${table}\` is not a plain lower-case SQL identifier`);
+    if (!NAME.test(table))
+      throw new TypeError(`table: \`${table}\` is not a plain lower-case SQL identifier`);
     this.pool = pool;
     this.#table = table;
   }
@@ -137,8 +148,13 @@ export class PostgresStore implements Store {
   async get(keys: string[]): Promise<(Versioned | null)[]> {
     await this.ready();
     // One statement: one snapshot.
-    const { rows } = await this.pool.query(`SELECT key, value, version FROM ${this.#table} WHERE key = ANY($1::text[])`, [keys]);
-    const found = new Map(rows.map((r) => [r.key as string, { value: r.value as string, version: Number(r.version) }]));
+    const { rows } = await this.pool.query(
+      `SELECT key, value, version FROM ${this.#table} WHERE key = ANY($1::text[])`,
+      [keys],
+    );
+    const found = new Map(
+      rows.map((r) => [r.key as string, { value: r.value as string, version: Number(r.version) }]),
+    );
     return keys.map((k) => found.get(k) ?? null);
   }
 
@@ -151,7 +167,8 @@ export class PostgresStore implements Store {
     if (end !== null) where.push(`key < $${values.push(end)}`);
     if (after !== undefined) where.push(`key > $${values.push(after)}`);
     let sql = `SELECT key, value FROM ${this.#table} WHERE ${where.join(" AND ")} ORDER BY key`;
-    if (limit !== undefined && Number.isFinite(limit)) sql += ` LIMIT $${values.push(Math.max(0, Math.floor(limit)))}`;
+    if (limit !== undefined && Number.isFinite(limit))
+      sql += ` LIMIT $${values.push(Math.max(0, Math.floor(limit)))}`;
     const { rows } = await this.pool.query(sql, values);
     return rows.map((r) => ({ key: r.key as string, value: r.value as string }));
   }
@@ -162,7 +179,9 @@ export class PostgresStore implements Store {
     let broken: unknown;
     try {
       await client.query("BEGIN");
-      const keys = [...new Set([...tx.expect.map((e) => e.key), ...tx.put.map((p) => p.key), ...tx.del])];
+      const keys = [
+        ...new Set([...tx.expect.map((e) => e.key), ...tx.put.map((p) => p.key), ...tx.del]),
+      ];
       // Held to the end of the transaction; taken in hash order, so two commits never wait on each other in a cycle.
       await client.query(
         "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended($2 || k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS locks",
@@ -170,7 +189,10 @@ export class PostgresStore implements Store {
       );
       // Read after the locks, so the versions are those of the last commit on these keys (READ COMMITTED
       // takes a fresh snapshot per statement); `FOR UPDATE` also waits for a writer that takes no locks.
-      const { rows } = await client.query(`SELECT key, version FROM ${this.#table} WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`, [keys]);
+      const { rows } = await client.query(
+        `SELECT key, version FROM ${this.#table} WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
+        [keys],
+      );
       const current = new Map(rows.map((r) => [r.key as string, Number(r.version)]));
       if (!tx.expect.every((e) => (current.get(e.key) ?? null) === e.version)) {
         await client.query("ROLLBACK");
@@ -194,7 +216,8 @@ export class PostgresStore implements Store {
             [inserts.map((p) => p.key), inserts.map((p) => p.value), version],
           );
         }
-        if (tx.del.length > 0) await client.query(`DELETE FROM ${this.#table} WHERE key = ANY($1::text[])`, [tx.del]);
+        if (tx.del.length > 0)
+          await client.query(`DELETE FROM ${this.#table} WHERE key = ANY($1::text[])`, [tx.del]);
       }
       await client.query("COMMIT");
       return true;

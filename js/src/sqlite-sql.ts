@@ -27,9 +27,15 @@ export function sqliteStatements(table: string) {
 }
 
 /** Which `list` statement to run and its parameters; SQLite's `LIMIT -1` means no limit. */
-export function listQuery(prefix: string, after?: string, limit?: number): { bounded: boolean; params: (string | number)[] } {
+export function listQuery(
+  prefix: string,
+  after?: string,
+  limit?: number,
+): { bounded: boolean; params: (string | number)[] } {
   const end = prefixEnd(prefix);
   const n = limit === undefined || !Number.isFinite(limit) ? -1 : Math.max(0, Math.floor(limit));
   const lowest = after ?? "";
-  return end === null ? { bounded: false, params: [lowest, prefix, n] } : { bounded: true, params: [lowest, prefix, end, n] };
+  return end === null
+    ? { bounded: false, params: [lowest, prefix, n] }
+    : { bounded: true, params: [lowest, prefix, end, n] };
 }

@@ -10,7 +10,9 @@ export interface SqliteDatabase {
   pragma(source: string): unknown;
   exec(source: string): unknown;
   prepare(source: string): SqliteStatement;
-  transaction<A extends unknown[], R>(fn: (...args: A) => R): { (...args: A): R; immediate(...args: A): R };
+  transaction<A extends unknown[], R>(
+    fn: (...args: A) => R,
+  ): { (...args: A): R; immediate(...args: A): R };
   close(): unknown;
 }
 interface SqliteStatement {
@@ -70,7 +72,11 @@ export class SqliteStore implements Store {
     // A read transaction: all keys from one snapshot.
     this.#read = db.transaction((keys: string[]) => {
       const found = new Map<string, Versioned>();
-      for (const row of this.#get.all(JSON.stringify(keys)) as { key: string; value: string; version: number }[]) {
+      for (const row of this.#get.all(JSON.stringify(keys)) as {
+        key: string;
+        value: string;
+        version: number;
+      }[]) {
         found.set(row.key, { value: row.value, version: Number(row.version) });
       }
       return keys.map((k) => found.get(k) ?? null);

@@ -80,7 +80,12 @@ export interface LogEntry {
   /** Each changed node, as stored before and after (`null`: absent). */
   changes: { node: string; before: unknown; after: unknown }[];
   /** Seats claimed or released, waitlist places, capped markers written or cleared. */
-  seats: { feature: string; account: string; change: "claimed" | "released" | "waitlisted" | "left-waitlist" | "capped" | "uncapped"; via?: Via }[];
+  seats: {
+    feature: string;
+    account: string;
+    change: "claimed" | "released" | "waitlisted" | "left-waitlist" | "capped" | "uncapped";
+    via?: Via;
+  }[];
 }
 
 /** An account as listed (its stored record; `account()` resolves effective values). */

@@ -8,7 +8,12 @@ use crate::model::{AccountId, AccountType, Feature, Node, Setting, Settings, Via
 use crate::resolve::resolve_in;
 use crate::tx::Halt;
 
-pub(super) fn set(ctx: &mut Ctx<'_>, node: &Node, feature: &Feature, value: Setting) -> Result<(), Halt> {
+pub(super) fn set(
+    ctx: &mut Ctx<'_>,
+    node: &Node,
+    feature: &Feature,
+    value: Setting,
+) -> Result<(), Halt> {
     if *node == Node::Server && value == Setting::Inherit {
         return Err(Error::invalid("the server's setting can't be `inherit`").into());
     }
@@ -16,11 +21,17 @@ pub(super) fn set(ctx: &mut Ctx<'_>, node: &Node, feature: &Feature, value: Sett
     let (key, mut rec) = match node {
         Node::Account(id) => return set_account(ctx, id, feature, value),
         Node::Server => (keys::SERVER.to_string(), ctx.tx.server()?),
-        Node::Domain(d) => (keys::domain(d), ctx.tx.domain(d)?.ok_or_else(|| unknown_domain(d))?),
+        Node::Domain(d) => (
+            keys::domain(d),
+            ctx.tx.domain(d)?.ok_or_else(|| unknown_domain(d))?,
+        ),
         Node::Class(d, c) => {
             ctx.tx.domain(d)?.ok_or_else(|| unknown_domain(d))?;
             let rec = ctx.tx.class(d, c)?.ok_or_else(|| {
-                Error::new(ErrorCode::UnknownClass, format!("domain `{d}` has no class `{c}`"))
+                Error::new(
+                    ErrorCode::UnknownClass,
+                    format!("domain `{d}` has no class `{c}`"),
+                )
             })?;
             (keys::class(d, c), rec)
         }
@@ -34,7 +45,9 @@ pub(super) fn set(ctx: &mut Ctx<'_>, node: &Node, feature: &Feature, value: Sett
 /// holders that no longer resolve to `enabled`.
 fn release_holders_now_disabled(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
     for (id, _) in ctx.tx.holders(feature)? {
-        let Some(account) = ctx.tx.account(&id)? else { continue };
+        let Some(account) = ctx.tx.account(&id)? else {
+            continue;
+        };
         if resolve_in(&ctx.tx, &id, &account, feature)?.effective != Setting::Enabled {
             ledger::release(ctx, feature, &id)?;
         }
@@ -42,15 +55,23 @@ fn release_holders_now_disabled(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<
     Ok(())
 }
 
-fn set_account(ctx: &mut Ctx<'_>, id: &AccountId, feature: &Feature, value: Setting) -> Result<(), Halt> {
+fn set_account(
+    ctx: &mut Ctx<'_>,
+    id: &AccountId,
+    feature: &Feature,
+    value: Setting,
+) -> Result<(), Halt> {
     let mut account = ctx.tx.account(id)?.ok_or_else(|| unknown_account(id))?;
     ledger::clear_capped(ctx, feature, id, &mut account)?;
     write_setting(&mut account.settings, feature, value);
-    ctx.tx.put(keys::account(id), Record::Account(account.clone()));
+    ctx.tx
+        .put(keys::account(id), Record::Account(account.clone()));
     let holds = ctx.tx.holder(feature, id)?.is_some();
     match value {
         // R6: an enabled premium account holds a seat from the moment it is written.
-        Setting::Enabled if account.kind == AccountType::Premium && !holds => reserve(ctx, feature, id),
+        Setting::Enabled if account.kind == AccountType::Premium && !holds => {
+            reserve(ctx, feature, id)
+        }
         Setting::Enabled => Ok(()),
         // R7.
         Setting::Disabled => ledger::release(ctx, feature, id).map(|_| ()),

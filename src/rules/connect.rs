@@ -26,12 +26,22 @@ struct Looked {
 }
 
 fn look(ctx: &Ctx<'_>, id: &AccountId, feature: &Feature) -> Result<Looked, Halt> {
-    let none = |verdict| Looked { account: None, resolution: None, verdict };
+    let none = |verdict| Looked {
+        account: None,
+        resolution: None,
+        verdict,
+    };
     let Some(account) = ctx.tx.account(id)? else {
-        return Ok(none(Verdict::Denied(Decision::deny(Reason::UnknownAccount, None))));
+        return Ok(none(Verdict::Denied(Decision::deny(
+            Reason::UnknownAccount,
+            None,
+        ))));
     };
     let Some(limit) = ctx.licence.seats(feature) else {
-        return Ok(none(Verdict::Denied(Decision::deny(Reason::UnknownFeature, None))));
+        return Ok(none(Verdict::Denied(Decision::deny(
+            Reason::UnknownFeature,
+            None,
+        ))));
     };
     let resolution = resolve_in(&ctx.tx, id, &account, feature)?;
     let source = Some(resolution.source.clone());
@@ -40,7 +50,11 @@ fn look(ctx: &Ctx<'_>, id: &AccountId, feature: &Feature) -> Result<Looked, Halt
     } else if account.kind == AccountType::Basic {
         Verdict::Denied(Decision::deny(Reason::NotPremium, source))
     } else if resolution.effective == Setting::Disabled {
-        let reason = if resolution.capped { Reason::Capped } else { Reason::Disabled };
+        let reason = if resolution.capped {
+            Reason::Capped
+        } else {
+            Reason::Disabled
+        };
         Verdict::Denied(Decision::deny(reason, source))
     } else if let Some(held) = ctx.tx.holder(feature, id)? {
         Verdict::Held(held)
@@ -49,13 +63,25 @@ fn look(ctx: &Ctx<'_>, id: &AccountId, feature: &Feature) -> Result<Looked, Halt
     } else {
         Verdict::OverCap
     };
-    Ok(Looked { account: Some(account), resolution: Some(resolution), verdict })
+    Ok(Looked {
+        account: Some(account),
+        resolution: Some(resolution),
+        verdict,
+    })
 }
 
-pub(super) fn connect(ctx: &mut Ctx<'_>, id: &AccountId, feature: &Feature) -> Result<Decision, Halt> {
+pub(super) fn connect(
+    ctx: &mut Ctx<'_>,
+    id: &AccountId,
+    feature: &Feature,
+) -> Result<Decision, Halt> {
     let looked = look(ctx, id, feature)?;
     let source = looked.resolution.map(|r| r.source);
-    let allow = |reason| Decision { allowed: true, reason, source: source.clone() };
+    let allow = |reason| Decision {
+        allowed: true,
+        reason,
+        source: source.clone(),
+    };
     Ok(match (looked.verdict, looked.account) {
         (Verdict::Denied(decision), _) => decision,
         (Verdict::Held(mut held), _) => {
@@ -83,7 +109,11 @@ pub(super) fn connect(ctx: &mut Ctx<'_>, id: &AccountId, feature: &Feature) -> R
 
 /// Everything behind one (account, feature) decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
     pub account: AccountId,
@@ -114,7 +144,11 @@ pub struct Explanation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct SeatView {
     pub since: Timestamp,
@@ -123,12 +157,21 @@ pub struct SeatView {
 }
 
 /// Explains what a connect of `id` to `feature` at `at` would get, and why.
-pub fn explain(snap: &dyn Snapshot, id: &AccountId, feature: &Feature, at: Timestamp) -> Result<Explanation, Halt> {
+pub fn explain(
+    snap: &dyn Snapshot,
+    id: &AccountId,
+    feature: &Feature,
+    at: Timestamp,
+) -> Result<Explanation, Halt> {
     let ctx = Ctx::open(snap, at)?;
     let looked = look(&ctx, id, feature)?;
     let header = ctx.tx.seats(feature)?;
     let limit = ctx.licence.seats(feature).flatten();
-    let seat = ctx.tx.holder(feature, id)?.map(|h| SeatView { since: h.since, via: h.via, last_seen: h.last_seen });
+    let seat = ctx.tx.holder(feature, id)?.map(|h| SeatView {
+        since: h.since,
+        via: h.via,
+        last_seen: h.last_seen,
+    });
     let waiting = ctx.tx.waiter(feature, id)?.is_some();
     let source = looked.resolution.as_ref().map(|r| r.source.clone());
     let (decision, rule, why) = match looked.verdict {
@@ -137,32 +180,59 @@ pub fn explain(snap: &dyn Snapshot, id: &AccountId, feature: &Feature, at: Times
                 Reason::UnknownAccount => ("R2", format!("there is no account `{id}`")),
                 Reason::UnknownFeature => ("R2", format!("the licence has no feature `{feature}`")),
                 Reason::LicenceExpired => ("R2", "the licence has expired".to_string()),
-                Reason::NotPremium => ("R2", "capped add-ons only work for premium accounts".to_string()),
+                Reason::NotPremium => (
+                    "R2",
+                    "capped add-ons only work for premium accounts".to_string(),
+                ),
                 Reason::Capped => ("R5", capped_why(header.holders, limit)),
-                _ => ("R2", format!("`{feature}` resolves to disabled at {} (R1)", source_text(&source))),
+                _ => (
+                    "R2",
+                    format!(
+                        "`{feature}` resolves to disabled at {} (R1)",
+                        source_text(&source)
+                    ),
+                ),
             };
             (d, rule, why)
         }
         Verdict::Held(h) => (
-            Decision { allowed: true, reason: Reason::SeatHeld, source },
+            Decision {
+                allowed: true,
+                reason: Reason::SeatHeld,
+                source,
+            },
             "R3",
             format!("holds a seat since {} (via {})", h.since, via_text(h.via)),
         ),
         Verdict::Claim => (
-            Decision { allowed: true, reason: Reason::SeatClaimed, source },
+            Decision {
+                allowed: true,
+                reason: Reason::SeatClaimed,
+                source,
+            },
             "R4",
-            format!("{} of {} seats are held; the next connect claims one", header.holders, limit_text(limit)),
+            format!(
+                "{} of {} seats are held; the next connect claims one",
+                header.holders,
+                limit_text(limit)
+            ),
         ),
         Verdict::OverCap => match ctx.policy.overflow {
             Overflow::Disable => (
                 Decision::deny(Reason::Capped, source),
                 "R5",
-                format!("all {} seats are held; a connect would be capped and its setting disabled", limit_text(limit)),
+                format!(
+                    "all {} seats are held; a connect would be capped and its setting disabled",
+                    limit_text(limit)
+                ),
             ),
             Overflow::Waitlist => (
                 Decision::deny(Reason::Waitlisted, source),
                 "R12",
-                format!("all {} seats are held; a connect would wait for the next free seat", limit_text(limit)),
+                format!(
+                    "all {} seats are held; a connect would wait for the next free seat",
+                    limit_text(limit)
+                ),
             ),
         },
     };
@@ -170,7 +240,11 @@ pub fn explain(snap: &dyn Snapshot, id: &AccountId, feature: &Feature, at: Times
         account: id.clone(),
         feature: feature.clone(),
         kind: looked.account.as_ref().map(|a| a.kind),
-        chain: looked.resolution.as_ref().map(|r| r.chain.clone()).unwrap_or_default(),
+        chain: looked
+            .resolution
+            .as_ref()
+            .map(|r| r.chain.clone())
+            .unwrap_or_default(),
         effective: looked.resolution.as_ref().map(|r| r.effective),
         source: decision.source.clone(),
         capped: looked.resolution.as_ref().is_some_and(|r| r.capped),
@@ -185,7 +259,9 @@ pub fn explain(snap: &dyn Snapshot, id: &AccountId, feature: &Feature, at: Times
 }
 
 fn source_text(source: &Option<Node>) -> String {
-    source.as_ref().map_or_else(|| "no node".to_string(), |n| format!("`{n}`"))
+    source
+        .as_ref()
+        .map_or_else(|| "no node".to_string(), |n| format!("`{n}`"))
 }
 
 /// A capped account stays capped when seats free up (R10, R11): say so, so nobody is told

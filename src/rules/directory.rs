@@ -9,20 +9,49 @@ use crate::keys::{self, NodeRec, Record};
 use crate::model::{ClassName, DomainName, Setting, Settings};
 use crate::tx::Halt;
 
-pub(super) fn create_domain(ctx: &mut Ctx<'_>, domain: &DomainName, settings: &Settings) -> Result<(), Halt> {
+pub(super) fn create_domain(
+    ctx: &mut Ctx<'_>,
+    domain: &DomainName,
+    settings: &Settings,
+) -> Result<(), Halt> {
     if ctx.tx.domain(domain)?.is_some() {
-        return Err(Error::new(ErrorCode::AlreadyExists, format!("domain `{domain}` already exists")).into());
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!("domain `{domain}` already exists"),
+        )
+        .into());
     }
-    ctx.tx.put(keys::domain(domain), Record::Node(NodeRec { settings: explicit(settings) }));
+    ctx.tx.put(
+        keys::domain(domain),
+        Record::Node(NodeRec {
+            settings: explicit(settings),
+        }),
+    );
     Ok(())
 }
 
-pub(super) fn create_class(ctx: &mut Ctx<'_>, domain: &DomainName, class: &ClassName, settings: &Settings) -> Result<(), Halt> {
-    ctx.tx.domain(domain)?.ok_or_else(|| unknown_domain(domain))?;
+pub(super) fn create_class(
+    ctx: &mut Ctx<'_>,
+    domain: &DomainName,
+    class: &ClassName,
+    settings: &Settings,
+) -> Result<(), Halt> {
+    ctx.tx
+        .domain(domain)?
+        .ok_or_else(|| unknown_domain(domain))?;
     if ctx.tx.class(domain, class)?.is_some() {
-        return Err(Error::new(ErrorCode::AlreadyExists, format!("domain `{domain}` already has class `{class}`")).into());
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!("domain `{domain}` already has class `{class}`"),
+        )
+        .into());
     }
-    ctx.tx.put(keys::class(domain, class), Record::Node(NodeRec { settings: explicit(settings) }));
+    ctx.tx.put(
+        keys::class(domain, class),
+        Record::Node(NodeRec {
+            settings: explicit(settings),
+        }),
+    );
     Ok(())
 }
 

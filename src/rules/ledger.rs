@@ -4,10 +4,10 @@
 use super::Ctx;
 use crate::error::{Error, ErrorCode};
 use crate::keys::{self, AccountRec, CappedRec, HolderRec, Record, WaiterRec};
+use crate::model::Via;
 use crate::model::{AccountId, AccountType, Capping, Feature, Overflow, Setting};
 use crate::resolve::resolve_in;
 use crate::tx::Halt;
-use crate::model::Via;
 
 /// Whether a holder count leaves a seat free under a limit (`None`: unlimited).
 pub fn has_free_seat(holders: u64, limit: Option<u64>) -> bool {
@@ -16,10 +16,18 @@ pub fn has_free_seat(holders: u64, limit: Option<u64>) -> bool {
 
 /// `seats-exhausted`, listing the holders the administrator could disable (R6).
 pub fn seats_exhausted(ctx: &Ctx<'_>, feature: &Feature) -> Result<Error, Halt> {
-    let holders: Vec<AccountId> = ctx.tx.holders(feature)?.into_iter().map(|(id, _)| id).collect();
+    let holders: Vec<AccountId> = ctx
+        .tx
+        .holders(feature)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     let mut error = Error::new(
         ErrorCode::SeatsExhausted,
-        format!("all {} seats of `{feature}` are held; disable a holder first", holders.len()),
+        format!(
+            "all {} seats of `{feature}` are held; disable a holder first",
+            holders.len()
+        ),
     );
     error.holders = Some(holders);
     Ok(error)
@@ -30,7 +38,15 @@ pub fn seats_exhausted(ctx: &Ctx<'_>, feature: &Feature) -> Result<Error, Halt> 
 pub fn claim(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId, via: Via) -> Result<(), Halt> {
     let mut header = ctx.tx.seats(feature)?;
     let at = ctx.at;
-    ctx.tx.put(keys::holder(feature, id), Record::Holder(HolderRec { seq: header.next_seq, since: at, via, last_seen: at }));
+    ctx.tx.put(
+        keys::holder(feature, id),
+        Record::Holder(HolderRec {
+            seq: header.next_seq,
+            since: at,
+            via,
+            last_seen: at,
+        }),
+    );
     header.holders += 1;
     header.next_seq += 1;
     if ctx.tx.waiter(feature, id)?.is_some() {
@@ -60,16 +76,30 @@ pub fn release(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId) -> Result<b
 }
 
 /// Writes `disabled` with the capped marker on the account ("explicitly defined", R5).
-pub fn mark_capped(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId, account: &mut AccountRec) -> Result<(), Halt> {
+pub fn mark_capped(
+    ctx: &mut Ctx<'_>,
+    feature: &Feature,
+    id: &AccountId,
+    account: &mut AccountRec,
+) -> Result<(), Halt> {
     account.settings.insert(feature.clone(), Setting::Disabled);
     account.capped.insert(feature.clone(), ctx.at);
-    ctx.tx.put(keys::capped(feature, id), Record::Capped(CappedRec { at: ctx.at }));
-    ctx.tx.put(keys::account(id), Record::Account(account.clone()));
+    ctx.tx.put(
+        keys::capped(feature, id),
+        Record::Capped(CappedRec { at: ctx.at }),
+    );
+    ctx.tx
+        .put(keys::account(id), Record::Account(account.clone()));
     touch_header(ctx, feature)
 }
 
 /// Drops the capped marker (an administrator's write, R11); the caller writes the account.
-pub fn clear_capped(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId, account: &mut AccountRec) -> Result<(), Halt> {
+pub fn clear_capped(
+    ctx: &mut Ctx<'_>,
+    feature: &Feature,
+    id: &AccountId,
+    account: &mut AccountRec,
+) -> Result<(), Halt> {
     if account.capped.remove(feature).is_some() {
         ctx.tx.del(keys::capped(feature, id));
         touch_header(ctx, feature)?;
@@ -94,7 +124,12 @@ pub fn enqueue(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId) -> Result<(
         return Ok(());
     }
     let mut header = ctx.tx.seats(feature)?;
-    ctx.tx.put(keys::waiter(feature, id), Record::Waiter(WaiterRec { seq: header.next_wait }));
+    ctx.tx.put(
+        keys::waiter(feature, id),
+        Record::Waiter(WaiterRec {
+            seq: header.next_wait,
+        }),
+    );
     header.next_wait += 1;
     header.waiting += 1;
     ctx.tx.put(keys::seats(feature), Record::Seats(header));
@@ -113,13 +148,21 @@ pub fn dequeue(ctx: &mut Ctx<'_>, feature: &Feature, id: &AccountId) -> Result<(
 }
 
 /// Whether an account may hold a seat of `feature` now: premium and resolving to `enabled`.
-pub fn eligible(ctx: &Ctx<'_>, feature: &Feature, id: &AccountId, account: &AccountRec) -> Result<bool, Halt> {
-    Ok(account.kind == AccountType::Premium && resolve_in(&ctx.tx, id, account, feature)?.effective == Setting::Enabled)
+pub fn eligible(
+    ctx: &Ctx<'_>,
+    feature: &Feature,
+    id: &AccountId,
+    account: &AccountRec,
+) -> Result<bool, Halt> {
+    Ok(account.kind == AccountType::Premium
+        && resolve_in(&ctx.tx, id, account, feature)?.effective == Setting::Enabled)
 }
 
 /// R12: free seats go to the earliest waiters still eligible; the others keep their place.
 pub fn grant_waiters(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
-    let Some(limit) = ctx.licence.seats(feature) else { return Ok(()) };
+    let Some(limit) = ctx.licence.seats(feature) else {
+        return Ok(());
+    };
     if ctx.tx.seats(feature)?.waiting == 0 {
         return Ok(());
     }
@@ -127,7 +170,9 @@ pub fn grant_waiters(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
         if !has_free_seat(ctx.tx.seats(feature)?.holders, limit) {
             break;
         }
-        let Some(account) = ctx.tx.account(&id)? else { continue };
+        let Some(account) = ctx.tx.account(&id)? else {
+            continue;
+        };
         if ctx.tx.holder(feature, &id)?.is_none() && eligible(ctx, feature, &id, &account)? {
             claim(ctx, feature, &id, Via::Waitlist)?;
         }
@@ -144,7 +189,12 @@ pub fn grant_waiters(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
 fn cap_everyone_waiting_to_claim(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
     let accounts = ctx.tx.accounts()?;
     // Holder keys in key order (a scan's order), searched without sorting anew.
-    let holders: Vec<String> = ctx.tx.scan(&keys::holder_prefix(feature))?.into_iter().map(|(key, _)| key).collect();
+    let holders: Vec<String> = ctx
+        .tx
+        .scan(&keys::holder_prefix(feature))?
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
     // Loaded for `eligible` (R1 reads each account's domain and class).
     ctx.tx.scan(keys::DOMAIN_PREFIX)?;
     ctx.tx.scan(keys::CLASS_PREFIX)?;

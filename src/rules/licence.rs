@@ -6,20 +6,35 @@ use crate::model::{AccountId, Feature, Licence, Shrink, Via};
 use crate::time::Timestamp;
 use crate::tx::{sort_by_rank, Halt};
 
-pub(super) fn set_licence(ctx: &mut Ctx<'_>, licence: &Licence, admission: &Admission) -> Result<(), Halt> {
+pub(super) fn set_licence(
+    ctx: &mut Ctx<'_>,
+    licence: &Licence,
+    admission: &Admission,
+) -> Result<(), Halt> {
     let in_force = ctx.tx.get_licence_rec(keys::LICENCE)?;
     admission.check(in_force.as_ref(), licence, ctx.at)?;
     let signed_by = admission.signed_by.as_deref();
     let old = std::mem::replace(&mut ctx.licence, licence.clone());
-    ctx.tx.put(keys::LICENCE.to_string(), Record::Licence(licence.clone()));
+    ctx.tx
+        .put(keys::LICENCE.to_string(), Record::Licence(licence.clone()));
     // Where this licence came from, so the server can show whether it is vendor-signed.
-    let origin = OriginRec { signed_by: signed_by.map(str::to_string), at: ctx.at };
-    ctx.tx.put(keys::LICENCE_ORIGIN.to_string(), Record::Origin(origin));
-    for feature in old.features.keys().filter(|f| !licence.features.contains_key(*f)) {
+    let origin = OriginRec {
+        signed_by: signed_by.map(str::to_string),
+        at: ctx.at,
+    };
+    ctx.tx
+        .put(keys::LICENCE_ORIGIN.to_string(), Record::Origin(origin));
+    for feature in old
+        .features
+        .keys()
+        .filter(|f| !licence.features.contains_key(*f))
+    {
         drop_ledger(ctx, feature)?;
     }
     for (feature, new) in &licence.features {
-        let Some(old_seats) = old.seats(feature) else { continue };
+        let Some(old_seats) = old.seats(feature) else {
+            continue;
+        };
         let grew = match (old_seats, new.seats) {
             (Some(_), None) => true,
             (Some(before), Some(after)) => after > before,
@@ -65,11 +80,19 @@ fn shrink(ctx: &mut Ctx<'_>, feature: &Feature, limit: u64) -> Result<(), Halt> 
     holders = match ctx.policy.shrink {
         Shrink::Grandfather => return Ok(()),
         // Latest `since` first; on equal times the later claim first.
-        Shrink::EvictNewest => sort_by_rank(holders, |(_, h)| [admin_last(h), u64::MAX - time(h.since), u64::MAX - h.seq]),
+        Shrink::EvictNewest => sort_by_rank(holders, |(_, h)| {
+            [admin_last(h), u64::MAX - time(h.since), u64::MAX - h.seq]
+        }),
         // Oldest `lastSeen` first; on equal times the later claim first.
-        Shrink::EvictIdle => sort_by_rank(holders, |(_, h)| [admin_last(h), time(h.last_seen), u64::MAX - h.seq]),
+        Shrink::EvictIdle => sort_by_rank(holders, |(_, h)| {
+            [admin_last(h), time(h.last_seen), u64::MAX - h.seq]
+        }),
     };
-    let evicted: Vec<AccountId> = holders.into_iter().take(excess as usize).map(|(id, _)| id).collect();
+    let evicted: Vec<AccountId> = holders
+        .into_iter()
+        .take(excess as usize)
+        .map(|(id, _)| id)
+        .collect();
     for id in evicted {
         ledger::release(ctx, feature, &id)?;
         if let Some(mut account) = ctx.tx.account(&id)? {
@@ -85,7 +108,9 @@ fn shrink(ctx: &mut Ctx<'_>, feature: &Feature, limit: u64) -> Result<(), Halt> 
 pub(super) fn restore_capped(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
     ctx.limit(feature)?;
     for id in ctx.tx.capped(feature)? {
-        let Some(mut account) = ctx.tx.account(&id)? else { continue };
+        let Some(mut account) = ctx.tx.account(&id)? else {
+            continue;
+        };
         ledger::clear_capped(ctx, feature, &id, &mut account)?;
         account.settings.remove(feature);
         ctx.tx.put(keys::account(&id), Record::Account(account));

@@ -18,31 +18,56 @@ pub(super) fn create(
     settings: &Settings,
 ) -> Result<(), Halt> {
     if ctx.tx.account(id)?.is_some() {
-        return Err(Error::new(ErrorCode::AlreadyExists, format!("account `{id}` already exists")).into());
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!("account `{id}` already exists"),
+        )
+        .into());
     }
     let domain = id.domain();
-    ctx.tx.domain(&domain)?.ok_or_else(|| unknown_domain(&domain))?;
+    ctx.tx
+        .domain(&domain)?
+        .ok_or_else(|| unknown_domain(&domain))?;
     if let Some(c) = class {
-        ctx.tx
-            .class(&domain, c)?
-            .ok_or_else(|| Error::new(ErrorCode::UnknownClass, format!("domain `{domain}` has no class `{c}`")))?;
+        ctx.tx.class(&domain, c)?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownClass,
+                format!("domain `{domain}` has no class `{c}`"),
+            )
+        })?;
     }
     let count = ctx.tx.account_count()?;
     if ctx.licence.mailboxes.is_some_and(|max| count >= max) {
         return Err(Error::new(
             ErrorCode::MailboxesExhausted,
-            format!("the licence allows {} mailboxes and all are in use", ctx.licence.mailboxes.unwrap_or(0)),
+            format!(
+                "the licence allows {} mailboxes and all are in use",
+                ctx.licence.mailboxes.unwrap_or(0)
+            ),
         )
         .into());
     }
     let mut settings = settings.clone();
     settings.retain(|_, v| *v != Setting::Inherit);
-    let account = AccountRec { kind, class: class.cloned(), settings, capped: Default::default() };
-    ctx.tx.put(keys::account(id), Record::Account(account.clone()));
-    ctx.tx.put(keys::ACCOUNTS.to_string(), Record::Count(CountRec { count: count + 1 }));
+    let account = AccountRec {
+        kind,
+        class: class.cloned(),
+        settings,
+        capped: Default::default(),
+    };
+    ctx.tx
+        .put(keys::account(id), Record::Account(account.clone()));
+    ctx.tx.put(
+        keys::ACCOUNTS.to_string(),
+        Record::Count(CountRec { count: count + 1 }),
+    );
     if kind == AccountType::Premium {
         // An `enabled` setting is an R6 write: it needs a seat, or the whole create is refused.
-        for (feature, _) in account.settings.iter().filter(|(_, v)| **v == Setting::Enabled) {
+        for (feature, _) in account
+            .settings
+            .iter()
+            .filter(|(_, v)| **v == Setting::Enabled)
+        {
             if ctx.licence.features.contains_key(feature) {
                 reserve(ctx, feature, id)?;
             }
@@ -64,7 +89,12 @@ pub(super) fn delete(ctx: &mut Ctx<'_>, id: &AccountId) -> Result<(), Halt> {
     }
     ctx.tx.del(keys::account(id));
     let count = ctx.tx.account_count()?;
-    ctx.tx.put(keys::ACCOUNTS.to_string(), Record::Count(CountRec { count: count.saturating_sub(1) }));
+    ctx.tx.put(
+        keys::ACCOUNTS.to_string(),
+        Record::Count(CountRec {
+            count: count.saturating_sub(1),
+        }),
+    );
     Ok(())
 }
 

@@ -11,7 +11,10 @@ mod lifecycle;
 use serde::Serialize;
 
 use crate::error::{Error, ErrorCode};
-use crate::model::{AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Policy, Setting, Settings};
+use crate::model::{
+    AccountId, AccountType, ClassName, DomainName, Feature, Licence, Node, Policy, Setting,
+    Settings,
+};
 use crate::time::Timestamp;
 use crate::tx::{Halt, Snapshot, Tx, Writes};
 
@@ -20,15 +23,44 @@ pub use connect::{explain, Explanation, SeatView};
 /// One request to the engine, already parsed and validated for syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    Connect { account: AccountId, feature: Feature },
-    Set { node: Node, feature: Feature, value: Setting },
-    SetLicence { licence: Licence, admission: Admission },
-    Create { account: AccountId, kind: AccountType, class: Option<ClassName>, settings: Settings },
-    Delete { account: AccountId },
-    SetType { account: AccountId, kind: AccountType },
-    RestoreCapped { feature: Feature },
-    CreateDomain { domain: DomainName, settings: Settings },
-    CreateClass { domain: DomainName, class: ClassName, settings: Settings },
+    Connect {
+        account: AccountId,
+        feature: Feature,
+    },
+    Set {
+        node: Node,
+        feature: Feature,
+        value: Setting,
+    },
+    SetLicence {
+        licence: Licence,
+        admission: Admission,
+    },
+    Create {
+        account: AccountId,
+        kind: AccountType,
+        class: Option<ClassName>,
+        settings: Settings,
+    },
+    Delete {
+        account: AccountId,
+    },
+    SetType {
+        account: AccountId,
+        kind: AccountType,
+    },
+    RestoreCapped {
+        feature: Feature,
+    },
+    CreateDomain {
+        domain: DomainName,
+        settings: Settings,
+    },
+    CreateClass {
+        domain: DomainName,
+        class: ClassName,
+        settings: Settings,
+    },
 }
 
 /// How a licence entering the store was vouched for (see `signature`).
@@ -45,7 +77,12 @@ pub struct Admission {
 
 impl Admission {
     /// Whether `licence` may replace `in_force` at `at` (always, on a store that does not enforce).
-    pub fn check(&self, in_force: Option<&Licence>, licence: &Licence, at: Timestamp) -> Result<(), Error> {
+    pub fn check(
+        &self,
+        in_force: Option<&Licence>,
+        licence: &Licence,
+        at: Timestamp,
+    ) -> Result<(), Error> {
         if self.enforced && !self.force {
             crate::signature::check_succession(in_force, licence, at)?;
         }
@@ -55,7 +92,11 @@ impl Admission {
 
 /// Why a connect was allowed or denied (SPEC "Outcome").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
     SeatHeld,
@@ -71,7 +112,11 @@ pub enum Reason {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS), ts(export, export_to = "../js/src/generated/"))]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(export, export_to = "../js/src/generated/")
+)]
 pub struct Decision {
     pub allowed: bool,
     pub reason: Reason,
@@ -82,7 +127,11 @@ pub struct Decision {
 
 impl Decision {
     pub(crate) fn deny(reason: Reason, source: Option<Node>) -> Self {
-        Decision { allowed: false, reason, source }
+        Decision {
+            allowed: false,
+            reason,
+            source,
+        }
     }
 }
 
@@ -107,22 +156,48 @@ pub struct Applied {
 pub fn execute(snap: &dyn Snapshot, request: &Request, at: Timestamp) -> Result<Applied, Halt> {
     let mut ctx = Ctx::open(snap, at)?;
     let response = match request {
-        Request::Connect { account, feature } => Response::Decision(connect::connect(&mut ctx, account, feature)?),
-        Request::Set { node, feature, value } => admin::set(&mut ctx, node, feature, *value).map(|_| Response::Done)?,
-        Request::SetLicence { licence, admission } => licence::set_licence(&mut ctx, licence, admission).map(|_| Response::Done)?,
-        Request::Create { account, kind, class, settings } => {
-            lifecycle::create(&mut ctx, account, *kind, class.as_ref(), settings).map(|_| Response::Done)?
+        Request::Connect { account, feature } => {
+            Response::Decision(connect::connect(&mut ctx, account, feature)?)
         }
-        Request::Delete { account } => lifecycle::delete(&mut ctx, account).map(|_| Response::Done)?,
-        Request::SetType { account, kind } => lifecycle::set_type(&mut ctx, account, *kind).map(|_| Response::Done)?,
-        Request::RestoreCapped { feature } => licence::restore_capped(&mut ctx, feature).map(|_| Response::Done)?,
-        Request::CreateDomain { domain, settings } => directory::create_domain(&mut ctx, domain, settings).map(|_| Response::Done)?,
-        Request::CreateClass { domain, class, settings } => {
-            directory::create_class(&mut ctx, domain, class, settings).map(|_| Response::Done)?
+        Request::Set {
+            node,
+            feature,
+            value,
+        } => admin::set(&mut ctx, node, feature, *value).map(|_| Response::Done)?,
+        Request::SetLicence { licence, admission } => {
+            licence::set_licence(&mut ctx, licence, admission).map(|_| Response::Done)?
         }
+        Request::Create {
+            account,
+            kind,
+            class,
+            settings,
+        } => lifecycle::create(&mut ctx, account, *kind, class.as_ref(), settings)
+            .map(|_| Response::Done)?,
+        Request::Delete { account } => {
+            lifecycle::delete(&mut ctx, account).map(|_| Response::Done)?
+        }
+        Request::SetType { account, kind } => {
+            lifecycle::set_type(&mut ctx, account, *kind).map(|_| Response::Done)?
+        }
+        Request::RestoreCapped { feature } => {
+            licence::restore_capped(&mut ctx, feature).map(|_| Response::Done)?
+        }
+        Request::CreateDomain { domain, settings } => {
+            directory::create_domain(&mut ctx, domain, settings).map(|_| Response::Done)?
+        }
+        Request::CreateClass {
+            domain,
+            class,
+            settings,
+        } => directory::create_class(&mut ctx, domain, class, settings).map(|_| Response::Done)?,
     };
     ctx.grant_freed_seats()?;
-    Ok(Applied { response, writes: ctx.tx.into_writes(), swept: ctx.swept })
+    Ok(Applied {
+        response,
+        writes: ctx.tx.into_writes(),
+        swept: ctx.swept,
+    })
 }
 
 /// What every rule needs: the transaction, the licence and policy as read
@@ -143,14 +218,24 @@ impl<'s> Ctx<'s> {
         let tx = Tx::new(snap);
         let licence = tx.licence()?;
         let policy = tx.policy()?;
-        Ok(Ctx { tx, licence, policy, at, freed: Vec::new(), swept: Vec::new() })
+        Ok(Ctx {
+            tx,
+            licence,
+            policy,
+            at,
+            freed: Vec::new(),
+            swept: Vec::new(),
+        })
     }
 
     /// The seat limit, or `unknown-feature` (with `source: null` for connects).
     pub fn limit(&self, feature: &Feature) -> Result<Option<u64>, Error> {
-        self.licence
-            .seats(feature)
-            .ok_or_else(|| Error::new(ErrorCode::UnknownFeature, format!("`{feature}` is not a feature of the licence")))
+        self.licence.seats(feature).ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownFeature,
+                format!("`{feature}` is not a feature of the licence"),
+            )
+        })
     }
 
     /// Keeps `freed` sorted, so grants run in feature-name order.

@@ -57,15 +57,22 @@ pub fn set(node: &str, value: &str) -> Value {
 }
 
 pub fn reason(outcome: &Value, i: usize) -> String {
-    outcome["events"][i]["reason"].as_str().unwrap_or_else(|| panic!("event {i} has no reason: {}", outcome["events"][i])).to_string()
+    outcome["events"][i]["reason"]
+        .as_str()
+        .unwrap_or_else(|| panic!("event {i} has no reason: {}", outcome["events"][i]))
+        .to_string()
 }
 
 pub fn error_code(outcome: &Value, i: usize) -> Option<String> {
-    outcome["events"][i]["error"]["code"].as_str().map(str::to_string)
+    outcome["events"][i]["error"]["code"]
+        .as_str()
+        .map(str::to_string)
 }
 
 pub fn ok(outcome: &Value, i: usize) -> bool {
-    outcome["events"][i]["ok"].as_bool().unwrap_or_else(|| panic!("event {i} is not an op: {}", outcome["events"][i]))
+    outcome["events"][i]["ok"]
+        .as_bool()
+        .unwrap_or_else(|| panic!("event {i} is not an op: {}", outcome["events"][i]))
 }
 
 /// `state.seats.activesync.<list>` as ids (`holders` or `waitlist`).
@@ -91,7 +98,12 @@ pub fn account<'a>(outcome: &'a Value, id: &str) -> &'a Value {
 }
 
 pub fn capped_count(outcome: &Value) -> usize {
-    outcome["state"]["accounts"].as_object().expect("accounts").values().filter(|a| a["activesync"]["capped"] == true).count()
+    outcome["state"]["accounts"]
+        .as_object()
+        .expect("accounts")
+        .values()
+        .filter(|a| a["activesync"]["capped"] == true)
+        .count()
 }
 
 pub fn explain(state: &MemoryState, id: &str, at: &str) -> Explanation {
@@ -119,7 +131,14 @@ pub struct KvStore {
 impl KvStore {
     pub fn get(&self, keys: &[String]) -> Vec<Option<seatcap::attempt::Versioned>> {
         keys.iter()
-            .map(|k| self.entries.get(k).map(|(value, version)| seatcap::attempt::Versioned { value: value.clone(), version: *version }))
+            .map(|k| {
+                self.entries
+                    .get(k)
+                    .map(|(value, version)| seatcap::attempt::Versioned {
+                        value: value.clone(),
+                        version: *version,
+                    })
+            })
             .collect()
     }
 
@@ -127,17 +146,24 @@ impl KvStore {
         self.entries
             .range(prefix.to_string()..)
             .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, (v, _))| seatcap::attempt::Entry { key: k.clone(), value: v.clone() })
+            .map(|(k, (v, _))| seatcap::attempt::Entry {
+                key: k.clone(),
+                value: v.clone(),
+            })
             .collect()
     }
 
     /// Applies all of it or, if any expectation fails, nothing.
     pub fn commit(&mut self, commit: &seatcap::attempt::Commit) -> bool {
-        let holds = commit.expect.iter().all(|e| self.entries.get(&e.key).map(|(_, v)| *v) == e.version);
+        let holds = commit
+            .expect
+            .iter()
+            .all(|e| self.entries.get(&e.key).map(|(_, v)| *v) == e.version);
         if holds {
             for put in &commit.put {
                 self.next_version += 1;
-                self.entries.insert(put.key.clone(), (put.value.clone(), self.next_version));
+                self.entries
+                    .insert(put.key.clone(), (put.value.clone(), self.next_version));
             }
             for key in &commit.del {
                 self.entries.remove(key);
@@ -150,7 +176,10 @@ impl KvStore {
     pub fn state(&self) -> MemoryState {
         let mut writes = seatcap::tx::Writes::new();
         for (k, (v, _)) in &self.entries {
-            writes.insert(k.clone(), Some(seatcap::keys::Record::from_json(k, v).expect("stored records parse")));
+            writes.insert(
+                k.clone(),
+                Some(seatcap::keys::Record::from_json(k, v).expect("stored records parse")),
+            );
         }
         let mut state = MemoryState::new();
         state.apply(writes);
@@ -160,18 +189,28 @@ impl KvStore {
 
 /// Runs one operation to its answer over `store`, with every load answered
 /// at once and no competitor: a lost race is impossible here.
-pub fn drive(store: &mut KvStore, op: seatcap::attempt::Operation, at: seatcap::time::Timestamp) -> seatcap::attempt::Answer {
+pub fn drive(
+    store: &mut KvStore,
+    op: seatcap::attempt::Operation,
+    at: seatcap::time::Timestamp,
+) -> seatcap::attempt::Answer {
     drive_attempt(store, seatcap::attempt::Attempt::new(op, at))
 }
 
 /// As [`drive`], for an attempt the caller built (e.g. one that writes a change-log entry).
-pub fn drive_attempt(store: &mut KvStore, mut attempt: seatcap::attempt::Attempt) -> seatcap::attempt::Answer {
+pub fn drive_attempt(
+    store: &mut KvStore,
+    mut attempt: seatcap::attempt::Attempt,
+) -> seatcap::attempt::Answer {
     use seatcap::attempt::{Loads, Step};
     let mut loads = None;
     for _ in 0..1000 {
         match attempt.step(loads.take()) {
             Step::Load { keys, lists } => {
-                loads = Some(Loads { got: store.get(&keys), listed: lists.iter().map(|p| store.list(p)).collect() });
+                loads = Some(Loads {
+                    got: store.get(&keys),
+                    listed: lists.iter().map(|p| store.list(p)).collect(),
+                });
             }
             Step::Commit { commit, answer } => {
                 assert!(store.commit(&commit), "an uncontended commit holds");

@@ -2,7 +2,13 @@
 // playwright-core), through dist/web.mjs as a browser loads it from 127.0.0.1.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { conformanceCases, invalidScenarios, launchChromium, scenarioText, startStaticServer } from "./helpers.mjs";
+import {
+  conformanceCases,
+  invalidScenarios,
+  launchChromium,
+  scenarioText,
+  startStaticServer,
+} from "./helpers.mjs";
 
 let server;
 let browser;
@@ -38,11 +44,14 @@ test("calls before init() fail loudly, then init() loads the module once", async
 
 test("every conformance case gives the same outcome in Chromium as in the file", async () => {
   const cases = conformanceCases();
-  const results = await page.evaluate(async (scenarios) => {
-    const m = await import("/dist/web.mjs");
-    await m.init();
-    return scenarios.map((s) => m.simulate(s));
-  }, cases.map((c) => c.scenario));
+  const results = await page.evaluate(
+    async (scenarios) => {
+      const m = await import("/dist/web.mjs");
+      await m.init();
+      return scenarios.map((s) => m.simulate(s));
+    },
+    cases.map((c) => c.scenario),
+  );
   assert.equal(results.length, cases.length);
   cases.forEach((c, i) => {
     assert.equal(results[i].type, "success", c.name);
@@ -52,30 +61,45 @@ test("every conformance case gives the same outcome in Chromium as in the file",
 
 test("invalid scenarios give the same one-line errors in Chromium", async () => {
   const cases = invalidScenarios();
-  const results = await page.evaluate(async (texts) => {
-    const m = await import("/dist/web.mjs");
-    await m.init();
-    return texts.map((t) => m.simulate(t));
-  }, cases.map((c) => scenarioText(c.scenario)));
-  cases.forEach((c, i) => assert.deepStrictEqual(results[i], { type: "failure", error: { code: "invalid-input", message: c.error } }));
+  const results = await page.evaluate(
+    async (texts) => {
+      const m = await import("/dist/web.mjs");
+      await m.init();
+      return texts.map((t) => m.simulate(t));
+    },
+    cases.map((c) => scenarioText(c.scenario)),
+  );
+  for (const [i, c] of cases.entries())
+    assert.deepStrictEqual(results[i], {
+      type: "failure",
+      error: { code: "invalid-input", message: c.error },
+    });
 });
 
 test("the Engine over a MemoryStore replays every conformance case in Chromium as simulate does (SPEC Storage callbacks)", async () => {
   const cases = conformanceCases();
-  const results = await page.evaluate(async (scenarios) => {
-    const m = await import("/dist/web.mjs");
-    await m.init();
-    const out = [];
-    for (const scenario of scenarios) {
-      const { events, ...state } = scenario;
-      const engine = new m.Engine(new m.MemoryStore());
-      await engine.importScenario(state);
-      const start = Date.parse(m.validateScenario(scenario).summary.start);
-      const replayed = await engine.replay(events ?? [], { start });
-      const exported = await engine.exportScenario();
-      out.push({ events: replayed, state: m.simulate(exported.scenario).outcome.state });
-    }
-    return out;
-  }, cases.map((c) => c.scenario));
-  cases.forEach((c, i) => assert.deepStrictEqual(results[i], { events: c.outcome.events, state: c.outcome.state }, c.name));
+  const results = await page.evaluate(
+    async (scenarios) => {
+      const m = await import("/dist/web.mjs");
+      await m.init();
+      const out = [];
+      for (const scenario of scenarios) {
+        const { events, ...state } = scenario;
+        const engine = new m.Engine(new m.MemoryStore());
+        await engine.importScenario(state);
+        const start = Date.parse(m.validateScenario(scenario).summary.start);
+        const replayed = await engine.replay(events ?? [], { start });
+        const exported = await engine.exportScenario();
+        out.push({ events: replayed, state: m.simulate(exported.scenario).outcome.state });
+      }
+      return out;
+    },
+    cases.map((c) => c.scenario),
+  );
+  for (const [i, c] of cases.entries())
+    assert.deepStrictEqual(
+      results[i],
+      { events: c.outcome.events, state: c.outcome.state },
+      c.name,
+    );
 });

@@ -12,7 +12,11 @@ const tmp = mkdtempSync(path.join(tmpdir(), "seatcap-cli-"));
 const cases = conformanceCases();
 
 function seatcap(args, input) {
-  return spawnSync(process.execPath, [cli, ...args], { input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  return spawnSync(process.execPath, [cli, ...args], {
+    input,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 function write(name, text) {
@@ -48,23 +52,47 @@ test("simulate - reads the scenario from stdin", () => {
 });
 
 test("bad files exit 1 with one line and no stack trace", () => {
-  assertOneLineFailure(seatcap(["simulate", path.join(tmp, "missing.json")]), /missing\.json: no such file/);
-  assertOneLineFailure(seatcap(["simulate", tmp]), /is a directory/);
-  assertOneLineFailure(seatcap(["simulate", write("garbage.json", "{licence: nope")]), /garbage\.json: not valid JSON/);
   assertOneLineFailure(
-    seatcap(["simulate", write("invalid.json", JSON.stringify({ licence: { features: { activesync: { seats: -1 } } }, directory: {} }))]),
+    seatcap(["simulate", path.join(tmp, "missing.json")]),
+    /missing\.json: no such file/,
+  );
+  assertOneLineFailure(seatcap(["simulate", tmp]), /is a directory/);
+  assertOneLineFailure(
+    seatcap(["simulate", write("garbage.json", "{licence: nope")]),
+    /garbage\.json: not valid JSON/,
+  );
+  assertOneLineFailure(
+    seatcap([
+      "simulate",
+      write(
+        "invalid.json",
+        JSON.stringify({ licence: { features: { activesync: { seats: -1 } } }, directory: {} }),
+      ),
+    ]),
     /invalid\.json: licence\.features\.activesync\.seats: expected a whole number/,
   );
-  assertOneLineFailure(seatcap(["simulate", "-"], "[]"), /^seatcap: stdin: scenario: expected a JSON object$/);
+  assertOneLineFailure(
+    seatcap(["simulate", "-"], "[]"),
+    /^seatcap: stdin: scenario: expected a JSON object$/,
+  );
   assertOneLineFailure(seatcap(["validate", "-"], "{"), /^seatcap: stdin: not valid JSON: /);
-  assertOneLineFailure(seatcap(["validate", write("nodir.json", JSON.stringify({ licence: { features: {} } }))]), /missing field `directory`/);
+  assertOneLineFailure(
+    seatcap(["validate", write("nodir.json", JSON.stringify({ licence: { features: {} } }))]),
+    /missing field `directory`/,
+  );
 });
 
 test("validate prints a summary line; explain prints the explanation", () => {
-  const axigen = write("axigen.json", JSON.stringify(cases.find((c) => c.name.startsWith("04-")).scenario));
+  const axigen = write(
+    "axigen.json",
+    JSON.stringify(cases.find((c) => c.name.startsWith("04-")).scenario),
+  );
   const v = seatcap(["validate", axigen]);
   assert.equal(v.status, 0, v.stderr);
-  assert.match(v.stdout, /valid: 1 domains, 0 classes, 500 accounts, features activesync, 555 events/);
+  assert.match(
+    v.stdout,
+    /valid: 1 domains, 0 classes, 500 accounts, features activesync, 555 events/,
+  );
   const e = seatcap(["explain", axigen, "user1@example.com", "activesync"]);
   assert.equal(e.status, 0, e.stderr);
   const explanation = JSON.parse(e.stdout);
@@ -73,14 +101,28 @@ test("validate prints a summary line; explain prints the explanation", () => {
 });
 
 test("on a terminal, a long run shows its progress on stderr", () => {
-  const axigen = write("progress.json", JSON.stringify(cases.find((c) => c.name.startsWith("04-")).scenario));
+  const axigen = write(
+    "progress.json",
+    JSON.stringify(cases.find((c) => c.name.startsWith("04-")).scenario),
+  );
   // script(1) gives the command a pseudo-terminal, as an administrator's shell would.
-  const result = spawnSync("script", ["-qec", `${process.execPath} ${cli} simulate ${axigen} > ${path.join(tmp, "out.json")}`, "/dev/null"], {
-    encoding: "utf8",
-  });
+  const result = spawnSync(
+    "script",
+    [
+      "-qec",
+      `${process.execPath} ${cli} simulate ${axigen} > ${path.join(tmp, "out.json")}`,
+      "/dev/null",
+    ],
+    {
+      encoding: "utf8",
+    },
+  );
   assert.equal(result.status, 0, result.stdout);
   assert.match(result.stdout, /simulating… 100% \(555 of 555 events\)/);
-  assert.deepStrictEqual(JSON.parse(readFileSync(path.join(tmp, "out.json"), "utf8")), cases.find((c) => c.name.startsWith("04-")).outcome);
+  assert.deepStrictEqual(
+    JSON.parse(readFileSync(path.join(tmp, "out.json"), "utf8")),
+    cases.find((c) => c.name.startsWith("04-")).outcome,
+  );
 });
 
 test("usage errors exit 2 and show the usage", () => {
@@ -101,20 +143,37 @@ test("a file that starts with a UTF-8 byte-order mark is read as the JSON after 
   const result = seatcap(["simulate", file]);
   assert.equal(result.status, 0, result.stderr);
   assert.deepStrictEqual(JSON.parse(result.stdout), c.outcome);
-  assert.equal(seatcap(["validate", "-"], `\uFEFF${JSON.stringify(c.scenario)}`).status, 0, "stdin too");
+  assert.equal(
+    seatcap(["validate", "-"], `\uFEFF${JSON.stringify(c.scenario)}`).status,
+    0,
+    "stdin too",
+  );
 });
 
 test("an error quoting a file's bytes stays one printable line: NULs, newlines, escapes and bidi overrides are escaped", () => {
-  const file = write("control.json", '{"licence": nope\u0000\n\n\u001b[31mred\u202egnp.exe\r\nmore');
+  const file = write(
+    "control.json",
+    '{"licence": nope\u0000\n\n\u001b[31mred\u202egnp.exe\r\nmore',
+  );
   const result = seatcap(["validate", file]);
   assertOneLineFailure(result, /control\.json: not valid JSON: /);
-  assert.doesNotMatch(result.stderr.trimEnd(), /[\u0000-\u0008\u000b-\u001f\u007f\u202e]/, JSON.stringify(result.stderr));
+  assert.doesNotMatch(
+    result.stderr.trimEnd(),
+    /[\u0000-\u0008\u000b-\u001f\u007f\u202e]/,
+    JSON.stringify(result.stderr),
+  );
   assert.match(result.stderr, /\\u0000/);
   const usage = seatcap([`evil\nseatcap: everything is fine`]);
   assert.equal(usage.status, 2);
-  assert.match(usage.stderr.split("\n")[0], /^seatcap: unknown command `evil\\nseatcap: everything is fine`$/);
+  assert.match(
+    usage.stderr.split("\n")[0],
+    /^seatcap: unknown command `evil\\nseatcap: everything is fine`$/,
+  );
   // (An argument can't hold a NUL; a line break and a terminal escape it can.)
   const serve = seatcap(["serve", "--port", "80\n\u001b[2J"]);
   assert.equal(serve.status, 2);
-  assert.match(serve.stderr.split("\n")[0], /^seatcap serve: --port: expected a whole number from 0 to 65535, got `80\\n\\u001b\[2J`$/);
+  assert.match(
+    serve.stderr.split("\n")[0],
+    /^seatcap serve: --port: expected a whole number from 0 to 65535, got `80\\n\\u001b\[2J`$/,
+  );
 });

@@ -34,7 +34,10 @@ test("invalid scenarios are refused as a whole, with the same one-line error as 
   for (const c of cases) {
     for (const api of [esm, cjs]) {
       const result = api.simulate(scenarioText(c.scenario));
-      assert.deepStrictEqual(result, { type: "failure", error: { code: "invalid-input", message: c.error } });
+      assert.deepStrictEqual(result, {
+        type: "failure",
+        error: { code: "invalid-input", message: c.error },
+      });
       assert.deepStrictEqual(api.validateScenario(scenarioText(c.scenario)), result);
     }
   }
@@ -44,7 +47,14 @@ test("validateScenario summarises a valid scenario without running it", () => {
   const axigen = cases.find((c) => c.name.startsWith("04-"));
   assert.deepStrictEqual(esm.validateScenario(axigen.scenario), {
     type: "success",
-    summary: { domains: 1, classes: 0, accounts: 500, features: ["activesync"], events: axigen.scenario.events.length, start: "2026-01-01T00:00:00Z" },
+    summary: {
+      domains: 1,
+      classes: 0,
+      accounts: 500,
+      features: ["activesync"],
+      events: axigen.scenario.events.length,
+      start: "2026-01-01T00:00:00Z",
+    },
   });
 });
 
@@ -54,12 +64,21 @@ test("explain names the chain and the rule behind a decision", () => {
   const held = esm.explain(axigen, holder, "activesync");
   assert.equal(held.type, "success");
   assert.equal(held.explanation.rule, "R3");
-  assert.deepStrictEqual(held.explanation.decision, { allowed: true, reason: "seat-held", source: "domain:example.com" });
-  assert.deepStrictEqual(held.explanation.chain.map((l) => l.node), [`account:${holder}`, "domain:example.com"]);
+  assert.deepStrictEqual(held.explanation.decision, {
+    allowed: true,
+    reason: "seat-held",
+    source: "domain:example.com",
+  });
+  assert.deepStrictEqual(
+    held.explanation.chain.map((l) => l.node),
+    [`account:${holder}`, "domain:example.com"],
+  );
   assert.equal(held.explanation.seat.via, "connect");
 
   const outcome = esm.simulate(axigen).outcome;
-  const capped = Object.keys(outcome.state.accounts).find((id) => outcome.state.accounts[id].activesync.capped);
+  const capped = Object.keys(outcome.state.accounts).find(
+    (id) => outcome.state.accounts[id].activesync.capped,
+  );
   const e = esm.explain(axigen, capped, "activesync").explanation;
   assert.equal(e.rule, "R5");
   assert.equal(e.decision.reason, "capped");
@@ -67,7 +86,10 @@ test("explain names the chain and the rule behind a decision", () => {
   assert.match(e.chain[0].capped, /^2026-/);
 
   assert.deepStrictEqual(esm.explain(axigen, "no-at-sign", "activesync").type, "failure");
-  assert.equal(esm.explain(axigen, "ghost@example.com", "activesync").explanation.decision.reason, "unknown-account");
+  assert.equal(
+    esm.explain(axigen, "ghost@example.com", "activesync").explanation.decision.reason,
+    "unknown-account",
+  );
 });
 
 test("progress is reported up to the total, in order", () => {

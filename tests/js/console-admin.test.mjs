@@ -27,7 +27,10 @@ const SCENARIO = {
       "other.org": { settings: { activesync: "disabled" } },
     },
     accounts: [
-      { id: "alice@other.org" }, { id: "bob@other.org" }, { id: "carol@other.org" }, { id: "dave@other.org" },
+      { id: "alice@other.org" },
+      { id: "bob@other.org" },
+      { id: "carol@other.org" },
+      { id: "dave@other.org" },
       { id: "boss@example.com", class: "sales" },
     ],
     generate: [{ domain: "example.com", count: 20, prefix: "user" }],
@@ -93,7 +96,16 @@ async function preview(page, value) {
 }
 
 before(async () => {
-  server = await startServer({ args: ["--demo", "--dev", "--admin-token", ADMIN, "--domain-token", `example.com=${EXAMPLE_ADMIN}`] });
+  server = await startServer({
+    args: [
+      "--demo",
+      "--dev",
+      "--admin-token",
+      ADMIN,
+      "--domain-token",
+      `example.com=${EXAMPLE_ADMIN}`,
+    ],
+  });
   admin = api(server.url, ADMIN);
   browser = await launchChromium();
 });
@@ -118,7 +130,10 @@ describe("admin console", () => {
     assert.equal(await page.evaluate(() => sessionStorage.getItem("seatcap.admin.token")), null);
 
     await signIn(page);
-    assert.match(await page.locator(".admin-bar").textContent(), /Signed in as server administrator/);
+    assert.match(
+      await page.locator(".admin-bar").textContent(),
+      /Signed in as server administrator/,
+    );
     assert.equal(await page.evaluate(() => sessionStorage.getItem("seatcap.admin.token")), ADMIN);
     // A reload keeps the session (sessionStorage), without asking again.
     await page.reload();
@@ -133,30 +148,53 @@ describe("admin console", () => {
   test("seats page: used / free / limit, holders in claim order with since, last seen, via; capped and waiting lists", async () => {
     await seed();
     // One more claim through the decision API, as a gateway of another protocol would ask.
-    const freed = await admin.put("/v1/settings", { node: "account:user5@example.com", feature: "activesync", value: "disabled" });
+    const freed = await admin.put("/v1/settings", {
+      node: "account:user5@example.com",
+      feature: "activesync",
+      value: "disabled",
+    });
     assert.equal(freed.status, 200, freed.text);
-    const decided = await admin.post("/v1/decide", { account: "boss@example.com", feature: "activesync" });
+    const decided = await admin.post("/v1/decide", {
+      account: "boss@example.com",
+      feature: "activesync",
+    });
     assert.equal(decided.json.reason, "seat-claimed");
 
     const page = await newPage();
     await signIn(page);
     await page.locator('[data-seats="activesync"]').waitFor();
-    const stat = (name) => page.locator(`[data-seats="activesync"] [data-stat="${name}"] .value`).textContent();
-    assert.deepEqual([await stat("used"), await stat("free"), await stat("limit"), await stat("waiting")], ["5", "0", "5", "0"]);
+    const stat = (name) =>
+      page.locator(`[data-seats="activesync"] [data-stat="${name}"] .value`).textContent();
+    assert.deepEqual(
+      [await stat("used"), await stat("free"), await stat("limit"), await stat("waiting")],
+      ["5", "0", "5", "0"],
+    );
     await shot(page, "seats");
 
     await go(page, "#/admin/seats/activesync", "activesync seats");
     const live = (await admin.get("/v1/seats/activesync")).json;
     const shown = await texts(page.locator("[data-list=holders] tbody tr th"));
-    assert.deepEqual(shown, live.holders.map((x) => x.account));
-    assert.deepEqual(shown, ["user1@example.com", "user2@example.com", "user3@example.com", "user4@example.com", "boss@example.com"]);
+    assert.deepEqual(
+      shown,
+      live.holders.map((x) => x.account),
+    );
+    assert.deepEqual(shown, [
+      "user1@example.com",
+      "user2@example.com",
+      "user3@example.com",
+      "user4@example.com",
+      "boss@example.com",
+    ]);
     const bossRow = page.locator('[data-holder="boss@example.com"] td');
     const cells = await texts(bossRow);
     assert.equal(cells[0], "5", "the claim position");
     assert.match(cells[1], /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/, "since");
     assert.match(cells[2], /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/, "last seen");
     assert.equal(cells[3], "connect");
-    assert.deepEqual(await texts(page.locator("[data-list=capped] tbody th")), ["user6@example.com", "user7@example.com"]);
+    assert.deepEqual(await texts(page.locator("[data-list=capped] tbody th")), [
+      "user6@example.com",
+      "user7@example.com",
+    ]);
     assert.match(await page.locator("#waiting-h + p").textContent(), /Overflow policy is disable/);
     // The filter keeps each holder's claim position.
     await page.getByLabel("Filter holders").fill("user3");
@@ -168,35 +206,57 @@ describe("admin console", () => {
   });
 
   test("numbers are formatted: a 1,500-seat licence and its free seats read with separators", async () => {
-    await seed([connect(1)], { ...SCENARIO, licence: { mailboxes: 5000, features: { activesync: { seats: 1500 } } } });
+    await seed([connect(1)], {
+      ...SCENARIO,
+      licence: { mailboxes: 5000, features: { activesync: { seats: 1500 } } },
+    });
     const page = await newPage();
     await signIn(page);
     await page.locator('[data-seats="activesync"]').waitFor();
-    assert.equal(await page.locator('[data-seats="activesync"] [data-stat="limit"] .value').textContent(), "1,500");
-    assert.equal(await page.locator('[data-seats="activesync"] [data-stat="free"] .value').textContent(), "1,499");
+    assert.equal(
+      await page.locator('[data-seats="activesync"] [data-stat="limit"] .value').textContent(),
+      "1,500",
+    );
+    assert.equal(
+      await page.locator('[data-seats="activesync"] [data-stat="free"] .value').textContent(),
+      "1,499",
+    );
     await page.close();
   });
 
   test("directory: domains → classes → accounts, each feature with setting, effective value and source; paged and searchable", async () => {
     await seed();
-    await admin.put("/v1/settings", { node: "class:example.com/sales", feature: "activesync", value: "disabled" });
+    await admin.put("/v1/settings", {
+      node: "class:example.com/sales",
+      feature: "activesync",
+      value: "disabled",
+    });
     const page = await newPage();
     await signIn(page);
     await go(page, "#/admin/directory", "Directory");
-    assert.deepEqual(await texts(page.locator(".tree [data-domain]")), ["example.com", "other.org"]);
+    assert.deepEqual(await texts(page.locator(".tree [data-domain]")), [
+      "example.com",
+      "other.org",
+    ]);
     await shot(page, "directory");
 
     await go(page, "#/admin/directory/example.com", "example.com");
-    const domainRow = page.locator('[data-node="domain:example.com"] tr[data-feature="activesync"]');
+    const domainRow = page.locator(
+      '[data-node="domain:example.com"] tr[data-feature="activesync"]',
+    );
     assert.equal(await domainRow.locator('[data-col="effective"]').textContent(), "enabled");
     assert.equal(await domainRow.locator('[data-col="source"]').textContent(), "set here");
     // Accounts, 50 a page in id order: 21 here, so one page.
     const ids = await texts(page.locator("tr[data-account] th"));
     assert.equal(ids.length, 21);
     assert.deepEqual(ids, [...ids].sort());
-    const user1 = page.locator('tr[data-account="user1@example.com"] td[data-feature="activesync"]');
+    const user1 = page.locator(
+      'tr[data-account="user1@example.com"] td[data-feature="activesync"]',
+    );
     assert.match(await user1.textContent(), /enabled.*from domain:example\.com.*seat/);
-    const user6 = page.locator('tr[data-account="user6@example.com"] td[data-feature="activesync"]');
+    const user6 = page.locator(
+      'tr[data-account="user6@example.com"] td[data-feature="activesync"]',
+    );
     assert.match(await user6.textContent(), /disabled.*set here.*capped/);
     const boss = page.locator('tr[data-account="boss@example.com"] td[data-feature="activesync"]');
     assert.match(await boss.textContent(), /disabled.*from class:example\.com\/sales/);
@@ -207,16 +267,27 @@ describe("admin console", () => {
     await page.getByRole("button", { name: "Find" }).click();
     await page.waitForFunction(() => document.querySelectorAll("tr[data-account]").length === 11);
     const found = await texts(page.locator("tr[data-account] th"));
-    assert.ok(found.every((id) => id.startsWith("user1")), found.join());
+    assert.ok(
+      found.every((id) => id.startsWith("user1")),
+      found.join(),
+    );
     // A full id opens the account: per feature setting, effective, source, seat.
     await page.getByLabel("Find accounts by id").fill("user2@example.com");
     await page.getByRole("button", { name: "Find" }).click();
     await page.locator(".admin-view h1", { hasText: "user2@example.com" }).waitFor();
-    const row = page.locator('[data-node="account:user2@example.com"] tr[data-feature="activesync"]');
+    const row = page.locator(
+      '[data-node="account:user2@example.com"] tr[data-feature="activesync"]',
+    );
     assert.equal(await row.locator('[data-col="setting"]').textContent(), "inherit");
     assert.equal(await row.locator('[data-col="effective"]').textContent(), "enabled");
-    assert.equal(await row.locator('[data-col="source"]').textContent(), "inherited from domain:example.com");
-    assert.match(await row.locator('[data-seat="held"]').textContent(), /held\s*since .* via connect/);
+    assert.equal(
+      await row.locator('[data-col="source"]').textContent(),
+      "inherited from domain:example.com",
+    );
+    assert.match(
+      await row.locator('[data-seat="held"]').textContent(),
+      /held\s*since .* via connect/,
+    );
     await page.getByRole("button", { name: "Explain activesync for user2@example.com" }).click();
     await page.locator(".explain").waitFor();
     assert.match(await page.locator(".explain").textContent(), /allowed \(seat-held\)/);
@@ -227,7 +298,10 @@ describe("admin console", () => {
 
   test("preview then apply: the preview lists who gains, loses or would be capped; nothing is written before Apply", async () => {
     // Seats full, then user5 disabled by an administrator: 4 holders, 1 seat free, user6 and user7 capped.
-    await seed([...FULL, { op: "set", node: "account:user5@example.com", feature: "activesync", value: "disabled" }]);
+    await seed([
+      ...FULL,
+      { op: "set", node: "account:user5@example.com", feature: "activesync", value: "disabled" },
+    ]);
     const page = await newPage();
     await signIn(page);
 
@@ -235,7 +309,9 @@ describe("admin console", () => {
     await go(page, "#/admin/accounts/user1@example.com", "user1@example.com");
     await openEditor(page, "activesync");
     await preview(page, "disabled");
-    assert.deepEqual(await texts(page.locator('[data-preview="losses"] li')), ["user1@example.com"]);
+    assert.deepEqual(await texts(page.locator('[data-preview="losses"] li')), [
+      "user1@example.com",
+    ]);
     assert.equal(await page.locator('[data-preview="gains"]').count(), 0);
     assert.equal(await page.locator('[data-stat="used-before"] .value').textContent(), "4");
     assert.equal(await page.locator('[data-stat="used-after"] .value').textContent(), "3");
@@ -245,12 +321,18 @@ describe("admin console", () => {
     assert.notEqual(live.seat, null, "user1 still holds its seat before Apply");
     await page.click("[data-apply]");
     await page.locator(".flash.good").waitFor();
-    assert.match(await page.locator(".flash.good").textContent(), /activesync at account:user1@example\.com is now disabled/);
+    assert.match(
+      await page.locator(".flash.good").textContent(),
+      /activesync at account:user1@example\.com is now disabled/,
+    );
     live = (await admin.get("/v1/accounts/user1@example.com")).json.features.activesync;
     assert.equal(live.setting, "disabled");
     assert.equal(live.seat, null);
     // The page refreshed from the server.
-    assert.equal(await page.locator('tr[data-feature="activesync"] [data-col="setting"]').textContent(), "disabled");
+    assert.equal(
+      await page.locator('tr[data-feature="activesync"] [data-col="setting"]').textContent(),
+      "disabled",
+    );
     assert.equal(await page.locator('[data-seat="none"]').count(), 1);
 
     // 2. Enabling a capped account: the admin write clears its marker and reserves a seat (R6).
@@ -258,8 +340,14 @@ describe("admin console", () => {
     await openEditor(page, "activesync");
     await preview(page, "enabled");
     assert.deepEqual(await texts(page.locator('[data-preview="gains"] li')), ["user6@example.com"]);
-    assert.deepEqual(await texts(page.locator('[data-preview="uncapped"] li')), ["user6@example.com"]);
-    assert.equal((await admin.get("/v1/accounts/user6@example.com")).json.features.activesync.seat, null, "nothing written before Apply");
+    assert.deepEqual(await texts(page.locator('[data-preview="uncapped"] li')), [
+      "user6@example.com",
+    ]);
+    assert.equal(
+      (await admin.get("/v1/accounts/user6@example.com")).json.features.activesync.seat,
+      null,
+      "nothing written before Apply",
+    );
     await page.click("[data-apply]");
     await page.locator(".flash.good").waitFor();
     const seat = (await admin.get("/v1/accounts/user6@example.com")).json.features.activesync.seat;
@@ -271,11 +359,24 @@ describe("admin console", () => {
     await openEditor(page, "activesync");
     await preview(page, "enabled");
     assert.equal(await page.locator('[data-preview="no-seat-change"]').count(), 1);
-    assert.match(await page.locator('[data-preview="effective"] summary').textContent(), /4 turned on, 0 turned off/);
-    assert.deepEqual(await texts(page.locator('[data-preview="would-claim"] li')), ["alice@other.org"]);
-    assert.deepEqual(await texts(page.locator('[data-preview="would-cap"] li')), ["bob@other.org", "carol@other.org", "dave@other.org"]);
+    assert.match(
+      await page.locator('[data-preview="effective"] summary').textContent(),
+      /4 turned on, 0 turned off/,
+    );
+    assert.deepEqual(await texts(page.locator('[data-preview="would-claim"] li')), [
+      "alice@other.org",
+    ]);
+    assert.deepEqual(await texts(page.locator('[data-preview="would-cap"] li')), [
+      "bob@other.org",
+      "carol@other.org",
+      "dave@other.org",
+    ]);
     await shot(page, "preview-domain");
-    assert.equal((await admin.get("/v1/domains/other.org")).json.settings.activesync, "disabled", "nothing written before Apply");
+    assert.equal(
+      (await admin.get("/v1/domains/other.org")).json.settings.activesync,
+      "disabled",
+      "nothing written before Apply",
+    );
     // Changing the value throws the preview away: Apply needs a fresh one.
     await page.getByLabel("New setting").selectOption("disabled");
     assert.equal(await page.locator("[data-apply]").count(), 0);
@@ -283,8 +384,19 @@ describe("admin console", () => {
     await page.click("[data-apply]");
     await page.locator(".flash.good").waitFor();
     assert.equal((await admin.get("/v1/domains/other.org")).json.settings.activesync, "enabled");
-    assert.equal((await admin.get("/v1/seats/activesync")).json.used, 4, "a domain enable claims no seat by itself");
-    assert.equal(await page.locator('[data-node="domain:other.org"] tr[data-feature="activesync"] [data-col="effective"]').textContent(), "enabled");
+    assert.equal(
+      (await admin.get("/v1/seats/activesync")).json.used,
+      4,
+      "a domain enable claims no seat by itself",
+    );
+    assert.equal(
+      await page
+        .locator(
+          '[data-node="domain:other.org"] tr[data-feature="activesync"] [data-col="effective"]',
+        )
+        .textContent(),
+      "enabled",
+    );
     assert.deepEqual(page.problems, []);
     await page.close();
   });
@@ -300,7 +412,13 @@ describe("admin console", () => {
     const predicted = page.locator('.preview [data-error="seats-exhausted"]');
     await predicted.waitFor();
     assert.match(await predicted.textContent(), /would refuse/);
-    const holders = ["user1@example.com", "user2@example.com", "user3@example.com", "user4@example.com", "user5@example.com"];
+    const holders = [
+      "user1@example.com",
+      "user2@example.com",
+      "user3@example.com",
+      "user4@example.com",
+      "user5@example.com",
+    ];
     assert.deepEqual(await texts(predicted.locator("li")), holders);
     // … and the server refuses it when applied anyway.
     await page.getByRole("button", { name: "Try to apply anyway" }).click();
@@ -309,7 +427,10 @@ describe("admin console", () => {
     assert.match(await refused.textContent(), /The server refused the change:.*seats-exhausted/);
     assert.deepEqual(await texts(refused.locator("li")), holders);
     // Each holder links to its account, where it can be disabled.
-    assert.equal(await refused.locator("li a").first().getAttribute("href"), "#/admin/accounts/user1%40example.com");
+    assert.equal(
+      await refused.locator("li a").first().getAttribute("href"),
+      "#/admin/accounts/user1%40example.com",
+    );
     await shot(page, "r6-refused");
     const live = (await admin.get("/v1/accounts/alice@other.org")).json.features.activesync;
     assert.deepEqual([live.setting, live.seat], ["inherit", null], "R6: nothing changed");
@@ -322,17 +443,34 @@ describe("admin console", () => {
     const page = await newPage();
     await signIn(page);
     await go(page, "#/admin/seats/activesync", "activesync seats");
-    assert.deepEqual(await texts(page.locator("[data-list=capped] tbody th")), ["user6@example.com", "user7@example.com"]);
+    assert.deepEqual(await texts(page.locator("[data-list=capped] tbody th")), [
+      "user6@example.com",
+      "user7@example.com",
+    ]);
     await page.click('[data-restore="start"]');
     const confirm = page.locator('[data-restore="confirm"]');
     await confirm.waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-restore")), "confirm", "focus moves to the confirmation");
-    assert.equal((await admin.get("/v1/seats/activesync/capped")).json.items.length, 2, "asking to confirm wrote nothing");
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.getAttribute("data-restore")),
+      "confirm",
+      "focus moves to the confirmation",
+    );
+    assert.equal(
+      (await admin.get("/v1/seats/activesync/capped")).json.items.length,
+      2,
+      "asking to confirm wrote nothing",
+    );
     await shot(page, "restore-confirm");
     await confirm.click();
     await page.locator(".flash.good").waitFor();
-    assert.match(await page.locator(".flash.good").textContent(), /Restored 2 capped accounts of activesync/);
-    assert.match(await page.locator('[data-list="capped-empty"]').textContent(), /No capped account/);
+    assert.match(
+      await page.locator(".flash.good").textContent(),
+      /Restored 2 capped accounts of activesync/,
+    );
+    assert.match(
+      await page.locator('[data-list="capped-empty"]').textContent(),
+      /No capped account/,
+    );
     assert.equal(await page.locator("[data-list=capped]").count(), 0);
     assert.deepEqual((await admin.get("/v1/seats/activesync/capped")).json.items, []);
     const user6 = (await admin.get("/v1/accounts/user6@example.com")).json.features.activesync;
@@ -343,7 +481,11 @@ describe("admin console", () => {
 
   test("audit log: who, when, what, before → after, seats moved", async () => {
     await seed();
-    await admin.put("/v1/settings", { node: "account:user2@example.com", feature: "activesync", value: "disabled" });
+    await admin.put("/v1/settings", {
+      node: "account:user2@example.com",
+      feature: "activesync",
+      value: "disabled",
+    });
     await admin.post("/v1/seats/activesync/restore-capped");
     const page = await newPage();
     await signIn(page);
@@ -351,22 +493,38 @@ describe("admin console", () => {
     // Oldest first, 50 a page, as the server pages it: "Newest" walks to the last page.
     const pages = [];
     for (let after; ; ) {
-      const res = await admin.get(`/v1/log?limit=50${after ? `&after=${encodeURIComponent(after)}` : ""}`);
+      const res = await admin.get(
+        `/v1/log?limit=50${after ? `&after=${encodeURIComponent(after)}` : ""}`,
+      );
       if (res.json.items.length) pages.push(res.json.items);
       if (!res.json.next) break;
       after = res.json.next;
     }
-    const logIds = () => page.locator("tr[data-log]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-log")));
-    assert.deepEqual(await logIds(), pages[0].map((e) => e.id));
+    const logIds = () =>
+      page
+        .locator("tr[data-log]")
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-log")));
+    assert.deepEqual(
+      await logIds(),
+      pages[0].map((e) => e.id),
+    );
     if (pages.length > 1) {
       await page.click("[data-log-newest]");
-      await page.waitForFunction((id) => document.querySelector(`tr[data-log="${id}"]`), pages.at(-1).at(-1).id);
+      await page.waitForFunction(
+        (id) => document.querySelector(`tr[data-log="${id}"]`),
+        pages.at(-1).at(-1).id,
+      );
     }
-    assert.deepEqual(await logIds(), pages.at(-1).map((e) => e.id));
+    assert.deepEqual(
+      await logIds(),
+      pages.at(-1).map((e) => e.id),
+    );
     // The log is in time order (the seeded events ran at their own, later, times): find the two
     // writes above and page to them.
     const all = pages.flat();
-    const setEntry = all.findLast((e) => e.request.op === "set" && e.request.node === "account:user2@example.com");
+    const setEntry = all.findLast(
+      (e) => e.request.op === "set" && e.request.node === "account:user2@example.com",
+    );
     const restoreEntry = all.findLast((e) => e.request.op === "restore-capped");
     const showPageOf = async (id) => {
       const k = pages.findIndex((p) => p.some((e) => e.id === id));
@@ -377,7 +535,10 @@ describe("admin console", () => {
         await page.getByRole("button", { name: "Next page" }).click();
         await page.locator(`tr[data-log="${pages[i + 1][0].id}"]`).waitFor();
       }
-      assert.deepEqual(await logIds(), pages[k].map((e) => e.id));
+      assert.deepEqual(
+        await logIds(),
+        pages[k].map((e) => e.id),
+      );
     };
     await showPageOf(setEntry.id);
     const cells = await texts(page.locator(`tr[data-log="${setEntry.id}"] td`));
@@ -398,30 +559,52 @@ describe("admin console", () => {
     const page = await newPage();
     await signIn(page);
     await go(page, "#/admin/licence", "Licence");
-    assert.equal(await page.locator('[data-feature="activesync"] [data-col="seats"]').textContent(), "5");
+    assert.equal(
+      await page.locator('[data-feature="activesync"] [data-col="seats"]').textContent(),
+      "5",
+    );
     assert.equal(await page.locator("[data-signature]").getAttribute("data-signature"), "unsigned");
 
     // Pasted, unsigned: accepted because the server runs with --dev.
-    await page.getByLabel("Or paste the file's text").fill(JSON.stringify({ mailboxes: 100, features: { activesync: { seats: 8 } } }));
+    await page
+      .getByLabel("Or paste the file's text")
+      .fill(JSON.stringify({ mailboxes: 100, features: { activesync: { seats: 8 } } }));
     await page.getByRole("button", { name: "Upload licence" }).click();
     await page.locator('[data-upload="unsigned"]').waitFor();
     assert.match(await page.locator('[data-upload="unsigned"]').textContent(), /Accepted unsigned/);
-    await page.locator('[data-feature="activesync"] [data-col="seats"]', { hasText: "8" }).waitFor();
+    await page
+      .locator('[data-feature="activesync"] [data-col="seats"]', { hasText: "8" })
+      .waitFor();
     assert.equal((await admin.get("/v1/licence")).json.licence.features.activesync.seats, 8);
 
     // A file signed with the demo vendor key: verified.
     const dir = tempDir("seatcap-console-");
     const file = path.join(dir, "licence.json");
     writeFileSync(file, JSON.stringify({ mailboxes: 100, features: { activesync: { seats: 9 } } }));
-    const signed = seatcap(["licence", "sign", "--key", path.join(server.data, "demo-vendor.key"), file]);
+    const signed = seatcap([
+      "licence",
+      "sign",
+      "--key",
+      path.join(server.data, "demo-vendor.key"),
+      file,
+    ]);
     assert.equal(signed.status, 0, signed.stderr);
-    await page.getByLabel("Licence file").setInputFiles({ name: "licence.signed.json", mimeType: "application/json", buffer: Buffer.from(signed.stdout) });
-    await page.waitForFunction(() => document.querySelector("textarea[name=licence]").value.includes("signature"));
+    await page.getByLabel("Licence file").setInputFiles({
+      name: "licence.signed.json",
+      mimeType: "application/json",
+      buffer: Buffer.from(signed.stdout),
+    });
+    await page.waitForFunction(() =>
+      document.querySelector("textarea[name=licence]").value.includes("signature"),
+    );
     await page.getByRole("button", { name: "Upload licence" }).click();
     await page.locator('[data-upload="verified"]').waitFor();
     const key = (await admin.get("/v1/licence")).json.signedBy;
     assert.match(key, /^[0-9a-f]{64}$/);
-    assert.match(await page.locator('[data-upload="verified"]').textContent(), new RegExp(`verified against trusted key ${key}`));
+    assert.match(
+      await page.locator('[data-upload="verified"]').textContent(),
+      new RegExp(`verified against trusted key ${key}`),
+    );
     await page.locator('[data-signature="verified"]').waitFor();
     await shot(page, "licence");
 
@@ -433,7 +616,12 @@ describe("admin console", () => {
     await page.locator('[data-upload="refused"]').waitFor();
     const refusal = await admin.put("/v1/licence", tampered);
     assert.equal(refusal.status, 400);
-    assert.ok((await page.locator('[data-upload="refused"]').textContent()).includes(refusal.json.error.message), "the server's own message");
+    assert.ok(
+      (await page.locator('[data-upload="refused"]').textContent()).includes(
+        refusal.json.error.message,
+      ),
+      "the server's own message",
+    );
     await shot(page, "licence-refused");
     // Not JSON at all: the server's answer, shown the same way.
     await page.getByLabel("Or paste the file's text").fill("this is not a licence");
@@ -454,32 +642,52 @@ describe("admin console", () => {
     ]);
     const page = await newPage();
     await signIn(page, EXAMPLE_ADMIN);
-    assert.match(await page.locator(".admin-bar").textContent(), /domain administrator of example\.com/);
+    assert.match(
+      await page.locator(".admin-bar").textContent(),
+      /domain administrator of example\.com/,
+    );
 
     // Seats: the licence's counts, but holders and capped of example.com only; no restore.
     await go(page, "#/admin/seats/activesync", "activesync seats");
     assert.equal(await page.locator('[data-stat="used"] .value').textContent(), "5");
     const holders = await texts(page.locator("[data-list=holders] tbody th"));
-    assert.deepEqual(holders, ["user1@example.com", "user2@example.com", "user3@example.com", "user4@example.com"]);
+    assert.deepEqual(holders, [
+      "user1@example.com",
+      "user2@example.com",
+      "user3@example.com",
+      "user4@example.com",
+    ]);
     assert.ok(!(await page.locator(".admin-view").textContent()).includes("other.org"));
     assert.equal(await page.locator("[data-restore]").count(), 0);
-    assert.match(await page.locator(".restore .readonly-reason").textContent(), /Only a server administrator can restore/);
+    assert.match(
+      await page.locator(".restore .readonly-reason").textContent(),
+      /Only a server administrator can restore/,
+    );
     await shot(page, "domain-admin-seats");
 
     // Directory: only example.com; the server's settings are read-only.
     await go(page, "#/admin/directory", "Directory");
     assert.deepEqual(await texts(page.locator(".tree [data-domain]")), ["example.com"]);
     assert.equal(await page.locator('[data-node="server"] [data-change]').count(), 0);
-    assert.match(await page.locator('[data-node="server"] .readonly-reason').textContent(), /Only a server administrator/);
+    assert.match(
+      await page.locator('[data-node="server"] .readonly-reason').textContent(),
+      /Only a server administrator/,
+    );
     assert.ok(!(await page.locator(".admin-view").textContent()).includes("other.org"));
     await shot(page, "domain-admin-directory");
     await go(page, "#/admin/directory/other.org", "other.org");
-    assert.match(await page.locator(".admin-view .error").textContent(), /you administer example\.com only/);
+    assert.match(
+      await page.locator(".admin-view .error").textContent(),
+      /you administer example\.com only/,
+    );
 
     // Licence: readable, no upload.
     await go(page, "#/admin/licence", "Licence");
     assert.equal(await page.getByLabel("Licence file").count(), 0);
-    assert.match(await page.locator(".readonly-reason").textContent(), /Only a server administrator can upload/);
+    assert.match(
+      await page.locator(".readonly-reason").textContent(),
+      /Only a server administrator can upload/,
+    );
 
     // Log: its own domain's entries only.
     await go(page, "#/admin/log", "Audit log");
@@ -495,10 +703,16 @@ describe("admin console", () => {
     assert.match(await limited.textContent(), /only a server administrator may export/);
     assert.match(await limited.textContent(), /Disabling releases its seat \(R7\)/);
     await shot(page, "domain-admin-preview");
-    assert.notEqual((await admin.get("/v1/accounts/user3@example.com")).json.features.activesync.seat, null);
+    assert.notEqual(
+      (await admin.get("/v1/accounts/user3@example.com")).json.features.activesync.seat,
+      null,
+    );
     await page.click("[data-apply]");
     await page.locator(".flash.good").waitFor();
-    assert.equal((await admin.get("/v1/accounts/user3@example.com")).json.features.activesync.setting, "disabled");
+    assert.equal(
+      (await admin.get("/v1/accounts/user3@example.com")).json.features.activesync.setting,
+      "disabled",
+    );
     assert.deepEqual(page.problems, []);
     await page.close();
   });
@@ -526,14 +740,16 @@ describe("admin console", () => {
     await page.getByLabel("New setting").focus();
     await page.keyboard.press("Tab");
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Preview change");
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    const outline = await page.evaluate(
+      () => getComputedStyle(document.activeElement).outlineStyle,
+    );
     assert.equal(outline, "solid");
     await page.close();
   });
 
   test("served as static files (no server): says so clearly and points at the simulator", async () => {
     // dist/www as a plain static file server serves it (as `python -m http.server` there would): no /v1.
-      const statics = await startStaticServer({ dir: path.join(root, "dist/www") });
+    const statics = await startStaticServer({ dir: path.join(root, "dist/www") });
     try {
       const page = await newPage();
       await page.goto(`${statics.url}/#/admin`);
@@ -541,7 +757,10 @@ describe("admin console", () => {
       await notice.waitFor();
       assert.match(await notice.textContent(), /No seatcap server here/);
       assert.match(await notice.textContent(), /\/v1\/health answered 404/);
-      assert.equal(await notice.getByRole("link", { name: "Open the simulator" }).getAttribute("href"), "#/sim");
+      assert.equal(
+        await notice.getByRole("link", { name: "Open the simulator" }).getAttribute("href"),
+        "#/sim",
+      );
       assert.equal(await page.getByLabel("Administrator token").count(), 0);
       await shot(page, "no-server");
       await page.close();

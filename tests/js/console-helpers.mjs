@@ -10,7 +10,8 @@ export { launchChromium, root };
 
 /** The repository served on 127.0.0.1 (helpers.mjs); the console is at `${url}/dist/www/index.html`. */
 export async function startConsoleServer() {
-  if (!existsSync(path.join(root, "dist/www/index.html"))) throw new Error("dist/www is missing: run `node scripts/build.mjs` first");
+  if (!existsSync(path.join(root, "dist/www/index.html")))
+    throw new Error("dist/www is missing: run `node scripts/build.mjs` first");
   const server = await startStaticServer();
   return { ...server, consoleUrl: `${server.url}/dist/www/index.html` };
 }
@@ -20,7 +21,12 @@ export async function startConsoleServer() {
  * errors and console errors are collected in `errors`, so a test can assert
  * none happened.
  */
-export async function openConsole(context, base, hash = "", viewport = { width: 1280, height: 800 }) {
+export async function openConsole(
+  context,
+  base,
+  hash = "",
+  viewport = { width: 1280, height: 800 },
+) {
   const page = await context.newPage();
   await page.setViewportSize(viewport);
   const errors = [];

@@ -22,7 +22,11 @@ describe("licence files on a server without --dev", () => {
     return JSON.parse(out.stdout);
   };
   const seats = (n) => ({ mailboxes: 100, features: { activesync: { seats: n } }, expires: null });
-  const directory = { server: { activesync: "disabled" }, domains: { "x.com": { settings: { activesync: "enabled" } } }, generate: [{ domain: "x.com", count: 3, prefix: "u" }] };
+  const directory = {
+    server: { activesync: "disabled" },
+    domains: { "x.com": { settings: { activesync: "enabled" } } },
+    generate: [{ domain: "x.com", count: 3, prefix: "u" }],
+  };
 
   before(async () => {
     assert.equal(seatcap(["licence", "keygen", vendor]).status, 0);
@@ -35,13 +39,19 @@ describe("licence files on a server without --dev", () => {
   });
   after(() => server?.stop());
 
-  const limit = async () => (await admin("GET", "/v1/licence")).json.licence.features.activesync.seats;
+  const limit = async () =>
+    (await admin("GET", "/v1/licence")).json.licence.features.activesync.seats;
 
   test("an unsigned licence through /v1/import or /v1/events is refused with 400 invalid-input", async () => {
-    const imported = await admin("POST", "/v1/import?replace=true", { licence: seats(1_000_000), directory });
+    const imported = await admin("POST", "/v1/import?replace=true", {
+      licence: seats(1_000_000),
+      directory,
+    });
     assert.equal(imported.status, 400, JSON.stringify(imported.json));
     assert.equal(imported.json.error.code, "invalid-input");
-    const events = await admin("POST", "/v1/events", { events: [{ op: "licence", licence: seats(1_000_000) }] });
+    const events = await admin("POST", "/v1/events", {
+      events: [{ op: "licence", licence: seats(1_000_000) }],
+    });
     assert.equal(events.json.outcomes[0].error.code, "invalid-input", JSON.stringify(events.json));
     const put = await admin("PUT", "/v1/licence", seats(1_000_000));
     assert.equal(put.status, 400);
@@ -57,7 +67,11 @@ describe("licence files on a server without --dev", () => {
     assert.equal(viaImport.status, 400);
     assert.equal(await limit(), 2);
     const newer = sign(seats(3));
-    assert.equal((await admin("PUT", "/v1/licence", newer)).status, 200, "default serial (issue time in seconds) is newer");
+    assert.equal(
+      (await admin("PUT", "/v1/licence", newer)).status,
+      200,
+      "default serial (issue time in seconds) is newer",
+    );
     assert.equal(await limit(), 3);
     const forced = await admin("PUT", "/v1/licence?force=true", older);
     assert.equal(forced.status, 200, JSON.stringify(forced.json));
@@ -69,7 +83,10 @@ describe("licence files on a server without --dev", () => {
   });
 
   test("a start before 1970 on /v1/events writes nothing and the store stays readable", async () => {
-    const events = await admin("POST", "/v1/events", { start: "0201-05-05T05:25:14Z", events: [{ op: "connect", account: "u1@x.com", feature: "activesync" }] });
+    const events = await admin("POST", "/v1/events", {
+      start: "0201-05-05T05:25:14Z",
+      events: [{ op: "connect", account: "u1@x.com", feature: "activesync" }],
+    });
     assert.equal(events.json.outcomes[0].allowed, false, JSON.stringify(events.json));
     for (const route of ["/v1/seats/activesync", "/v1/export", "/v1/accounts/u1@x.com"]) {
       assert.equal((await admin("GET", route)).status, 200, route);
@@ -83,10 +100,25 @@ test("`licence sign` stamps serial and issued (flags, or issue time and its seco
   assert.equal(seatcap(["licence", "keygen", vendor]).status, 0);
   const file = path.join(dir, "l.json");
   writeFileSync(file, JSON.stringify({ features: { activesync: { seats: 2 } } }));
-  const flagged = JSON.parse(seatcap(["licence", "sign", "--key", `${vendor}.key`, "--serial", "7", "--issued", "2026-02-03T04:05:06Z", file]).stdout);
+  const flagged = JSON.parse(
+    seatcap([
+      "licence",
+      "sign",
+      "--key",
+      `${vendor}.key`,
+      "--serial",
+      "7",
+      "--issued",
+      "2026-02-03T04:05:06Z",
+      file,
+    ]).stdout,
+  );
   assert.equal(flagged.serial, 7);
   assert.equal(flagged.issued, "2026-02-03T04:05:06Z");
-  const defaulted = JSON.parse(seatcap(["licence", "sign", "--key", `${vendor}.key`, "--issued", "2026-02-03T04:05:06Z", file]).stdout);
+  const defaulted = JSON.parse(
+    seatcap(["licence", "sign", "--key", `${vendor}.key`, "--issued", "2026-02-03T04:05:06Z", file])
+      .stdout,
+  );
   assert.equal(defaulted.serial, Date.parse("2026-02-03T04:05:06Z") / 1000);
   const now = JSON.parse(seatcap(["licence", "sign", "--key", `${vendor}.key`, file]).stdout);
   assert.ok(Math.abs(Date.parse(now.issued) - Date.now()) < 60_000, now.issued);
@@ -95,7 +127,12 @@ test("`licence sign` stamps serial and issued (flags, or issue time and its seco
   const verified = seatcap(["licence", "verify", "--key", `${vendor}.pub`, signed]);
   assert.equal(verified.status, 0, verified.stderr);
   assert.match(verified.stdout, /serial 7, issued 2026-02-03T04:05:06Z/);
-  for (const bad of [["--serial", "-1"], ["--serial", "x"], ["--issued", "yesterday"], ["--bogus", "1"]]) {
+  for (const bad of [
+    ["--serial", "-1"],
+    ["--serial", "x"],
+    ["--issued", "yesterday"],
+    ["--bogus", "1"],
+  ]) {
     const out = seatcap(["licence", "sign", "--key", `${vendor}.key`, ...bad, file]);
     assert.equal(out.status, 2, `${bad}: ${out.stderr}`);
     assert.equal(out.stderr.split("\n")[0].startsWith("seatcap: "), true);

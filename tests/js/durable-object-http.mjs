@@ -15,12 +15,33 @@ import { storeHostWorker } from "./stores.mjs";
 export async function startDurableObjectStore() {
   const dir = mkdtempSync(path.join(tmpdir(), "seatcap-do-store-"));
   const { build } = await import("esbuild");
-  await build({ entryPoints: [path.join(root, "js/src/cloudflare/durable-store.ts")], outfile: path.join(dir, "durable-store.mjs"), bundle: true, format: "esm", platform: "neutral", logLevel: "warning" });
-  copyFileSync(path.join(import.meta.dirname, "fixtures/durable-store-http-worker.mjs"), path.join(dir, "worker.mjs"));
-  const mf = await storeHostWorker({ scriptPath: path.join(dir, "worker.mjs"), modulesRoot: dir, modulesRules: [{ type: "ESModule", include: ["**/*.mjs"] }] });
+  await build({
+    entryPoints: [path.join(root, "js/src/cloudflare/durable-store.ts")],
+    outfile: path.join(dir, "durable-store.mjs"),
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    logLevel: "warning",
+  });
+  copyFileSync(
+    path.join(import.meta.dirname, "fixtures/durable-store-http-worker.mjs"),
+    path.join(dir, "worker.mjs"),
+  );
+  const mf = await storeHostWorker({
+    scriptPath: path.join(dir, "worker.mjs"),
+    modulesRoot: dir,
+    modulesRules: [{ type: "ESModule", include: ["**/*.mjs"] }],
+  });
   try {
     const url = (await mf.ready).href;
-    return { url, store: httpStore(url), close: async () => { await mf.dispose(); rmSync(dir, { recursive: true, force: true }); } };
+    return {
+      url,
+      store: httpStore(url),
+      close: async () => {
+        await mf.dispose();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   } catch (e) {
     await mf.dispose();
     throw e;

@@ -22,7 +22,9 @@ export const scenario = {
 };
 
 export async function gatewayServer(upstreamUrl, extra = []) {
-  const server = await startServer({ args: ["--dev", "--admin-token", ADMIN, "--upstream", upstreamUrl, ...extra] });
+  const server = await startServer({
+    args: ["--dev", "--admin-token", ADMIN, "--upstream", upstreamUrl, ...extra],
+  });
   const admin = api(server.url, ADMIN);
   const imported = await admin.post("/v1/import?replace=true", scenario);
   assert.equal(imported.status, 200, imported.text);
@@ -94,13 +96,20 @@ export async function closingUpstream() {
       const auth = /\r\nauthorization: *Basic ([^\r]+)/i.exec(head)?.[1];
       const password = auth ? Buffer.from(auth, "base64").toString().split(":")[1] : undefined;
       const body = password === "secret" ? "ok" : "no";
-      const status = password === "secret" ? "200 OK" : '401 Unauthorized\r\nWWW-Authenticate: Basic realm="sogo"';
+      const status =
+        password === "secret"
+          ? "200 OK"
+          : '401 Unauthorized\r\nWWW-Authenticate: Basic realm="sogo"';
       socket.end(`HTTP/1.1 ${status}\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
     });
     socket.on("error", () => {});
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}/`, count: () => requests, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    count: () => requests,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 /** A mail server with a configurable behaviour per request: `(req, res, body) => void`. */
@@ -121,13 +130,19 @@ export async function scriptedUpstream(behave) {
     url: `http://127.0.0.1:${server.address().port}/`,
     seen,
     real: () => seen.filter((s) => s.method !== "OPTIONS"),
-    close: () => new Promise((r) => (server.closeAllConnections(), server.close(r))),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(r);
+      }),
   };
 }
 
 export const passwordOf = (req) => {
   const auth = req.headers.authorization ?? "";
-  return auth.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString().split(":")[1] : undefined;
+  return auth.startsWith("Basic ")
+    ? Buffer.from(auth.slice(6), "base64").toString().split(":")[1]
+    : undefined;
 };
 
 /** Sends a request by hand, so headers can repeat (two Authorization headers). */
@@ -135,8 +150,14 @@ export function rawRequest(base, pathAndQuery, headerPairs) {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = netConnect(Number(url.port), url.hostname, () => {
-      const lines = [`POST ${pathAndQuery} HTTP/1.1`, `Host: ${url.host}`, "Content-Length: 1", "Connection: close", ...headerPairs.map(([k, v]) => `${k}: ${v}`)];
-      socket.write(lines.join("\r\n") + "\r\n\r\nx");
+      const lines = [
+        `POST ${pathAndQuery} HTTP/1.1`,
+        `Host: ${url.host}`,
+        "Content-Length: 1",
+        "Connection: close",
+        ...headerPairs.map(([k, v]) => `${k}: ${v}`),
+      ];
+      socket.write(`${lines.join("\r\n")}\r\n\r\nx`);
     });
     let data = "";
     socket.on("data", (d) => (data += d.toString("latin1")));
@@ -148,7 +169,11 @@ export function rawRequest(base, pathAndQuery, headerPairs) {
         const i = h.indexOf(":");
         parsed[h.slice(0, i).toLowerCase()] = h.slice(i + 1).trim();
       }
-      resolve({ status: Number(status.split(" ")[1]), headers: parsed, body: rest.join("\r\n\r\n") });
+      resolve({
+        status: Number(status.split(" ")[1]),
+        headers: parsed,
+        body: rest.join("\r\n\r\n"),
+      });
     });
     socket.on("error", reject);
   });
@@ -165,4 +190,3 @@ export async function httpsGet(url, ca) {
       .end();
   });
 }
-

@@ -12,11 +12,25 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { bundleWorker, startWorker } from "../../edge/cloudflare/local.mjs";
-import { ADMIN, arrivals, AS, cappedOf, closingUpstream, eventually, holdersOf, passwordOf, rawRequest, scenario, scriptedUpstream, sync as syncKept } from "./gateway-helpers.mjs";
+import {
+  ADMIN,
+  arrivals,
+  AS,
+  cappedOf,
+  closingUpstream,
+  eventually,
+  holdersOf,
+  passwordOf,
+  rawRequest,
+  scenario,
+  scriptedUpstream,
+  sync as syncKept,
+} from "./gateway-helpers.mjs";
 
 // One connection per request: workerd closes a kept-alive connection after a response that left the
 // request body unread (every denial), and Node's pooled socket would then fail the next request.
-const sync = (base, account, password, headers = {}) => syncKept(base, account, password, headers, false);
+const sync = (base, account, password, headers = {}) =>
+  syncKept(base, account, password, headers, false);
 import { api, pool } from "./server-helpers.mjs";
 
 const work = mkdtempSync(path.join(tmpdir(), "seatcap-gateway-worker-"));
@@ -49,7 +63,11 @@ describe("the gateway through the Worker (workerd)", () => {
     const upstream = await closingUpstream();
     try {
       const gw = await workerGateway(upstream.url);
-      const statuses = await pool(Array.from({ length: 300 }, (_, i) => `a${(i % 2) + 1}@example.com`), 16, async (account) => (await sync(gw.url, account)).status);
+      const statuses = await pool(
+        Array.from({ length: 300 }, (_, i) => `a${(i % 2) + 1}@example.com`),
+        16,
+        async (account) => (await sync(gw.url, account)).status,
+      );
       const counts = {};
       for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
       // What differs: workerd's fetch reuses connections and has no switch to stop it, so against a
@@ -57,10 +75,21 @@ describe("the gateway through the Worker (workerd)", () => {
       // lost"). Those answer 502 — never a wrong decision, never a write — and the client retries.
       // seatcap serve opens a fresh connection per request instead and shows none (gateway.test.mjs).
       const failed = statuses.filter((s) => s !== 200);
-      assert.ok(failed.every((s) => s === 502), JSON.stringify(counts));
-      assert.ok(failed.length <= 15, `at most 5% meet a dead connection: ${JSON.stringify(counts)}`);
-      console.log(`# through workerd: ${JSON.stringify(counts)} of 300 against a server that closes every connection`);
-      assert.deepEqual((await holdersOf(gw.admin)).map((h) => h.account).sort(), ["a1@example.com", "a2@example.com"]);
+      assert.ok(
+        failed.every((s) => s === 502),
+        JSON.stringify(counts),
+      );
+      assert.ok(
+        failed.length <= 15,
+        `at most 5% meet a dead connection: ${JSON.stringify(counts)}`,
+      );
+      console.log(
+        `# through workerd: ${JSON.stringify(counts)} of 300 against a server that closes every connection`,
+      );
+      assert.deepEqual((await holdersOf(gw.admin)).map((h) => h.account).sort(), [
+        "a1@example.com",
+        "a2@example.com",
+      ]);
     } finally {
       await upstream.close();
     }
@@ -68,7 +97,8 @@ describe("the gateway through the Worker (workerd)", () => {
 
   test("item 2: a Ping's first bytes reach the client before the mail server finishes it", async () => {
     const upstream = await scriptedUpstream((req, res) => {
-      if (passwordOf(req) !== "secret") return res.writeHead(401, { "www-authenticate": "Basic" }).end();
+      if (passwordOf(req) !== "secret")
+        return res.writeHead(401, { "www-authenticate": "Basic" }).end();
       if (req.method === "OPTIONS") return res.writeHead(200).end();
       res.writeHead(200, { "content-type": "application/vnd.ms-sync.wbxml" });
       res.write("first;");
@@ -77,7 +107,13 @@ describe("the gateway through the Worker (workerd)", () => {
     try {
       const gw = await workerGateway(upstream.url);
       const started = Date.now();
-      const res = await fetch(`${gw.url}${AS}?Cmd=Ping&DeviceId=d1`, { method: "POST", headers: { authorization: `Basic ${Buffer.from("a1@example.com:secret").toString("base64")}` }, body: "ping" });
+      const res = await fetch(`${gw.url}${AS}?Cmd=Ping&DeviceId=d1`, {
+        method: "POST",
+        headers: {
+          authorization: `Basic ${Buffer.from("a1@example.com:secret").toString("base64")}`,
+        },
+        body: "ping",
+      });
       assert.equal(res.status, 200);
       const seen = await arrivals(res, started);
       const text = seen.at(-1).text;
@@ -95,18 +131,27 @@ describe("the gateway through the Worker (workerd)", () => {
       // Not startUpstream: its gzip body is deliberately not valid gzip, and workerd decodes bodies
       // (byte-exact passing of encoded bodies is a Node-host promise).
       upstream = await scriptedUpstream((req, res) => {
-        if (passwordOf(req) !== "secret") return res.writeHead(401, { "www-authenticate": 'Basic realm="mail"', "x-upstream": "refused" }).end();
+        if (passwordOf(req) !== "secret")
+          return res
+            .writeHead(401, { "www-authenticate": 'Basic realm="mail"', "x-upstream": "refused" })
+            .end();
         if (req.method === "OPTIONS") return res.writeHead(200).end();
         res.writeHead(207, { "content-type": "application/vnd.ms-sync.wbxml" }).end("ok");
       });
       gw = await workerGateway(upstream.url);
-      for (const a of ["a1", "a2"]) assert.equal((await sync(gw.url, `${a}@example.com`)).status, 207);
+      for (const a of ["a1", "a2"])
+        assert.equal((await sync(gw.url, `${a}@example.com`)).status, 207);
       assert.equal((await sync(gw.url, "a3@example.com")).headers["x-seatcap-reason"], "capped");
     });
     after(() => upstream?.close());
 
     test("item 3: wrong passwords get the mail server's own 401 for unknown, disabled and capped accounts", async () => {
-      for (const account of ["nobody@example.com", "off@example.com", "a3@example.com", "a4@example.com"]) {
+      for (const account of [
+        "nobody@example.com",
+        "off@example.com",
+        "a3@example.com",
+        "a4@example.com",
+      ]) {
         const res = await sync(gw.url, account, "guess");
         assert.equal(res.status, 401, account);
         assert.equal(res.headers["x-upstream"], "refused", account);
@@ -116,7 +161,8 @@ describe("the gateway through the Worker (workerd)", () => {
     });
 
     test("item 4: a refused request moves no lastSeen; an accepted one does (after the response, through waitUntil)", async () => {
-      const lastSeen = async () => (await holdersOf(gw.admin)).find((h) => h.account === "a1@example.com").lastSeen;
+      const lastSeen = async () =>
+        (await holdersOf(gw.admin)).find((h) => h.account === "a1@example.com").lastSeen;
       const before = await lastSeen();
       await new Promise((r) => setTimeout(r, 1100));
       assert.equal((await sync(gw.url, "a1@example.com", "guess")).status, 401);
@@ -129,8 +175,15 @@ describe("the gateway through the Worker (workerd)", () => {
     test("item 7: Bearer, Negotiate, NTLM and junk after Basic with ?User= naming a holder go nowhere", async () => {
       const a3 = Buffer.from("a3@example.com:secret").toString("base64");
       const before = upstream.real().length;
-      for (const value of ["Bearer token", "Negotiate YII=", "NTLM TlRMTVNTUAAB", `Basic ${a3} junk`]) {
-        const res = await rawRequest(gw.url, `${AS}?Cmd=Sync&User=a1%40example.com`, [["Authorization", value]]);
+      for (const value of [
+        "Bearer token",
+        "Negotiate YII=",
+        "NTLM TlRMTVNTUAAB",
+        `Basic ${a3} junk`,
+      ]) {
+        const res = await rawRequest(gw.url, `${AS}?Cmd=Sync&User=a1%40example.com`, [
+          ["Authorization", value],
+        ]);
         assert.equal(res.status, 401, value);
       }
       assert.equal(upstream.real().length, before);
@@ -142,8 +195,10 @@ describe("the gateway through the Worker (workerd)", () => {
     const url = closed.url;
     await closed.close();
     const gw = await workerGateway(url);
-    for (const a of ["a1", "a2", "a3"]) assert.equal((await sync(gw.url, `${a}@example.com`)).status, 502, a);
+    for (const a of ["a1", "a2", "a3"])
+      assert.equal((await sync(gw.url, `${a}@example.com`)).status, 502, a);
     assert.deepEqual(await holdersOf(gw.admin), []);
-    for (const a of ["a1", "a2", "a3"]) assert.equal(await cappedOf(gw.admin, `${a}@example.com`), null);
+    for (const a of ["a1", "a2", "a3"])
+      assert.equal(await cappedOf(gw.admin, `${a}@example.com`), null);
   });
 });

@@ -13,7 +13,10 @@ export function conformanceCases() {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
     .sort()
-    .map((f) => ({ name: f.replace(/\.json$/, ""), ...JSON.parse(readFileSync(path.join(dir, f), "utf8")) }));
+    .map((f) => ({
+      name: f.replace(/\.json$/, ""),
+      ...JSON.parse(readFileSync(path.join(dir, f), "utf8")),
+    }));
 }
 
 /** tests/invalid-scenarios.json: scenarios rejected as a whole, with their one-line error. */
@@ -27,8 +30,15 @@ export function scenarioText(scenario) {
 }
 
 const TYPES = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
-  ".json": "application/json", ".map": "application/json", ".wasm": "application/wasm", ".png": "image/png", ".svg": "image/svg+xml",
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".mjs": "text/javascript",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".map": "application/json",
+  ".wasm": "application/wasm",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
 };
 
 /**
@@ -39,7 +49,10 @@ const TYPES = {
 export async function startStaticServer({ dir = root } = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const file = path.join(dir, path.normalize(decodeURIComponent(url.pathname === "/" ? "/index.html" : url.pathname)));
+    const file = path.join(
+      dir,
+      path.normalize(decodeURIComponent(url.pathname === "/" ? "/index.html" : url.pathname)),
+    );
     if (url.pathname === "/" && !existsSync(file)) {
       res.writeHead(200, { "content-type": "text/html" });
       res.end("<!doctype html><meta charset=utf-8><title>seatcap tests</title>");
@@ -50,12 +63,18 @@ export async function startStaticServer({ dir = root } = {}) {
       res.end();
       return;
     }
-    res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+    res.writeHead(200, {
+      "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
+      "cache-control": "no-store",
+    });
     res.end(readFileSync(file));
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
 }
 
 /** Debian's Chromium; SEATCAP_CHROMIUM points elsewhere. */
@@ -64,7 +83,9 @@ export const CHROMIUM = process.env.SEATCAP_CHROMIUM || "/usr/bin/chromium";
 /** Headless Chromium kept off the network (flags from shared/TOOLCHAIN.md). */
 export async function launchChromium() {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup.sh test\` (npm test does) to install Debian's chromium`);
+    throw new Error(
+      `${CHROMIUM} is missing: run \`bash scripts/setup.sh test\` (npm test does) to install Debian's chromium`,
+    );
   }
   const { chromium } = await import("playwright-core");
   const profile = mkdtempSync(path.join(tmpdir(), "seatcap-chromium-"));
@@ -72,8 +93,14 @@ export async function launchChromium() {
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     ],
   });
   return {

@@ -13,7 +13,10 @@ let tarball;
 
 const scenario = {
   licence: { features: { activesync: { seats: 1 } } },
-  directory: { domains: { "d.com": { settings: { activesync: "enabled" } } }, accounts: [{ id: "a@d.com" }, { id: "b@d.com" }] },
+  directory: {
+    domains: { "d.com": { settings: { activesync: "enabled" } } },
+    accounts: [{ id: "a@d.com" }, { id: "b@d.com" }],
+  },
   events: [
     { op: "connect", account: "a@d.com", feature: "activesync" },
     { op: "connect", account: "b@d.com", feature: "activesync" },
@@ -22,13 +25,19 @@ const scenario = {
 const expected = ["seat-claimed", "capped"];
 
 function npm(args, cwd) {
-  return execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8" });
+  return execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], {
+    cwd,
+    encoding: "utf8",
+  });
 }
 
 function project(name, type) {
   const dir = path.join(work, name);
   mkdirSync(dir);
-  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, version: "1.0.0", private: true, type }, null, 2));
+  writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name, version: "1.0.0", private: true, type }, null, 2),
+  );
   npm(["install", "--prefer-offline", tarball], dir);
   return dir;
 }
@@ -51,7 +60,20 @@ function tsc(dir, file, code, module, lib = "es2022", extraFiles = []) {
   const resolution = module === "esnext" ? "bundler" : module;
   const result = spawnSync(
     path.join(root, "node_modules/.bin/tsc"),
-    ["--noEmit", "--strict", "--module", module, "--moduleResolution", resolution, "--target", "es2022", "--lib", lib, file, ...extraFiles],
+    [
+      "--noEmit",
+      "--strict",
+      "--module",
+      module,
+      "--moduleResolution",
+      resolution,
+      "--target",
+      "es2022",
+      "--lib",
+      lib,
+      file,
+      ...extraFiles,
+    ],
     { cwd: dir, encoding: "utf8" },
   );
   assert.equal(result.status, 0, result.stdout + result.stderr);
@@ -67,45 +89,90 @@ before(() => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 test("the tarball holds the built artefacts and nothing else of the repository", () => {
-  const list = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean);
-  for (const f of ["package/dist/node.mjs", "package/dist/node.cjs", "package/dist/web.mjs", "package/dist/workerd.mjs", "package/dist/cli.mjs",
-    "package/dist/seatcap_bg.wasm", "package/dist/server.mjs", "package/dist/server/index.d.ts", "package/dist/cloudflare.mjs", "package/dist/cloudflare/index.d.ts", "package/dist/openapi.json", "package/dist/index.d.ts", "package/dist/cjs/index.d.ts", "package/README.md", "package/package.json"]) {
+  const list = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean);
+  for (const f of [
+    "package/dist/node.mjs",
+    "package/dist/node.cjs",
+    "package/dist/web.mjs",
+    "package/dist/workerd.mjs",
+    "package/dist/cli.mjs",
+    "package/dist/seatcap_bg.wasm",
+    "package/dist/server.mjs",
+    "package/dist/server/index.d.ts",
+    "package/dist/cloudflare.mjs",
+    "package/dist/cloudflare/index.d.ts",
+    "package/dist/openapi.json",
+    "package/dist/index.d.ts",
+    "package/dist/cjs/index.d.ts",
+    "package/README.md",
+    "package/package.json",
+  ]) {
     assert.ok(list.includes(f), `${f} is packed`);
   }
-  assert.ok(!list.some((f) => f.startsWith("package/src/") || f.startsWith("package/tests/") || f.startsWith("package/edge/") || f.includes(".stamp")), list.join("\n"));
+  assert.ok(
+    !list.some(
+      (f) =>
+        f.startsWith("package/src/") ||
+        f.startsWith("package/tests/") ||
+        f.startsWith("package/edge/") ||
+        f.includes(".stamp"),
+    ),
+    list.join("\n"),
+  );
 });
 
 test("a fresh CommonJS project requires seatcap", () => {
   const dir = project("cjs-consumer", "commonjs");
-  const out = node(dir, "index.js", `
+  const out = node(
+    dir,
+    "index.js",
+    `
     const seatcap = require("seatcap");
     const r = seatcap.simulate(${JSON.stringify(scenario)});
     console.log(JSON.stringify(r.outcome.events.map((e) => e.reason)));
-  `);
+  `,
+  );
   assert.deepStrictEqual(JSON.parse(out), expected);
-  tsc(dir, "check.ts", `
+  tsc(
+    dir,
+    "check.ts",
+    `
     import seatcap = require("seatcap");
     const r: seatcap.SimulateResult = seatcap.simulate({ licence: { features: {} }, directory: {} });
     if (r.type === "success") { const n: number = r.outcome.events.length; void n; }
     else { const code: seatcap.ErrorCode = r.error.code; void code; }
-  `, "node16");
+  `,
+    "node16",
+  );
 });
 
 test("a fresh ESM project imports seatcap, and its bin runs", () => {
   const dir = project("esm-consumer", "module");
-  const out = node(dir, "index.mjs", `
+  const out = node(
+    dir,
+    "index.mjs",
+    `
     import { simulate, validateScenario, version, Engine, MemoryStore } from "seatcap";
     import { createHandler, Tokens } from "seatcap/server";
     const r = simulate(${JSON.stringify(scenario)});
     const handler = createHandler({ engine: new Engine(new MemoryStore()), tokens: await Tokens.from({}), gateway: { forward: fetch }, licence: { trustedKeys: [] }, version: version() });
     const health = await (await handler.fetch(new Request("http://x/v1/health"))).json();
     console.log(JSON.stringify([version(), validateScenario("[]").type, health.version, ...r.outcome.events.map((e) => e.reason)]));
-  `);
+  `,
+  );
   assert.deepStrictEqual(JSON.parse(out), ["0.1.0", "failure", "0.1.0", ...expected]);
   writeFileSync(path.join(dir, "s.json"), JSON.stringify(scenario));
-  const bin = spawnSync(path.join(dir, "node_modules/.bin/seatcap"), ["simulate", "s.json"], { cwd: dir, encoding: "utf8" });
+  const bin = spawnSync(path.join(dir, "node_modules/.bin/seatcap"), ["simulate", "s.json"], {
+    cwd: dir,
+    encoding: "utf8",
+  });
   assert.equal(bin.status, 0, bin.stderr);
-  assert.deepStrictEqual(JSON.parse(bin.stdout).events.map((e) => e.reason), expected);
+  assert.deepStrictEqual(
+    JSON.parse(bin.stdout).events.map((e) => e.reason),
+    expected,
+  );
   const consumer = `
     import { simulate, explain, init, Engine, MemoryStore, SqliteStore, PostgresStore, type Scenario, type Outcome,
       type Explanation, type SimulateResult, type ConnectResult, type Store, type LogEntry } from "seatcap";
@@ -145,13 +212,16 @@ test("a fresh ESM project imports seatcap, and its bin runs", () => {
   tsc(dir, "check-server.ts", server, "node16", "es2022,dom");
   tsc(dir, "check-server-bundler.ts", server, "esnext", "es2022,dom");
   // A Worker project has the runtime's types (@cloudflare/workers-types); this stands in for the one module they add.
-  writeFileSync(path.join(dir, "workers-runtime.d.ts"), `declare module "cloudflare:workers" {
+  writeFileSync(
+    path.join(dir, "workers-runtime.d.ts"),
+    `declare module "cloudflare:workers" {
     export abstract class DurableObject<Env = unknown> {
       protected ctx: unknown;
       protected env: Env;
       constructor(ctx: any, env: Env);
     }
-  }`);
+  }`,
+  );
   const cloudflare = `
     import worker, { SeatLedger, createWorker, DurableObjectStore, remoteEngine, type WorkerEnv } from "seatcap/cloudflare";
     export { SeatLedger };
@@ -164,27 +234,61 @@ test("a fresh ESM project imports seatcap, and its bin runs", () => {
 
 test("bundlers resolve the browser and workerd conditions to their entries", async () => {
   const dir = path.join(work, "esm-consumer");
-  writeFileSync(path.join(dir, "app.mjs"), `import { init, simulate } from "seatcap"; await init(); console.log(simulate("{}"));`);
+  writeFileSync(
+    path.join(dir, "app.mjs"),
+    `import { init, simulate } from "seatcap"; await init(); console.log(simulate("{}"));`,
+  );
   const { build } = await import("esbuild");
   const inputs = async (options) => {
     const result = await build({
-      entryPoints: ["app.mjs"], absWorkingDir: dir, bundle: true, write: false, metafile: true, format: "esm", logLevel: "silent", ...options,
+      entryPoints: ["app.mjs"],
+      absWorkingDir: dir,
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: "esm",
+      logLevel: "silent",
+      ...options,
     });
     return Object.keys(result.metafile.inputs);
   };
-  assert.ok((await inputs({ platform: "browser" })).includes("node_modules/seatcap/dist/web.mjs"), "browser → dist/web.mjs");
   assert.ok(
-    (await inputs({ platform: "neutral", conditions: ["workerd", "worker"], external: ["*.wasm"] })).includes("node_modules/seatcap/dist/workerd.mjs"),
+    (await inputs({ platform: "browser" })).includes("node_modules/seatcap/dist/web.mjs"),
+    "browser → dist/web.mjs",
+  );
+  assert.ok(
+    (
+      await inputs({ platform: "neutral", conditions: ["workerd", "worker"], external: ["*.wasm"] })
+    ).includes("node_modules/seatcap/dist/workerd.mjs"),
     "workerd → dist/workerd.mjs",
   );
-  assert.ok((await inputs({ platform: "node" })).includes("node_modules/seatcap/dist/node.mjs"), "node → dist/node.mjs");
+  assert.ok(
+    (await inputs({ platform: "node" })).includes("node_modules/seatcap/dist/node.mjs"),
+    "node → dist/node.mjs",
+  );
 });
 
 test("TypeScript rejects a scenario with a misspelt policy value", () => {
   const dir = path.join(work, "esm-consumer");
-  writeFileSync(path.join(dir, "bad.ts"), `import { simulate } from "seatcap"; simulate({ licence: { features: {} }, directory: {}, policy: { overflow: "queue" } });`);
-  const result = spawnSync(path.join(root, "node_modules/.bin/tsc"),
-    ["--noEmit", "--strict", "--module", "node16", "--moduleResolution", "node16", "--lib", "es2022", "bad.ts"], { cwd: dir, encoding: "utf8" });
+  writeFileSync(
+    path.join(dir, "bad.ts"),
+    `import { simulate } from "seatcap"; simulate({ licence: { features: {} }, directory: {}, policy: { overflow: "queue" } });`,
+  );
+  const result = spawnSync(
+    path.join(root, "node_modules/.bin/tsc"),
+    [
+      "--noEmit",
+      "--strict",
+      "--module",
+      "node16",
+      "--moduleResolution",
+      "node16",
+      "--lib",
+      "es2022",
+      "bad.ts",
+    ],
+    { cwd: dir, encoding: "utf8" },
+  );
   assert.notEqual(result.status, 0);
   assert.match(result.stdout, /"queue"/);
 });

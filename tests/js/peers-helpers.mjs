@@ -5,7 +5,16 @@
 // scripts/setup-peers.sh; configuration templates live in tests/peers/.
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, connect as netConnect } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
@@ -17,7 +26,8 @@ import { PG_URL } from "./stores.mjs";
 
 const run = promisify(execFile);
 const PEERS = path.join(root, "tests/peers");
-export const VENV = process.env.SEATCAP_PEERS_VENV || path.join(homedir(), ".cache/seatcap/peers-venv");
+export const VENV =
+  process.env.SEATCAP_PEERS_VENV || path.join(homedir(), ".cache/seatcap/peers-venv");
 const PYTHON = path.join(VENV, "bin/python");
 const TOOLS = {
   sogod: "/usr/sbin/sogod",
@@ -31,16 +41,25 @@ const TOOLS = {
 
 /** Fails (never skips, with or without CI=true) when a piece of the stack is missing. */
 export function requirePeers() {
-  const missing = Object.entries(TOOLS).filter(([, file]) => !existsSync(file)).map(([name, file]) => `${name} (${file})`);
+  const missing = Object.entries(TOOLS)
+    .filter(([, file]) => !existsSync(file))
+    .map(([name, file]) => `${name} (${file})`);
   if (missing.length) {
-    throw new Error(`the ActiveSync peer tests need ${missing.join(", ")}: run \`bash scripts/setup-peers.sh\` (npm test's setup does)`);
+    throw new Error(
+      `the ActiveSync peer tests need ${missing.join(", ")}: run \`bash scripts/setup-peers.sh\` (npm test's setup does)`,
+    );
   }
-  if (process.getuid?.() !== 0) throw new Error("the ActiveSync peer tests start dovecot and run sogod as user `sogo`: they must run as root");
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      "the ActiveSync peer tests start dovecot and run sogod as user `sogo`: they must run as root",
+    );
 }
 
 /** The uid and gid of a system user (the packages make `sogo`, `mail`, `memcache`). */
 function userIds(name) {
-  const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${name}:`));
+  const line = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`no system user ${name}: run \`bash scripts/setup-peers.sh\``);
   const [, , uid, gid] = line.split(":");
   return { uid: Number(uid), gid: Number(gid) };
@@ -65,7 +84,8 @@ function fill(template, values) {
 async function waitForPort(port, child, name, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${child.output()}`);
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited with ${child.exitCode}:\n${child.output()}`);
     const open = await new Promise((resolve) => {
       const socket = netConnect(port, "127.0.0.1", () => {
         socket.destroy();
@@ -74,7 +94,10 @@ async function waitForPort(port, child, name, timeoutMs = 30_000) {
       socket.on("error", () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`${name} is not listening on 127.0.0.1:${port} after ${timeoutMs} ms:\n${child.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${name} is not listening on 127.0.0.1:${port} after ${timeoutMs} ms:\n${child.output()}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -109,9 +132,14 @@ function daemon(name, command, args, options = {}) {
 export class EasClient {
   constructor({ url, username, password, deviceId, ca, user, timeout, retries, keepAlive }) {
     this.opened = { url, username, password, deviceId, ca, user, timeout, retries, keepAlive };
-    this.child = spawn(PYTHON, [path.join(PEERS, "eas.py")], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
+    this.child = spawn(PYTHON, [path.join(PEERS, "eas.py")], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, PYTHONUNBUFFERED: "1" },
+    });
     this.stderr = "";
-    this.child.stderr.setEncoding("utf8").on("data", (d) => (this.stderr = (this.stderr + d).slice(-20_000)));
+    this.child.stderr
+      .setEncoding("utf8")
+      .on("data", (d) => (this.stderr = (this.stderr + d).slice(-20_000)));
     this.waiting = new Map();
     this.next = 0;
     createInterface({ input: this.child.stdout }).on("line", (line) => {
@@ -120,7 +148,8 @@ export class EasClient {
       this.waiting.delete(answer.id);
     });
     this.child.once("exit", (code) => {
-      for (const { reject } of this.waiting.values()) reject(new Error(`eas.py exited with ${code}:\n${this.stderr}`));
+      for (const { reject } of this.waiting.values())
+        reject(new Error(`eas.py exited with ${code}:\n${this.stderr}`));
       this.waiting.clear();
     });
   }
@@ -142,7 +171,10 @@ export class EasClient {
   /** Like `call`, but a failed command throws with everything it saw. */
   async must(cmd, args = {}) {
     const answer = await this.call(cmd, args);
-    if (!answer.ok) throw new Error(`${cmd} failed: ${JSON.stringify(answer.error)}\nexchanges: ${describeExchanges(answer.exchanges)}`);
+    if (!answer.ok)
+      throw new Error(
+        `${cmd} failed: ${JSON.stringify(answer.error)}\nexchanges: ${describeExchanges(answer.exchanges)}`,
+      );
     return answer;
   }
 
@@ -159,7 +191,10 @@ export class EasClient {
 /** A short account of exchanges for assertion messages. */
 export function describeExchanges(exchanges = []) {
   return exchanges
-    .map((x) => `${x.method} ${x.url.replace(/^https:\/\/[^/]+/, "")} → ${x.status} ${x.reason} ${Buffer.from(x.body, "base64").toString("latin1").slice(0, 200)}`)
+    .map(
+      (x) =>
+        `${x.method} ${x.url.replace(/^https:\/\/[^/]+/, "")} → ${x.status} ${x.reason} ${Buffer.from(x.body, "base64").toString("latin1").slice(0, 200)}`,
+    )
     .join("\n");
 }
 
@@ -211,28 +246,68 @@ export async function startPeers({ users, scenario, gatewayTls = "stunnel", serv
   stack.stop = stop;
 
   try {
-    const [imapPort, memcachedPort, sogoPort, directTlsPort, gatewayTlsPort] = await Promise.all(Array.from({ length: 5 }, freePort));
+    const [imapPort, memcachedPort, sogoPort, directTlsPort, gatewayTlsPort] = await Promise.all(
+      Array.from({ length: 5 }, freePort),
+    );
     Object.assign(stack, { imapPort, sogoPort });
 
     // TLS: one self-signed certificate for 127.0.0.1, trusted by the client alone.
     mkdirSync(path.join(dir, "tls"));
     const cert = path.join(dir, "tls/cert.pem");
     const key = path.join(dir, "tls/key.pem");
-    await run(TOOLS.openssl, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-      "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]);
+    await run(TOOLS.openssl, [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ]);
     Object.assign(stack, { ca: cert, cert, key });
 
     // memcached (SOGo's session and cache store).
-    const memcached = daemon("memcached", TOOLS.memcached, ["-l", "127.0.0.1", "-p", String(memcachedPort), "-U", "0", "-m", "16", "-u", "memcache"]);
+    const memcached = daemon("memcached", TOOLS.memcached, [
+      "-l",
+      "127.0.0.1",
+      "-p",
+      String(memcachedPort),
+      "-U",
+      "0",
+      "-m",
+      "16",
+      "-u",
+      "memcache",
+    ]);
     children.push(memcached);
 
     // dovecot: IMAP on its own port, passwd-file users, mail under the temp dir owned by `mail`.
-    for (const d of ["dovecot/run", "dovecot/state", "mail"]) mkdirSync(path.join(dir, d), { recursive: true });
+    for (const d of ["dovecot/run", "dovecot/state", "mail"])
+      mkdirSync(path.join(dir, d), { recursive: true });
     const mail = userIds("mail");
     chownSync(path.join(dir, "mail"), mail.uid, mail.gid);
-    writeFileSync(path.join(dir, "dovecot/users"), users.map((u) => `${u.id}:{PLAIN}${u.password}`).join("\n") + "\n");
+    writeFileSync(
+      path.join(dir, "dovecot/users"),
+      `${users.map((u) => `${u.id}:{PLAIN}${u.password}`).join("\n")}\n`,
+    );
     const dovecotConf = path.join(dir, "dovecot/dovecot.conf");
-    writeFileSync(dovecotConf, fill(readFileSync(path.join(PEERS, "dovecot.conf"), "utf8"), { DIR: dir, IMAP_PORT: imapPort }));
+    writeFileSync(
+      dovecotConf,
+      fill(readFileSync(path.join(PEERS, "dovecot.conf"), "utf8"), {
+        DIR: dir,
+        IMAP_PORT: imapPort,
+      }),
+    );
     const dovecot = daemon("dovecot", TOOLS.dovecot, ["-F", "-c", dovecotConf]);
     children.push(dovecot);
 
@@ -245,35 +320,63 @@ export async function startPeers({ users, scenario, gatewayTls = "stunnel", serv
     const sogoDb = new pg.default.Client({ connectionString: pgUrl.href });
     await sogoDb.connect();
     try {
-      await sogoDb.query("CREATE TABLE sogo_users (c_uid varchar(255) PRIMARY KEY, c_name varchar(255), c_password varchar(255), c_cn varchar(255), mail varchar(255))");
+      await sogoDb.query(
+        "CREATE TABLE sogo_users (c_uid varchar(255) PRIMARY KEY, c_name varchar(255), c_password varchar(255), c_cn varchar(255), mail varchar(255))",
+      );
       for (const u of users) {
-        await sogoDb.query("INSERT INTO sogo_users VALUES ($1, $1, $2, $3, $1)", [u.id, u.password, u.id.split("@")[0]]);
+        await sogoDb.query("INSERT INTO sogo_users VALUES ($1, $1, $2, $3, $1)", [
+          u.id,
+          u.password,
+          u.id.split("@")[0],
+        ]);
       }
     } finally {
       await sogoDb.end();
     }
-    const auth = pgUrl.username ? `${decodeURIComponent(pgUrl.username)}${pgUrl.password ? `:${decodeURIComponent(pgUrl.password)}` : ""}@` : "";
+    const auth = pgUrl.username
+      ? `${decodeURIComponent(pgUrl.username)}${pgUrl.password ? `:${decodeURIComponent(pgUrl.password)}` : ""}@`
+      : "";
     const sogoPg = `postgresql://${auth}${pgUrl.hostname}:${pgUrl.port || 5432}/${dbName}`;
 
     await waitForPort(imapPort, dovecot, "dovecot");
     await waitForPort(memcachedPort, memcached, "memcached");
     // Dovecot keeps mod-sequences only for mailboxes a CONDSTORE client has opened; SOGo's Sync keys need them.
-    for (const u of users) await mailbox({ cmd: "prepare", port: imapPort, user: u.id, password: u.password });
+    for (const u of users)
+      await mailbox({ cmd: "prepare", port: imapPort, user: u.id, password: u.password });
 
     // sogod as user `sogo`, configured on its command line from tests/peers/sogo.conf.
     const sogoUser = userIds("sogo");
     mkdirSync(path.join(dir, "sogo"));
     chownSync(path.join(dir, "sogo"), sogoUser.uid, sogoUser.gid);
-    const sogoArgs = sogoArguments(fill(readFileSync(path.join(PEERS, "sogo.conf"), "utf8"), {
-      DIR: dir, SOGO_PORT: sogoPort, PG: sogoPg, MEMCACHED_PORT: memcachedPort, IMAP_PORT: imapPort,
-    }));
-    const sogod = daemon("sogod", "/bin/bash", ["-c", '. /usr/share/GNUstep/Makefiles/GNUstep.sh && exec "$0" "$@"', TOOLS.sogod, ...sogoArgs], {
-      uid: sogoUser.uid,
-      gid: sogoUser.gid,
-      cwd: path.join(dir, "sogo"),
-      env: { PATH: process.env.PATH, HOME: path.join(dir, "sogo"), LANG: "C.UTF-8" },
-    });
-    sogod.output = ((inner) => () => `${inner()}\n--- sogo.log ---\n${tail(path.join(dir, "sogo/sogo.log"))}`)(sogod.output);
+    const sogoArgs = sogoArguments(
+      fill(readFileSync(path.join(PEERS, "sogo.conf"), "utf8"), {
+        DIR: dir,
+        SOGO_PORT: sogoPort,
+        PG: sogoPg,
+        MEMCACHED_PORT: memcachedPort,
+        IMAP_PORT: imapPort,
+      }),
+    );
+    const sogod = daemon(
+      "sogod",
+      "/bin/bash",
+      [
+        "-c",
+        '. /usr/share/GNUstep/Makefiles/GNUstep.sh && exec "$0" "$@"',
+        TOOLS.sogod,
+        ...sogoArgs,
+      ],
+      {
+        uid: sogoUser.uid,
+        gid: sogoUser.gid,
+        cwd: path.join(dir, "sogo"),
+        env: { PATH: process.env.PATH, HOME: path.join(dir, "sogo"), LANG: "C.UTF-8" },
+      },
+    );
+    sogod.output = (
+      (inner) => () =>
+        `${inner()}\n--- sogo.log ---\n${tail(path.join(dir, "sogo/sogo.log"))}`
+    )(sogod.output);
     children.push(sogod);
     await waitForHttp(`http://127.0.0.1:${sogoPort}/SOGo/Microsoft-Server-ActiveSync`, sogod);
     stack.upstream = `http://127.0.0.1:${sogoPort}/SOGo`;
@@ -281,20 +384,39 @@ export async function startPeers({ users, scenario, gatewayTls = "stunnel", serv
     // seatcap in front of SOGo, its licence and directory imported through the admin API.
     const adminToken = `peers-admin-${randomBytes(12).toString("hex")}`;
     const tlsArgs = gatewayTls === "builtin" ? ["--tls-cert", cert, "--tls-key", key] : [];
-    stack.server = await startServer({ args: ["--upstream", stack.upstream, "--admin-token", adminToken, "--dev", ...tlsArgs, ...serverArgs] });
+    stack.server = await startServer({
+      args: [
+        "--upstream",
+        stack.upstream,
+        "--admin-token",
+        adminToken,
+        "--dev",
+        ...tlsArgs,
+        ...serverArgs,
+      ],
+    });
     stack.admin = api(stack.server.url, adminToken);
     const imported = await stack.admin.post("/v1/import", scenario(users));
-    if (imported.status !== 200) throw new Error(`POST /v1/import answered ${imported.status}: ${imported.text}`);
+    if (imported.status !== 200)
+      throw new Error(`POST /v1/import answered ${imported.status}: ${imported.text}`);
 
     // TLS for the client: stunnel → SOGo (direct) and stunnel → seatcap (gateway), or seatcap's own.
     const serverPort = new URL(stack.server.url).port;
     const stunnelConf = path.join(dir, "tls/stunnel.conf");
     mkdirSync(path.join(dir, "stunnel"));
-    const service = (name, accept, target) => `\n[${name}]\naccept = 127.0.0.1:${accept}\nconnect = 127.0.0.1:${target}\ncert = ${cert}\nkey = ${key}\n`;
-    writeFileSync(stunnelConf, fill(readFileSync(path.join(PEERS, "stunnel.conf"), "utf8"), { DIR: dir }) +
-      service("direct", directTlsPort, sogoPort) + (gatewayTls === "stunnel" ? service("gateway", gatewayTlsPort, serverPort) : ""));
+    const service = (name, accept, target) =>
+      `\n[${name}]\naccept = 127.0.0.1:${accept}\nconnect = 127.0.0.1:${target}\ncert = ${cert}\nkey = ${key}\n`;
+    writeFileSync(
+      stunnelConf,
+      fill(readFileSync(path.join(PEERS, "stunnel.conf"), "utf8"), { DIR: dir }) +
+        service("direct", directTlsPort, sogoPort) +
+        (gatewayTls === "stunnel" ? service("gateway", gatewayTlsPort, serverPort) : ""),
+    );
     const stunnel = daemon("stunnel", TOOLS.stunnel, [stunnelConf]);
-    stunnel.output = ((inner) => () => `${inner()}\n${tail(path.join(dir, "stunnel/stunnel.log"))}`)(stunnel.output);
+    stunnel.output = (
+      (inner) => () =>
+        `${inner()}\n${tail(path.join(dir, "stunnel/stunnel.log"))}`
+    )(stunnel.output);
     children.push(stunnel);
     await waitForPort(directTlsPort, stunnel, "stunnel");
     stack.direct = `https://127.0.0.1:${directTlsPort}/SOGo/Microsoft-Server-ActiveSync`;
@@ -315,18 +437,42 @@ export async function startPeers({ users, scenario, gatewayTls = "stunnel", serv
    * A pyactivesync device for `user` through "direct" (TLS → SOGo) or "gateway" (TLS → seatcap → SOGo).
    * `retries`: how often a 5xx is tried again (pyactivesync's own 3 by default; 0 shows every answer).
    */
-  stack.client = async (user, { via, deviceId, password = user.password, timeout = 60, retries = 3 }) => {
-    if (via !== "direct" && via !== "gateway") throw new Error(`via: "direct" or "gateway", not ${via}`);
+  stack.client = async (
+    user,
+    { via, deviceId, password = user.password, timeout = 60, retries = 3 },
+  ) => {
+    if (via !== "direct" && via !== "gateway")
+      throw new Error(`via: "direct" or "gateway", not ${via}`);
     const direct = via === "direct";
     // Straight to SOGo a connection is never reused (SOGo closes each one unannounced); through the gateway it is.
-    const client = new EasClient({ url: direct ? stack.direct : stack.gateway, username: user.id, password, deviceId, ca: stack.ca, timeout, retries, keepAlive: !direct });
+    const client = new EasClient({
+      url: direct ? stack.direct : stack.gateway,
+      username: user.id,
+      password,
+      deviceId,
+      ca: stack.ca,
+      timeout,
+      retries,
+      keepAlive: !direct,
+    });
     clients.push(client);
     return client.open();
   };
   /** Delivers one mail to the user's INBOX (IMAP APPEND into dovecot). */
-  stack.deliver = (user, subject) => mailbox({ cmd: "deliver", port: stack.imapPort, user: user.id, password: user.password, subject });
+  stack.deliver = (user, subject) =>
+    mailbox({
+      cmd: "deliver",
+      port: stack.imapPort,
+      user: user.id,
+      password: user.password,
+      subject,
+    });
   /** The tails of every daemon's log, for a failing test's message. */
-  stack.logs = () => [...children.map((c) => `--- ${c.label} ---\n${c.output().slice(-4000)}`), `--- seatcap ---\n${stack.server.output().slice(-4000)}`].join("\n");
+  stack.logs = () =>
+    [
+      ...children.map((c) => `--- ${c.label} ---\n${c.output().slice(-4000)}`),
+      `--- seatcap ---\n${stack.server.output().slice(-4000)}`,
+    ].join("\n");
   return stack;
 }
 
@@ -349,7 +495,8 @@ async function mailbox(command) {
 async function waitForHttp(url, child, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${child.label} exited with ${child.exitCode}:\n${child.output()}`);
+    if (child.exitCode !== null)
+      throw new Error(`${child.label} exited with ${child.exitCode}:\n${child.output()}`);
     try {
       const res = await fetch(url, { method: "OPTIONS", signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
@@ -357,7 +504,10 @@ async function waitForHttp(url, child, timeoutMs = 60_000) {
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`${child.label} did not answer ${url} in ${timeoutMs} ms:\n${child.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${child.label} did not answer ${url} in ${timeoutMs} ms:\n${child.output()}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

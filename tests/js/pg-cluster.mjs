@@ -16,8 +16,13 @@ export const PG_BIN = process.env.SEATCAP_PG_BIN || "/usr/lib/postgresql/15/bin"
 /** Whether a cluster can be made here; with CI=true a missing PostgreSQL is an error. */
 export function clusterAvailable() {
   if (existsSync(path.join(PG_BIN, "initdb"))) return true;
-  if (process.env.CI === "true") throw new Error(`PostgreSQL's initdb is required with CI=true (looked in ${PG_BIN}; set SEATCAP_PG_BIN)`);
-  console.error(`\n!!! no initdb in ${PG_BIN}: the tests that restart a PostgreSQL cluster did NOT run !!!\n`);
+  if (process.env.CI === "true")
+    throw new Error(
+      `PostgreSQL's initdb is required with CI=true (looked in ${PG_BIN}; set SEATCAP_PG_BIN)`,
+    );
+  console.error(
+    `\n!!! no initdb in ${PG_BIN}: the tests that restart a PostgreSQL cluster did NOT run !!!\n`,
+  );
   return false;
 }
 
@@ -33,10 +38,24 @@ export async function startCluster() {
   const dir = mkdtempSync(path.join(tmpdir(), "seatcap-pg-"));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) chownSync(dir, ...(await ids("postgres")));
-  const as = (bin, args) => (asRoot ? run("runuser", ["-u", "postgres", "--", path.join(PG_BIN, bin), ...args]) : run(path.join(PG_BIN, bin), args));
+  const as = (bin, args) =>
+    asRoot
+      ? run("runuser", ["-u", "postgres", "--", path.join(PG_BIN, bin), ...args])
+      : run(path.join(PG_BIN, bin), args);
   const data = path.join(dir, "data");
   const user = asRoot ? "postgres" : (await run("id", ["-un"])).stdout.trim();
-  await as("initdb", ["-D", data, "-A", "trust", "-U", user, "--no-sync", "--no-instructions", "-E", "UTF8"]);
+  await as("initdb", [
+    "-D",
+    data,
+    "-A",
+    "trust",
+    "-U",
+    user,
+    "--no-sync",
+    "--no-instructions",
+    "-E",
+    "UTF8",
+  ]);
   const port = await freePort();
   // fsync off: a test's cluster; an immediate stop still keeps every commit (the OS has the pages).
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
@@ -45,7 +64,18 @@ export async function startCluster() {
     port,
     dir,
     async start() {
-      await as("pg_ctl", ["-D", data, "-o", options, "-l", path.join(dir, "log"), "-w", "-t", "60", "start"]);
+      await as("pg_ctl", [
+        "-D",
+        data,
+        "-o",
+        options,
+        "-l",
+        path.join(dir, "log"),
+        "-w",
+        "-t",
+        "60",
+        "start",
+      ]);
     },
     /** `fast` rolls back open transactions and closes sessions; `immediate` is a crash (recovery on start). */
     async stop(mode = "fast") {

@@ -10,7 +10,16 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { PostgresStore, SqliteStore } from "../../dist/node.mjs";
-import { ACCOUNTS, granted, MANAGED, SEATS, seed, startLoad, TOKEN, until } from "./resilience-load.mjs";
+import {
+  ACCOUNTS,
+  granted,
+  MANAGED,
+  SEATS,
+  seed,
+  startLoad,
+  TOKEN,
+  until,
+} from "./resilience-load.mjs";
 import { api, startServer, startUpstream, tempDir } from "./server-helpers.mjs";
 import { PG_URL, postgresAvailable, uniqueTable } from "./stores.mjs";
 
@@ -29,13 +38,20 @@ function startAdmin(base) {
   const loop = (async () => {
     for (let n = 0; running; n++) {
       const start = Date.now();
-      const write = n % 4 === 3 ? { what: "restore-capped" } : { what: "domain", value: n % 2 === 0 ? "enabled" : "disabled" };
+      const write =
+        n % 4 === 3
+          ? { what: "restore-capped" }
+          : { what: "domain", value: n % 2 === 0 ? "enabled" : "disabled" };
       writes.push(Object.assign(write, { start, status: 0 }));
       try {
         const res =
           write.what === "restore-capped"
             ? await admin.post("/v1/seats/activesync/restore-capped", {})
-            : await admin.put("/v1/settings", { node: "domain:y.com", feature: "activesync", value: write.value });
+            : await admin.put("/v1/settings", {
+                node: "domain:y.com",
+                feature: "activesync",
+                value: write.value,
+              });
         write.status = res.status;
       } catch {
         write.status = 0;
@@ -60,7 +76,10 @@ for (const kind of kinds) {
       const table = uniqueTable();
       const args = ["--admin-token", TOKEN, ...(kind === "postgres" ? ["--postgres", PG_URL] : [])];
       const env = kind === "postgres" ? { SEATCAP_POSTGRES_TABLE: table } : {};
-      const store = kind === "postgres" ? await PostgresStore.open(PG_URL, { table }) : await SqliteStore.open(path.join(data, "seatcap.db"));
+      const store =
+        kind === "postgres"
+          ? await PostgresStore.open(PG_URL, { table })
+          : await SqliteStore.open(path.join(data, "seatcap.db"));
       await seed(store);
       const upstream = await startUpstream();
       const everGranted = new Set();
@@ -75,38 +94,79 @@ for (const kind of kinds) {
           const check = await admin.get("/v1/check");
           assert.equal(check.status, 200, check.text);
           assert.deepEqual(check.json.problems, [], `after kill ${kill}: the audit is clean`);
-          const holders = new Set((await admin.get("/v1/seats/activesync")).json.holders.map((h) => h.account));
+          const holders = new Set(
+            (await admin.get("/v1/seats/activesync")).json.holders.map((h) => h.account),
+          );
           assert.ok(holders.size <= SEATS, "R14: within the licence");
-          for (const account of everGranted) assert.ok(holders.has(account), `after kill ${kill}: ${account} was granted a seat and still holds it`);
+          for (const account of everGranted)
+            assert.ok(
+              holders.has(account),
+              `after kill ${kill}: ${account} was granted a seat and still holds it`,
+            );
           const setting = (await admin.get("/v1/domains/y.com")).json.settings.activesync;
-          assert.ok([domain.acknowledged, domain.inFlight].includes(setting), `after kill ${kill}: y.com is ${setting}, the last write acknowledged ${domain.acknowledged}`);
-          if (setting === "disabled") for (const id of MANAGED) assert.ok(!holders.has(id), `R8 all or nothing: ${id} holds a seat of a disabled domain`);
+          assert.ok(
+            [domain.acknowledged, domain.inFlight].includes(setting),
+            `after kill ${kill}: y.com is ${setting}, the last write acknowledged ${domain.acknowledged}`,
+          );
+          if (setting === "disabled")
+            for (const id of MANAGED)
+              assert.ok(
+                !holders.has(id),
+                `R8 all or nothing: ${id} holds a seat of a disabled domain`,
+              );
           domain = { acknowledged: setting, inFlight: undefined };
           if (kill === KILLS) {
             await server.stop();
             break;
           }
 
-          const load = startLoad(server.url, { clients: 16, accounts: [...ACCOUNTS, ...MANAGED], seed: kill + 1 });
+          const load = startLoad(server.url, {
+            clients: 16,
+            accounts: [...ACCOUNTS, ...MANAGED],
+            seed: kill + 1,
+          });
           const writes = startAdmin(server.url);
-          await until(() => load.results.length >= 150 && writes.writes.length >= 4, 30_000, "load before the kill").catch((e) => {
-            throw new Error(`${e.message}: ${load.results.length} answers, ${writes.writes.length} admin writes\n${server.output().slice(-1500)}`);
+          await until(
+            () => load.results.length >= 150 && writes.writes.length >= 4,
+            30_000,
+            "load before the kill",
+          ).catch((e) => {
+            throw new Error(
+              `${e.message}: ${load.results.length} answers, ${writes.writes.length} admin writes\n${server.output().slice(-1500)}`,
+            );
           });
           server.child.kill("SIGKILL");
-          await new Promise((resolve) => (server.child.exitCode !== null || server.child.signalCode !== null ? resolve() : server.child.once("exit", resolve)));
+          await new Promise((resolve) =>
+            server.child.exitCode !== null || server.child.signalCode !== null
+              ? resolve()
+              : server.child.once("exit", resolve),
+          );
           await Promise.all([load.stop(), writes.stop()]);
 
           // x.com accounts are only ever connected: once granted, a seat stays theirs.
-          for (const account of granted(load.results)) if (account.endsWith("@x.com")) everGranted.add(account);
+          for (const account of granted(load.results))
+            if (account.endsWith("@x.com")) everGranted.add(account);
           const domainWrites = writes.writes.filter((w) => w.what === "domain");
           const done = domainWrites.filter((w) => w.status === 200);
           const last = done.at(-1);
           const pending = domainWrites.filter((w) => w.status === 0);
-          assert.deepEqual(domainWrites.filter((w) => w.status !== 200 && w.status !== 0), [], "every admin write answered was applied");
-          assert.ok(pending.length <= 1 && (!pending[0] || !last || pending[0].start > last.start), "only the last admin write was cut off");
-          domain = { acknowledged: last?.value ?? domain.acknowledged, inFlight: pending[0]?.value };
+          assert.deepEqual(
+            domainWrites.filter((w) => w.status !== 200 && w.status !== 0),
+            [],
+            "every admin write answered was applied",
+          );
+          assert.ok(
+            pending.length <= 1 && (!pending[0] || !last || pending[0].start > last.start),
+            "only the last admin write was cut off",
+          );
+          domain = {
+            acknowledged: last?.value ?? domain.acknowledged,
+            inFlight: pending[0]?.value,
+          };
         }
-        console.log(`[crash ${kind}] ${KILLS} kills; ${everGranted.size} granted seats all still held`);
+        console.log(
+          `[crash ${kind}] ${KILLS} kills; ${everGranted.size} granted seats all still held`,
+        );
       } finally {
         server?.child.kill("SIGKILL");
         await upstream.close();

@@ -16,7 +16,10 @@ export function scenario() {
     licence: { mailboxes: null, features: { activesync: { seats: SEATS } } },
     directory: {
       server: { activesync: "disabled" },
-      domains: { "x.com": { settings: { activesync: "enabled" } }, "y.com": { settings: { activesync: "disabled" } } },
+      domains: {
+        "x.com": { settings: { activesync: "enabled" } },
+        "y.com": { settings: { activesync: "disabled" } },
+      },
       accounts: [...ACCOUNTS, ...MANAGED].map((id) => ({ id })),
     },
   };
@@ -33,11 +36,22 @@ export async function seed(store) {
  * client goes through the gateway instead of /v1/decide. Answers: `{kind, account, status, code,
  * allowed, reason, start, end}` (`status` 0: no HTTP answer, e.g. the server was killed).
  */
-export function startLoad(base, { clients = 16, accounts = ACCOUNTS, gatewayEvery = Number(process.env.SEATCAP_RESILIENCE_GATEWAY_EVERY) || 4, seed: s = 1 } = {}) {
+export function startLoad(
+  base,
+  {
+    clients = 16,
+    accounts = ACCOUNTS,
+    gatewayEvery = Number(process.env.SEATCAP_RESILIENCE_GATEWAY_EVERY) || 4,
+    seed: s = 1,
+  } = {},
+) {
   const results = [];
   let running = true;
   let x = s >>> 0 || 1;
-  const random = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x / 2 ** 32;
+  };
   const one = async (kind, account) => {
     const start = Date.now();
     const entry = { kind, account, start, status: 0 };
@@ -50,16 +64,29 @@ export function startLoad(base, { clients = 16, accounts = ACCOUNTS, gatewayEver
           signal: AbortSignal.timeout(20_000),
         });
         const body = await res.json().catch(() => ({}));
-        Object.assign(entry, { status: res.status, code: body.error?.code, allowed: body.allowed, reason: body.reason });
+        Object.assign(entry, {
+          status: res.status,
+          code: body.error?.code,
+          allowed: body.allowed,
+          reason: body.reason,
+        });
       } else {
         // node:http, so the mail server's gzip body passes undecoded, as a client's would.
         const res = await raw(new URL("/Microsoft-Server-ActiveSync?Cmd=Ping", base), {
           method: "POST",
-          headers: { authorization: basic(account), "content-type": "application/vnd.ms-sync.wbxml" },
+          headers: {
+            authorization: basic(account),
+            "content-type": "application/vnd.ms-sync.wbxml",
+          },
           body: Buffer.from("ping"),
         });
         const reason = res.headers["x-seatcap-reason"];
-        Object.assign(entry, { status: res.status, code: res.status === 503 ? reason : undefined, reason, allowed: res.status < 300 });
+        Object.assign(entry, {
+          status: res.status,
+          code: res.status === 503 ? reason : undefined,
+          reason,
+          allowed: res.status < 300,
+        });
       }
     } catch (e) {
       entry.error = e.cause?.code ?? e.code ?? e.name;
@@ -71,9 +98,13 @@ export function startLoad(base, { clients = 16, accounts = ACCOUNTS, gatewayEver
   const loops = Array.from({ length: clients }, async (_, c) => {
     for (let n = 0; running; n++) {
       const account = accounts[Math.floor(random() * accounts.length)];
-      const answer = await one(n % gatewayEvery === gatewayEvery - 1 ? "gateway" : "decide", account);
+      const answer = await one(
+        n % gatewayEvery === gatewayEvery - 1 ? "gateway" : "decide",
+        account,
+      );
       // A server that is gone answers at once: don't spin.
-      if (answer.status === 0 || answer.status >= 500) await new Promise((r) => setTimeout(r, 20 + c));
+      if (answer.status === 0 || answer.status >= 500)
+        await new Promise((r) => setTimeout(r, 20 + c));
     }
   });
   return {
@@ -100,5 +131,7 @@ export async function until(check, ms, what) {
 
 /** Every account some answer said was granted a seat (decide's `allowed`, or a gateway request forwarded). */
 export function granted(results) {
-  return new Set(results.filter((r) => r.status >= 200 && r.status < 300 && r.allowed).map((r) => r.account));
+  return new Set(
+    results.filter((r) => r.status >= 200 && r.status < 300 && r.allowed).map((r) => r.account),
+  );
 }

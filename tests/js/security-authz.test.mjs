@@ -47,9 +47,17 @@ const REQUESTS = {
   getAccount: (d) => ["GET", `/v1/accounts/x@${d}`],
   deleteAccount: (d) => ["DELETE", `/v1/accounts/x2@${d}`],
   setAccountType: (d) => ["PUT", `/v1/accounts/x2@${d}/type`, { type: "basic" }],
-  setSetting: (d) => ["PUT", "/v1/settings", { node: `account:x2@${d}`, feature: "activesync", value: "disabled" }],
+  setSetting: (d) => [
+    "PUT",
+    "/v1/settings",
+    { node: `account:x2@${d}`, feature: "activesync", value: "disabled" },
+  ],
   getLicence: () => ["GET", "/v1/licence"],
-  uploadLicence: () => ["PUT", "/v1/licence", { mailboxes: null, features: { activesync: { seats: 5 } } }],
+  uploadLicence: () => [
+    "PUT",
+    "/v1/licence",
+    { mailboxes: null, features: { activesync: { seats: 5 } } },
+  ],
   listSeats: () => ["GET", "/v1/seats"],
   getSeats: () => ["GET", "/v1/seats/activesync"],
   listCapped: () => ["GET", "/v1/seats/activesync/capped"],
@@ -60,13 +68,19 @@ const REQUESTS = {
   exportScenario: () => ["GET", "/v1/export"],
   check: () => ["GET", "/v1/check"],
   importScenario: () => ["POST", "/v1/import?replace=true", scenario()],
-  replayEvents: () => ["POST", "/v1/events", { events: [{ op: "connect", account: `x2@${A}`, feature: "activesync" }] }],
+  replayEvents: () => [
+    "POST",
+    "/v1/events",
+    { events: [{ op: "connect", account: `x2@${A}`, feature: "activesync" }] },
+  ],
 };
 
 /** The documented /v1 operations. */
 const operations = Object.entries(openapi.paths)
   .filter(([p]) => p.startsWith("/v1/"))
-  .flatMap(([p, item]) => METHODS.filter((m) => item[m]).map((m) => ({ path: p, method: m.toUpperCase(), ...item[m] })));
+  .flatMap(([p, item]) =>
+    METHODS.filter((m) => item[m]).map((m) => ({ path: p, method: m.toUpperCase(), ...item[m] })),
+  );
 
 const CALLERS = [
   { name: "server admin", token: ADMIN, role: "server-admin", on: A },
@@ -83,44 +97,66 @@ function expected(op, caller) {
   if (roles.includes("anyone")) return "2xx";
   if (caller.role === "none") return 401;
   if (!roles.includes(caller.role)) return 403;
-  if (caller.role === "domain-admin" && caller.on !== A && op["x-seatcap-domain-scoped"]) return 403;
+  if (caller.role === "domain-admin" && caller.on !== A && op["x-seatcap-domain-scoped"])
+    return 403;
   return "2xx";
 }
 
 function send(fetchOne, caller, op) {
   const [method, route, body] = REQUESTS[op.operationId](caller.on);
-  const headers = { ...(caller.token ? { authorization: `Bearer ${caller.token}` } : {}), ...(body ? { "content-type": "application/json" } : {}) };
+  const headers = {
+    ...(caller.token ? { authorization: `Bearer ${caller.token}` } : {}),
+    ...(body ? { "content-type": "application/json" } : {}),
+  };
   return fetchOne(method, route, headers, body === undefined ? undefined : JSON.stringify(body));
 }
 
 function check(op, caller, status, text) {
   const want = expected(op, caller);
   const cell = `${op.method} ${op.path} as ${caller.name}`;
-  if (want === "2xx") assert.ok(status >= 200 && status < 300, `${cell}: expected 2xx, got ${status} ${text}`);
+  if (want === "2xx")
+    assert.ok(status >= 200 && status < 300, `${cell}: expected 2xx, got ${status} ${text}`);
   else assert.equal(status, want, `${cell}: ${text}`);
-  assert.ok(Object.keys(op.responses).includes(String(status)), `${cell}: ${status} is not documented for the operation`);
+  assert.ok(
+    Object.keys(op.responses).includes(String(status)),
+    `${cell}: ${status} is not documented for the operation`,
+  );
   // What a domain administrator of A is shown never names B's accounts or B itself.
-  if (caller.role === "domain-admin" && status < 300) assert.doesNotMatch(text, /b\.test/, `${cell} leaks domain B: ${text}`);
+  if (caller.role === "domain-admin" && status < 300)
+    assert.doesNotMatch(text, /b\.test/, `${cell} leaks domain B: ${text}`);
 }
 
 describe("the OpenAPI document's role annotations", () => {
   test("every /v1 operation has x-seatcap-roles (and a request in this matrix); every route in app.ts is documented and vice versa", () => {
     const roles = new Set(["anyone", "server-admin", "domain-admin", "gateway"]);
     for (const op of operations) {
-      assert.ok(Array.isArray(op["x-seatcap-roles"]) && op["x-seatcap-roles"].every((r) => roles.has(r)), `${op.operationId}: x-seatcap-roles`);
+      assert.ok(
+        Array.isArray(op["x-seatcap-roles"]) && op["x-seatcap-roles"].every((r) => roles.has(r)),
+        `${op.operationId}: x-seatcap-roles`,
+      );
       assert.ok(REQUESTS[op.operationId], `${op.operationId} has no request in the matrix`);
-      assert.equal(op["x-seatcap-roles"].includes("anyone"), Array.isArray(op.security) && op.security.length === 0, `${op.operationId}: "anyone" ⇔ security: []`);
+      assert.equal(
+        op["x-seatcap-roles"].includes("anyone"),
+        Array.isArray(op.security) && op.security.length === 0,
+        `${op.operationId}: "anyone" ⇔ security: []`,
+      );
     }
     assert.equal(operations.length, Object.keys(REQUESTS).length);
     const source = readFileSync(path.join(root, "js/src/server/app.ts"), "utf8");
-    const routes = [...source.matchAll(/app\.(get|post|put|delete|patch)\("([^"]+)"/g)].map(([, m, p]) => `${m.toUpperCase()} ${p.replace(/:(\w+)/g, "{$1}")}`);
+    const routes = [...source.matchAll(/app\.(get|post|put|delete|patch)\("([^"]+)"/g)].map(
+      ([, m, p]) => `${m.toUpperCase()} ${p.replace(/:(\w+)/g, "{$1}")}`,
+    );
     const documented = operations.map((op) => `${op.method} ${op.path}`);
     assert.deepEqual([...routes].sort(), [...documented].sort());
   });
 });
 
 describe("the authorisation matrix in-process (a fresh store per cell)", () => {
-  const tokensPromise = Tokens.from({ serverAdmin: [ADMIN], domainAdmin: { [A]: [DOMAIN_A] }, gateway: [GATEWAY] });
+  const tokensPromise = Tokens.from({
+    serverAdmin: [ADMIN],
+    domainAdmin: { [A]: [DOMAIN_A] },
+    gateway: [GATEWAY],
+  });
   async function freshHandler() {
     const engine = new Engine(new MemoryStore(), { now: () => T0 });
     assert.deepEqual(await engine.importScenario(scenario()), { ok: true });
@@ -140,7 +176,8 @@ describe("the authorisation matrix in-process (a fresh store per cell)", () => {
       for (const caller of CALLERS) {
         const handler = await freshHandler();
         const response = await send(
-          (method, route, headers, body) => handler.fetch(new Request(`http://seatcap.test${route}`, { method, headers, body })),
+          (method, route, headers, body) =>
+            handler.fetch(new Request(`http://seatcap.test${route}`, { method, headers, body })),
           caller,
           op,
         );
@@ -154,14 +191,29 @@ describe("the authorisation matrix against a real `seatcap serve`", () => {
   let server;
   before(async () => {
     // Default limits: the wrong-token column comes from loopback, which the lockout does not count.
-    server = await startServer({ args: ["--dev", "--admin-token", ADMIN, "--domain-token", `${A}=${DOMAIN_A}`, "--gateway-token", GATEWAY] });
-    const r = await fetch(`${server.url}/v1/import?replace=true`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}` }, body: JSON.stringify(scenario()) });
+    server = await startServer({
+      args: [
+        "--dev",
+        "--admin-token",
+        ADMIN,
+        "--domain-token",
+        `${A}=${DOMAIN_A}`,
+        "--gateway-token",
+        GATEWAY,
+      ],
+    });
+    const r = await fetch(`${server.url}/v1/import?replace=true`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify(scenario()),
+    });
     assert.equal(r.status, 200, await r.text());
   });
   after(() => server?.stop());
 
   test("every operation for every caller that must be refused, and every read for those that may read", async () => {
-    const fetchOne = async (method, route, headers, body) => fetch(`${server.url}${route}`, { method, headers, body });
+    const fetchOne = async (method, route, headers, body) =>
+      fetch(`${server.url}${route}`, { method, headers, body });
     let cells = 0;
     for (const op of operations) {
       for (const caller of CALLERS) {
@@ -174,9 +226,17 @@ describe("the authorisation matrix against a real `seatcap serve`", () => {
       }
     }
     assert.ok(cells > 100, `${cells} cells`);
-    const audit = await (await fetch(`${server.url}/v1/check`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+    const audit = await (
+      await fetch(`${server.url}/v1/check`, { headers: { authorization: `Bearer ${ADMIN}` } })
+    ).json();
     assert.equal(audit.ok ?? audit.clean ?? true, true, JSON.stringify(audit));
-    const exported = await (await fetch(`${server.url}/v1/export`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
-    assert.deepEqual(exported.directory.accounts.map((a) => a.id).sort(), [`x2@${A}`, `x2@${B}`, `x@${A}`, `x@${B}`], "no refused write changed anything");
+    const exported = await (
+      await fetch(`${server.url}/v1/export`, { headers: { authorization: `Bearer ${ADMIN}` } })
+    ).json();
+    assert.deepEqual(
+      exported.directory.accounts.map((a) => a.id).sort(),
+      [`x2@${A}`, `x2@${B}`, `x@${A}`, `x@${B}`],
+      "no refused write changed anything",
+    );
   });
 });

@@ -15,7 +15,8 @@ import { axigenExample } from "../../dist/server.mjs";
 import { root } from "./helpers.mjs";
 import { startServer } from "./server-helpers.mjs";
 
-const VENV = process.env.SEATCAP_SCHEMATHESIS_VENV ?? path.join(homedir(), ".cache/seatcap/schemathesis-venv");
+const VENV =
+  process.env.SEATCAP_SCHEMATHESIS_VENV ?? path.join(homedir(), ".cache/seatcap/schemathesis-venv");
 const SCHEMATHESIS = path.join(VENV, "bin/schemathesis");
 const TOKEN = "schemathesis-admin-token-0123456789";
 /** Fixed, so a failure replays; change it to explore (`SEATCAP_SCHEMATHESIS_SEED`). */
@@ -27,31 +28,53 @@ before(async () => {
   // The token's rate off: schemathesis sends thousands of requests with one token (that limit is
   // tested in security-limits.test.mjs). Loopback is not counted by the address rate or the lockout.
   server = await startServer({ args: ["--dev", "--admin-token", TOKEN, "--rate-per-token", "0"] });
-  const seeded = await fetch(`${server.url}/v1/import?replace=true`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(axigenExample(40, 10)) });
+  const seeded = await fetch(`${server.url}/v1/import?replace=true`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify(axigenExample(40, 10)),
+  });
   assert.equal(seeded.status, 200, await seeded.text());
 });
 after(() => server?.stop());
 
-test("schemathesis: no 5xx and nothing outside the served OpenAPI document (bounded, seeded run)", { timeout: 240_000 }, async () => {
-  assert.ok(existsSync(SCHEMATHESIS), `schemathesis is missing at ${SCHEMATHESIS}: run scripts/setup-schemathesis.sh (npm test's setup does)`);
+test("schemathesis: no 5xx and nothing outside the served OpenAPI document (bounded, seeded run)", {
+  timeout: 240_000,
+}, async () => {
+  assert.ok(
+    existsSync(SCHEMATHESIS),
+    `schemathesis is missing at ${SCHEMATHESIS}: run scripts/setup-schemathesis.sh (npm test's setup does)`,
+  );
   const args = [
-    "--config-file", path.join(root, "tests/js/fixtures/schemathesis.toml"),
-    "run", `${server.url}/v1/openapi.json`,
-    "--url", server.url,
-    "-H", `Authorization: Bearer ${TOKEN}`,
-    "--seed", SEED,
-    "--max-examples", MAX_EXAMPLES,
-    "--workers", "1",
+    "--config-file",
+    path.join(root, "tests/js/fixtures/schemathesis.toml"),
+    "run",
+    `${server.url}/v1/openapi.json`,
+    "--url",
+    server.url,
+    "-H",
+    `Authorization: Bearer ${TOKEN}`,
+    "--seed",
+    SEED,
+    "--max-examples",
+    MAX_EXAMPLES,
+    "--workers",
+    "1",
     // The gateway's operations forward to a mail server; they are the gateway suite's.
-    "--exclude-path-regex", "^/Microsoft-Server-ActiveSync",
-    "--request-timeout", "20",
+    "--exclude-path-regex",
+    "^/Microsoft-Server-ActiveSync",
+    "--request-timeout",
+    "20",
     "--no-shrink",
   ];
   const started = Date.now();
   const { code, output } = await new Promise((resolve, reject) => {
     // Its own working directory: schemathesis keeps a cache (.schemathesis/) there.
     const cwd = mkdtempSync(path.join(tmpdir(), "seatcap-schemathesis-"));
-    const child = spawn(SCHEMATHESIS, args, { cwd, env: { ...process.env, NO_COLOR: "1", SCHEMATHESIS_TELEMETRY: "false" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(SCHEMATHESIS, args, {
+      cwd,
+      env: { ...process.env, NO_COLOR: "1", SCHEMATHESIS_TELEMETRY: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
@@ -61,7 +84,10 @@ test("schemathesis: no 5xx and nothing outside the served OpenAPI document (boun
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   assert.equal(code, 0, `schemathesis found problems (seed ${SEED}, ${seconds} s):\n${output}`);
   const generated = /(\d+) generated, (\d+) passed/.exec(output);
-  assert.ok(generated && Number(generated[1]) >= 500, `a run that tested something: ${generated?.[0]}\n${output}`);
+  assert.ok(
+    generated && Number(generated[1]) >= 500,
+    `a run that tested something: ${generated?.[0]}\n${output}`,
+  );
   assert.match(output, /Operations:\s+2[6-9] selected/, "every admin API operation was selected");
   const log = server.output();
   assert.doesNotMatch(log, /internal error/, "no request reached an unexpected internal error");

@@ -14,10 +14,16 @@ const ADMIN = "security-serve-admin-0123456789";
 function raw(base, method, pathname, headers = {}) {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, method, path: pathname, headers, agent: false }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (d) => (body += d)).on("end", () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
+    const req = httpRequest(
+      { host: hostname, port, method, path: pathname, headers, agent: false },
+      (res) => {
+        let body = "";
+        res
+          .setEncoding("utf8")
+          .on("data", (d) => (body += d))
+          .on("end", () => resolve({ status: res.statusCode, headers: res.headers, body }));
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -30,27 +36,58 @@ describe("a running server's abuse defences", () => {
     upstream = await startUpstream();
     // Behind a proxy on loopback: X-Forwarded-For names the client, so one test process can be many addresses.
     server = await startServer({
-      args: ["--demo", "--upstream", upstream.url, "--admin-token", ADMIN, "--trust-proxy", "loopback", "--rate-per-address", "5", "--lockout-after", "3"],
+      args: [
+        "--demo",
+        "--upstream",
+        upstream.url,
+        "--admin-token",
+        ADMIN,
+        "--trust-proxy",
+        "loopback",
+        "--rate-per-address",
+        "5",
+        "--lockout-after",
+        "3",
+      ],
     });
   });
   after(async () => {
     await server?.stop();
     upstream?.close?.();
   });
-  const as = (address, token = ADMIN) => ({ "x-forwarded-for": address, ...(token ? { authorization: `Bearer ${token}` } : {}) });
+  const as = (address, token = ADMIN) => ({
+    "x-forwarded-for": address,
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  });
 
   test("--rate-per-address: the sixth request a minute from one client answers 429 with Retry-After; another client goes on", async () => {
     const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await fetch(`${server.url}/v1/whoami`, { headers: as("192.0.2.10") })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await fetch(`${server.url}/v1/whoami`, { headers: as("192.0.2.10") })).status);
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
     const r = await fetch(`${server.url}/v1/whoami`, { headers: as("192.0.2.10") });
     assert.ok(Number(r.headers.get("retry-after")) >= 1);
-    assert.equal((await fetch(`${server.url}/v1/whoami`, { headers: as("192.0.2.11") })).status, 200);
-    assert.equal((await fetch(`${server.url}/v1/health`, { headers: as("192.0.2.10") })).status, 200, "health is never limited");
+    assert.equal(
+      (await fetch(`${server.url}/v1/whoami`, { headers: as("192.0.2.11") })).status,
+      200,
+    );
+    assert.equal(
+      (await fetch(`${server.url}/v1/health`, { headers: as("192.0.2.10") })).status,
+      200,
+      "health is never limited",
+    );
   });
 
   test("--lockout-after: three bad tokens lock the client out, its good token too", async () => {
-    for (let i = 0; i < 3; i++) assert.equal((await fetch(`${server.url}/v1/whoami`, { headers: as("192.0.2.20", `bad-token-${i}-0123456789abc`) })).status, 401);
+    for (let i = 0; i < 3; i++)
+      assert.equal(
+        (
+          await fetch(`${server.url}/v1/whoami`, {
+            headers: as("192.0.2.20", `bad-token-${i}-0123456789abc`),
+          })
+        ).status,
+        401,
+      );
     const locked = await fetch(`${server.url}/v1/whoami`, { headers: as("192.0.2.20") });
     assert.equal(locked.status, 429);
     assert.equal((await locked.json()).error.code, "rate-limited");
@@ -60,8 +97,15 @@ describe("a running server's abuse defences", () => {
   test("encoded slashes, backslashes and dot segments in a gateway path are refused, never forwarded", async () => {
     const basic = `Basic ${Buffer.from("user1@example.com:pw").toString("base64")}`;
     const before = upstream.requests.length;
-    for (const p of ["/Microsoft-Server-ActiveSync/..%2f..%2fadmin?Cmd=Sync", "/Microsoft-Server-ActiveSync/..%5C..%5Cadmin", "/Microsoft-Server-ActiveSync/%252e%252e%252fadmin"]) {
-      const r = await raw(server.url, "POST", p, { authorization: basic, "x-forwarded-for": "192.0.2.30" });
+    for (const p of [
+      "/Microsoft-Server-ActiveSync/..%2f..%2fadmin?Cmd=Sync",
+      "/Microsoft-Server-ActiveSync/..%5C..%5Cadmin",
+      "/Microsoft-Server-ActiveSync/%252e%252e%252fadmin",
+    ]) {
+      const r = await raw(server.url, "POST", p, {
+        authorization: basic,
+        "x-forwarded-for": "192.0.2.30",
+      });
       assert.equal(r.status, 400, `${p}: ${r.body}`);
     }
     assert.equal(upstream.requests.length, before, "nothing reached the mail server");

@@ -25,19 +25,32 @@ export function seatcap(args, options = {}) {
  * Starts `seatcap serve --port 0 …` and waits for its banner. `store`:
  * "sqlite" (a file under `data`) or "postgres" (a fresh table, or `table`).
  */
-export async function startServer({ data = tempDir(), store = "sqlite", table, args = [], env = {} } = {}) {
+export async function startServer({
+  data = tempDir(),
+  store = "sqlite",
+  table,
+  args = [],
+  env = {},
+} = {}) {
   const pgArgs = store === "postgres" ? ["--postgres", PG_URL] : [];
   const pgTable = store === "postgres" ? (table ?? uniqueTable()) : undefined;
-  const child = spawn(process.execPath, [cli, "serve", "--port", "0", "--data", data, ...pgArgs, ...args], {
-    env: { ...process.env, ...env, ...(pgTable ? { SEATCAP_POSTGRES_TABLE: pgTable } : {}) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, "serve", "--port", "0", "--data", data, ...pgArgs, ...args],
+    {
+      env: { ...process.env, ...env, ...(pgTable ? { SEATCAP_POSTGRES_TABLE: pgTable } : {}) },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
   child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${stdout}\n${stderr}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the server did not start:\n${stdout}\n${stderr}`)),
+      30_000,
+    );
     const look = () => {
       const m = /edge server on (https?:\/\/\S+)/.exec(stdout);
       if (m) {
@@ -76,26 +89,41 @@ export async function startServer({ data = tempDir(), store = "sqlite", table, a
  */
 export async function startUpstream() {
   const requests = [];
-  const payload = Buffer.concat([gzipSync(Buffer.from("<Sync>ok</Sync>".repeat(200))), randomBytes(64 * 1024)]);
+  const payload = Buffer.concat([
+    gzipSync(Buffer.from("<Sync>ok</Sync>".repeat(200))),
+    randomBytes(64 * 1024),
+  ]);
   const upstream = { onRequest: undefined, password: "secret" };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", async () => {
       const body = Buffer.concat(chunks);
-      const seen = { method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, body };
+      const seen = {
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body,
+      };
       requests.push(seen);
       // A test may look at the world while a request is in the mail server's hands.
       if (upstream.onRequest) seen.observed = await upstream.onRequest(seen);
       const auth = req.headers.authorization ?? "";
       if (!auth) {
-        res.writeHead(401, { "www-authenticate": 'Basic realm="mail"', "x-upstream": "sign in" }).end();
+        res
+          .writeHead(401, { "www-authenticate": 'Basic realm="mail"', "x-upstream": "sign in" })
+          .end();
         return;
       }
-      const password = auth.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString().split(":")[1] : undefined;
+      const password = auth.startsWith("Basic ")
+        ? Buffer.from(auth.slice(6), "base64").toString().split(":")[1]
+        : undefined;
       // Like a real mail server: one password is right (`secret`), any other is refused, OPTIONS too.
       if (password !== upstream.password) {
-        res.writeHead(401, { "www-authenticate": 'Basic realm="mail"', "x-upstream": "refused" }).end("bad credentials");
+        res
+          .writeHead(401, { "www-authenticate": 'Basic realm="mail"', "x-upstream": "refused" })
+          .end("bad credentials");
         return;
       }
       if (req.method === "OPTIONS") {
@@ -103,11 +131,16 @@ export async function startUpstream() {
         return;
       }
       res.writeHead(207, "Multi-Status Upstream", [
-        "Content-Type", "application/vnd.ms-sync.wbxml",
-        "Content-Encoding", "gzip",
-        "Set-Cookie", "a=1; Path=/",
-        "Set-Cookie", "b=2; Path=/",
-        "X-Upstream-Body-Sha256", sha256(body),
+        "Content-Type",
+        "application/vnd.ms-sync.wbxml",
+        "Content-Encoding",
+        "gzip",
+        "Set-Cookie",
+        "a=1; Path=/",
+        "Set-Cookie",
+        "b=2; Path=/",
+        "X-Upstream-Body-Sha256",
+        sha256(body),
       ]);
       res.end(payload);
     });
@@ -130,11 +163,23 @@ export function sha256(bytes) {
 /** A raw HTTP exchange (node:http, so no body decoding): status, headers, rawHeaders, body bytes. */
 export function raw(url, { method = "GET", headers = {}, body, chunked = false, agent } = {}) {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers, ...(agent === undefined ? {} : { agent }) }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, message: res.statusMessage, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
-    });
+    const req = httpRequest(
+      url,
+      { method, headers, ...(agent === undefined ? {} : { agent }) },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode,
+            message: res.statusMessage,
+            headers: res.headers,
+            rawHeaders: res.rawHeaders,
+            body: Buffer.concat(chunks),
+          }),
+        );
+      },
+    );
     req.on("error", reject);
     if (body !== undefined && chunked) {
       // Two writes without a content-length: the body goes chunked, as streaming clients send it.

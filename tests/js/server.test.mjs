@@ -8,11 +8,22 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { simulate } from "../../dist/node.mjs";
 import { mulberry32 } from "../../scripts/demo.mjs";
-import { api, basic, pool, raw, seatcap, sha256, startServer, startUpstream, tempDir } from "./server-helpers.mjs";
+import {
+  api,
+  basic,
+  pool,
+  raw,
+  seatcap,
+  sha256,
+  startServer,
+  startUpstream,
+  tempDir,
+} from "./server-helpers.mjs";
 import { postgresAvailable } from "./stores.mjs";
 
 const kinds = (await postgresAvailable()) ? ["sqlite", "postgres"] : ["sqlite"];
-const token = (name) => `${name}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+const token = (name) =>
+  `${name}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 const AS = "/Microsoft-Server-ActiveSync";
 
 function shuffled(n, seed) {
@@ -31,7 +42,9 @@ async function allPages(client, route) {
   let after;
   for (;;) {
     const sep = route.includes("?") ? "&" : "?";
-    const res = await client.get(`${route}${sep}limit=1000${after ? `&after=${encodeURIComponent(after)}` : ""}`);
+    const res = await client.get(
+      `${route}${sep}limit=1000${after ? `&after=${encodeURIComponent(after)}` : ""}`,
+    );
     assert.equal(res.status, 200, res.text);
     items.push(...res.json.items);
     if (res.json.next === null) return items;
@@ -51,11 +64,24 @@ for (const kind of kinds) {
     const holders = new Set();
     const capped = new Set();
     const args = () => [
-      "--demo", "--upstream", upstream.url, "--admin-token", ADMIN,
-      "--domain-token", `example.com=${DOMAIN_A}`, "--domain-token", `other.org=${DOMAIN_B}`, "--gateway-token", GATEWAY,
+      "--demo",
+      "--upstream",
+      upstream.url,
+      "--admin-token",
+      ADMIN,
+      "--domain-token",
+      `example.com=${DOMAIN_A}`,
+      "--domain-token",
+      `other.org=${DOMAIN_B}`,
+      "--gateway-token",
+      GATEWAY,
     ];
     const connect = (account, { password = "secret", method = "POST", headers = {}, body } = {}) =>
-      raw(`${server.url}${AS}?Cmd=Sync&DeviceId=dev1&DeviceType=iPhone`, { method, headers: { authorization: basic(account, password), ...headers }, body });
+      raw(`${server.url}${AS}?Cmd=Sync&DeviceId=dev1&DeviceType=iPhone`, {
+        method,
+        headers: { authorization: basic(account, password), ...headers },
+        body,
+      });
 
     before(async () => {
       upstream = await startUpstream();
@@ -106,7 +132,9 @@ for (const kind of kinds) {
 
     test("a bare `?User=` with no credentials claims no seat and caps no one", async () => {
       const before = upstream.real().length;
-      const res = await raw(`${server.url}${AS}?Cmd=Sync&User=user3@example.com&DeviceId=d`, { method: "POST" });
+      const res = await raw(`${server.url}${AS}?Cmd=Sync&User=user3@example.com&DeviceId=d`, {
+        method: "POST",
+      });
       assert.equal(res.status, 401, "asked to sign in");
       assert.match(res.headers["www-authenticate"], /^Basic /);
       assert.equal(upstream.real().length, before);
@@ -133,7 +161,12 @@ for (const kind of kinds) {
       assert.equal(holders.size, 200);
       assert.equal(capped.size, 300);
       // Denied requests never reached the mail server; every allowed one did.
-      const reached = upstream.real().slice(before).map((r) => Buffer.from(r.headers.authorization.slice(6), "base64").toString().split(":")[0]);
+      const reached = upstream
+        .real()
+        .slice(before)
+        .map(
+          (r) => Buffer.from(r.headers.authorization.slice(6), "base64").toString().split(":")[0],
+        );
       assert.equal(reached.length, 200);
       assert.deepEqual(new Set(reached), holders);
 
@@ -148,7 +181,11 @@ for (const kind of kinds) {
       assert.equal(view.setting, "disabled", "explicitly defined (Axigen)");
       assert.ok(view.cappedAt);
       assert.equal(view.source, `account:${one}`);
-      assert.equal((await admin.get("/v1/check")).json.problems.length, 0, "the ledger audit is clean");
+      assert.equal(
+        (await admin.get("/v1/check")).json.problems.length,
+        0,
+        "the ledger audit is clean",
+      );
     });
 
     test("R3/R5 afterwards: a holder keeps access, a capped account stays denied naming its own setting", async () => {
@@ -158,8 +195,15 @@ for (const kind of kinds) {
       const res = await connect(cappedOne);
       assert.equal(res.status, 403);
       assert.equal(res.headers["x-seatcap-reason"], "capped");
-      const decided = await api(server.url, GATEWAY).post("/v1/decide", { account: cappedOne, feature: "activesync" });
-      assert.deepEqual(decided.json, { allowed: false, reason: "capped", source: `account:${cappedOne}` });
+      const decided = await api(server.url, GATEWAY).post("/v1/decide", {
+        account: cappedOne,
+        feature: "activesync",
+      });
+      assert.deepEqual(decided.json, {
+        allowed: false,
+        reason: "capped",
+        source: `account:${cappedOne}`,
+      });
     });
 
     test("an allowed request reaches the upstream byte for byte, and its answer comes back byte for byte", async () => {
@@ -201,7 +245,10 @@ for (const kind of kinds) {
       assert.equal((await connect(`${domain.toUpperCase()}\\${local}`)).status, 207);
       // A Bearer token names no account seatcap can check: `User=` must not pick one (a capped user would ride the holder's seat).
       const before = upstream.real().length;
-      const viaParam = await raw(`${server.url}${AS}?Cmd=Ping&User=${encodeURIComponent(holder)}&DeviceId=d`, { method: "POST", headers: { authorization: "Bearer oauth-token" } });
+      const viaParam = await raw(
+        `${server.url}${AS}?Cmd=Ping&User=${encodeURIComponent(holder)}&DeviceId=d`,
+        { method: "POST", headers: { authorization: "Bearer oauth-token" } },
+      );
       assert.equal(viaParam.status, 401);
       assert.equal(upstream.real().length, before, "it went nowhere");
       const stranger = await connect("nobody@example.com");
@@ -212,39 +259,129 @@ for (const kind of kinds) {
     test("POST /v1/decide answers {allowed, reason, source} for other protocols", async () => {
       const gw = api(server.url, GATEWAY);
       const holder = [...holders][4];
-      assert.deepEqual((await gw.post("/v1/decide", { account: holder, feature: "activesync" })).json, {
-        allowed: true, reason: "seat-held", source: "domain:example.com",
-      });
-      assert.deepEqual((await gw.post("/v1/decide", { account: holder, feature: "outlook" })).json, {
-        allowed: false, reason: "unknown-feature", source: null,
-      });
+      assert.deepEqual(
+        (await gw.post("/v1/decide", { account: holder, feature: "activesync" })).json,
+        {
+          allowed: true,
+          reason: "seat-held",
+          source: "domain:example.com",
+        },
+      );
+      assert.deepEqual(
+        (await gw.post("/v1/decide", { account: holder, feature: "outlook" })).json,
+        {
+          allowed: false,
+          reason: "unknown-feature",
+          source: null,
+        },
+      );
       assert.equal((await gw.post("/v1/decide", { account: holder })).status, 400);
-      assert.equal((await api(server.url, DOMAIN_A).post("/v1/decide", { account: holder, feature: "activesync" })).status, 403);
+      assert.equal(
+        (
+          await api(server.url, DOMAIN_A).post("/v1/decide", {
+            account: holder,
+            feature: "activesync",
+          })
+        ).status,
+        403,
+      );
     });
 
     test("auth matrix: no token, a wrong token, the server admin, a domain admin on its own and another domain, a gateway", async () => {
       const own = [...holders][5];
       const routes = [
-        { name: "read seats (holders filtered per domain)", method: "GET", route: "/v1/seats/activesync", allowed: ["server", "domainA", "domainB"] },
-        { name: "own-domain account", method: "GET", route: `/v1/accounts/${own}`, allowed: ["server", "domainA"] },
-        { name: "other.org's directory", method: "GET", route: "/v1/domains/other.org", allowed: ["server", "domainB"] },
-        { name: "a setting in other.org", method: "PUT", route: "/v1/settings", body: { node: "domain:other.org", feature: "activesync", value: "inherit" }, allowed: ["server", "domainB"] },
-        { name: "an account in other.org", method: "GET", route: "/v1/accounts/someone@other.org", allowed: ["server", "domainB"] },
-        { name: "set the server", method: "PUT", route: "/v1/settings", body: { node: "server", feature: "activesync", value: "disabled" }, allowed: ["server"] },
-        { name: "upload a licence", method: "PUT", route: "/v1/licence", body: { features: {} }, allowed: ["server"] },
-        { name: "create a domain", method: "POST", route: "/v1/domains", body: { name: "" }, allowed: ["server"] },
+        {
+          name: "read seats (holders filtered per domain)",
+          method: "GET",
+          route: "/v1/seats/activesync",
+          allowed: ["server", "domainA", "domainB"],
+        },
+        {
+          name: "own-domain account",
+          method: "GET",
+          route: `/v1/accounts/${own}`,
+          allowed: ["server", "domainA"],
+        },
+        {
+          name: "other.org's directory",
+          method: "GET",
+          route: "/v1/domains/other.org",
+          allowed: ["server", "domainB"],
+        },
+        {
+          name: "a setting in other.org",
+          method: "PUT",
+          route: "/v1/settings",
+          body: { node: "domain:other.org", feature: "activesync", value: "inherit" },
+          allowed: ["server", "domainB"],
+        },
+        {
+          name: "an account in other.org",
+          method: "GET",
+          route: "/v1/accounts/someone@other.org",
+          allowed: ["server", "domainB"],
+        },
+        {
+          name: "set the server",
+          method: "PUT",
+          route: "/v1/settings",
+          body: { node: "server", feature: "activesync", value: "disabled" },
+          allowed: ["server"],
+        },
+        {
+          name: "upload a licence",
+          method: "PUT",
+          route: "/v1/licence",
+          body: { features: {} },
+          allowed: ["server"],
+        },
+        {
+          name: "create a domain",
+          method: "POST",
+          route: "/v1/domains",
+          body: { name: "" },
+          allowed: ["server"],
+        },
         { name: "export", method: "GET", route: "/v1/export", allowed: ["server"] },
-        { name: "restore capped", method: "POST", route: "/v1/seats/nosuchfeature/restore-capped", allowed: ["server"] },
-        { name: "decide", method: "POST", route: "/v1/decide", body: { account: own, feature: "nosuchfeature" }, allowed: ["server", "gateway"] },
+        {
+          name: "restore capped",
+          method: "POST",
+          route: "/v1/seats/nosuchfeature/restore-capped",
+          allowed: ["server"],
+        },
+        {
+          name: "decide",
+          method: "POST",
+          route: "/v1/decide",
+          body: { account: own, feature: "nosuchfeature" },
+          allowed: ["server", "gateway"],
+        },
       ];
-      const callers = { none: undefined, wrong: "x".repeat(40), server: ADMIN, domainA: DOMAIN_A, domainB: DOMAIN_B, gateway: GATEWAY };
+      const callers = {
+        none: undefined,
+        wrong: "x".repeat(40),
+        server: ADMIN,
+        domainA: DOMAIN_A,
+        domainB: DOMAIN_B,
+        gateway: GATEWAY,
+      };
       for (const r of routes) {
         for (const [who, t] of Object.entries(callers)) {
           const res = await api(server.url, t).call(r.method, r.route, r.body);
-          const want = who === "none" || who === "wrong" ? [401] : r.allowed.includes(who) ? "through" : [403];
-          if (want === "through") assert.ok(![401, 403].includes(res.status), `${r.name} as ${who}: ${res.status} ${res.text}`);
-          else assert.ok(want.includes(res.status), `${r.name} as ${who}: want ${want}, got ${res.status} ${res.text}`);
-          if (res.status === 401 || res.status === 403) assert.match(res.json.error.code, /^(unauthorized|forbidden)$/);
+          const want =
+            who === "none" || who === "wrong" ? [401] : r.allowed.includes(who) ? "through" : [403];
+          if (want === "through")
+            assert.ok(
+              ![401, 403].includes(res.status),
+              `${r.name} as ${who}: ${res.status} ${res.text}`,
+            );
+          else
+            assert.ok(
+              want.includes(res.status),
+              `${r.name} as ${who}: want ${want}, got ${res.status} ${res.text}`,
+            );
+          if (res.status === 401 || res.status === 403)
+            assert.match(res.json.error.code, /^(unauthorized|forbidden)$/);
         }
       }
       // A domain admin sees only its own domain in lists.
@@ -253,41 +390,79 @@ for (const kind of kinds) {
       const seatsB = (await api(server.url, DOMAIN_B).get("/v1/seats/activesync")).json;
       assert.equal(seatsB.holders.length, 0, "no holders of other domains");
       assert.equal(seatsB.used, 200, "but the licence's use is shown");
-      assert.equal((await api(server.url, DOMAIN_B).get("/v1/seats/activesync/capped")).json.items.length, 0);
+      assert.equal(
+        (await api(server.url, DOMAIN_B).get("/v1/seats/activesync/capped")).json.items.length,
+        0,
+      );
     });
 
     test("admin flows: R6 refusal lists holders, R7 release, R6 reservation, R11 restore, signed licence R10, directory growth, R9 lifecycle, log", async () => {
       const [holder] = holders;
       const [c1, c2] = capped;
-      const refused = await admin.put("/v1/settings", { node: `account:${c1}`, feature: "activesync", value: "enabled" });
+      const refused = await admin.put("/v1/settings", {
+        node: `account:${c1}`,
+        feature: "activesync",
+        value: "enabled",
+      });
       assert.equal(refused.status, 409);
       assert.equal(refused.json.error.code, "seats-exhausted");
       assert.equal(refused.json.error.holders.length, 200);
 
-      assert.equal((await admin.put("/v1/settings", { node: `account:${holder}`, feature: "activesync", value: "disabled" })).status, 200);
+      assert.equal(
+        (
+          await admin.put("/v1/settings", {
+            node: `account:${holder}`,
+            feature: "activesync",
+            value: "disabled",
+          })
+        ).status,
+        200,
+      );
       assert.equal((await admin.get("/v1/seats/activesync")).json.used, 199, "R7 released");
-      assert.equal((await admin.put("/v1/settings", { node: `account:${c1}`, feature: "activesync", value: "enabled" })).status, 200);
+      assert.equal(
+        (
+          await admin.put("/v1/settings", {
+            node: `account:${c1}`,
+            feature: "activesync",
+            value: "enabled",
+          })
+        ).status,
+        200,
+      );
       const c1View = (await admin.get(`/v1/accounts/${c1}`)).json.features.activesync;
       assert.equal(c1View.seat.via, "admin", "R6 reserved at once");
       assert.equal(c1View.cappedAt, null, "an administrator's write clears the marker");
 
       // The change log: who, the node before and after, and the seats it moved.
       const log = await allPages(admin, "/v1/log");
-      const disable = log.find((e) => e.request.op === "set" && e.request.node === `account:${holder}`);
+      const disable = log.find(
+        (e) => e.request.op === "set" && e.request.node === `account:${holder}`,
+      );
       assert.equal(disable.actor, "server-admin");
       assert.deepEqual(disable.domains, ["example.com"]);
       const change = disable.changes.find((c) => c.node === `account:${holder}`);
       assert.equal(change.before.settings.activesync, undefined);
       assert.equal(change.after.settings.activesync, "disabled");
-      assert.deepEqual(disable.seats, [{ feature: "activesync", account: holder, change: "released" }]);
+      assert.deepEqual(disable.seats, [
+        { feature: "activesync", account: holder, change: "released" },
+      ]);
       const caps = log.filter((e) => e.actor === "activesync-gateway");
       assert.equal(caps.length, 300, "each cap by the gateway is logged once");
       assert.ok(caps.every((e) => e.seats.some((s) => s.change === "capped")));
 
       // A vendor-signed licence with more mailboxes and seats (R10: capped stay capped).
       const file = path.join(tempDir("seatcap-licence-"), "licence.json");
-      writeFileSync(file, JSON.stringify({ mailboxes: 600, features: { activesync: { seats: 250 } }, expires: null }));
-      const signed = seatcap(["licence", "sign", "--key", path.join(server.data, "demo-vendor.key"), file]);
+      writeFileSync(
+        file,
+        JSON.stringify({ mailboxes: 600, features: { activesync: { seats: 250 } }, expires: null }),
+      );
+      const signed = seatcap([
+        "licence",
+        "sign",
+        "--key",
+        path.join(server.data, "demo-vendor.key"),
+        file,
+      ]);
       assert.equal(signed.status, 0, signed.stderr);
       const up = await admin.put("/v1/licence", signed.stdout);
       assert.equal(up.status, 200, up.text);
@@ -295,29 +470,69 @@ for (const kind of kinds) {
       const lic = (await admin.get("/v1/licence")).json;
       assert.equal(lic.licence.features.activesync.seats, 250);
       assert.match(lic.signedBy, /^[0-9a-f]{64}$/);
-      assert.equal((await connect(c2)).headers["x-seatcap-reason"], "capped", "R10: capped accounts stay capped when the licence grows");
+      assert.equal(
+        (await connect(c2)).headers["x-seatcap-reason"],
+        "capped",
+        "R10: capped accounts stay capped when the licence grows",
+      );
       assert.equal((await admin.post("/v1/seats/activesync/restore-capped")).status, 200);
       assert.equal((await allPages(admin, "/v1/seats/activesync/capped")).length, 0, "R11");
-      assert.equal((await connect(c2)).status, 207, "R11: restored accounts claim at their next connect");
+      assert.equal(
+        (await connect(c2)).status,
+        207,
+        "R11: restored accounts claim at their next connect",
+      );
 
       // The directory grows: a domain, a class enabling ActiveSync, accounts in it.
       assert.equal((await admin.post("/v1/domains", { name: "other.org" })).status, 201);
-      assert.equal((await admin.post("/v1/domains", { name: "other.org" })).json.error.code, "already-exists");
+      assert.equal(
+        (await admin.post("/v1/domains", { name: "other.org" })).json.error.code,
+        "already-exists",
+      );
       const b = api(server.url, DOMAIN_B);
-      assert.equal((await b.post("/v1/domains/other.org/classes", { name: "sales", settings: { activesync: "enabled" } })).status, 201);
+      assert.equal(
+        (
+          await b.post("/v1/domains/other.org/classes", {
+            name: "sales",
+            settings: { activesync: "enabled" },
+          })
+        ).status,
+        201,
+      );
       for (const n of [1, 2, 3, 4, 5]) {
-        assert.equal((await b.post("/v1/accounts", { id: `rep${n}@other.org`, class: "sales" })).status, 201);
+        assert.equal(
+          (await b.post("/v1/accounts", { id: `rep${n}@other.org`, class: "sales" })).status,
+          201,
+        );
       }
       const rep = (await b.get("/v1/accounts/rep1@other.org")).json;
       assert.equal(rep.features.activesync.effective, "enabled");
-      assert.equal(rep.features.activesync.source, "class:other.org/sales", "R1: the class decides");
+      assert.equal(
+        rep.features.activesync.source,
+        "class:other.org/sales",
+        "R1: the class decides",
+      );
       const page1 = (await b.get("/v1/domains/other.org/accounts?limit=2")).json;
-      assert.deepEqual(page1.items.map((a) => a.id), ["rep1@other.org", "rep2@other.org"]);
-      const page2 = (await b.get(`/v1/domains/other.org/accounts?limit=2&after=${page1.next}`)).json;
-      assert.deepEqual(page2.items.map((a) => a.id), ["rep3@other.org", "rep4@other.org"]);
+      assert.deepEqual(
+        page1.items.map((a) => a.id),
+        ["rep1@other.org", "rep2@other.org"],
+      );
+      const page2 = (await b.get(`/v1/domains/other.org/accounts?limit=2&after=${page1.next}`))
+        .json;
+      assert.deepEqual(
+        page2.items.map((a) => a.id),
+        ["rep3@other.org", "rep4@other.org"],
+      );
       assert.equal((await connect("rep1@other.org")).status, 207);
-      assert.equal((await b.put("/v1/accounts/rep1@other.org/type", { type: "basic" })).status, 200);
-      assert.equal((await b.get("/v1/accounts/rep1@other.org")).json.features.activesync.seat, null, "R9: basic releases the seat");
+      assert.equal(
+        (await b.put("/v1/accounts/rep1@other.org/type", { type: "basic" })).status,
+        200,
+      );
+      assert.equal(
+        (await b.get("/v1/accounts/rep1@other.org")).json.features.activesync.seat,
+        null,
+        "R9: basic releases the seat",
+      );
       assert.equal((await connect("rep1@other.org")).headers["x-seatcap-reason"], "not-premium");
       assert.equal((await b.delete("/v1/accounts/rep2@other.org")).status, 200);
       assert.equal((await b.get("/v1/accounts/rep2@other.org")).json.error.code, "unknown-account");
@@ -326,7 +541,9 @@ for (const kind of kinds) {
       // The domain admin's log shows only its domain's entries.
       const bLog = await allPages(b, "/v1/log");
       assert.ok(bLog.length >= 7 && bLog.every((e) => e.domains.includes("other.org")));
-      assert.ok(bLog.some((e) => e.request.op === "create-class" && e.actor === "domain-admin:other.org"));
+      assert.ok(
+        bLog.some((e) => e.request.op === "create-class" && e.actor === "domain-admin:other.org"),
+      );
     });
 
     test("export is a SPEC scenario the simulator reproduces exactly, and the audit is clean", async () => {
@@ -343,24 +560,113 @@ for (const kind of kinds) {
       const before = (await admin.get("/v1/export")).json;
       const logBefore = (await allPages(admin, "/v1/log")).length;
       const cases = [
-        [admin.put("/v1/settings", { node: "domain:example.com", feature: "activesync", value: "enabled", pad: "x".repeat(70_000) }), 413, "payload-too-large"],
+        [
+          admin.put("/v1/settings", {
+            node: "domain:example.com",
+            feature: "activesync",
+            value: "enabled",
+            pad: "x".repeat(70_000),
+          }),
+          413,
+          "payload-too-large",
+        ],
         [admin.put("/v1/settings", "{node: nope"), 400, "invalid-input"],
         [admin.put("/v1/settings", ""), 400, "invalid-input"],
         [admin.put("/v1/settings", [1, 2]), 400, "invalid-input"],
-        [admin.put("/v1/settings", { node: "domain:example.com", feature: "activesync", value: 5 }), 400, "invalid-input"],
-        [admin.put("/v1/settings", { node: "domain:example.com", feature: "activesync", value: "maybe" }), 400, "invalid-input"],
-        [admin.put("/v1/settings", { node: "domain:example.com", feature: "activesync", value: "enabled", extra: 1 }), 400, "invalid-input"],
-        [admin.put("/v1/settings", { node: "server", feature: "activesync", value: "inherit" }), 400, "invalid-input"],
-        [admin.put("/v1/settings", { node: "domain:nope.com", feature: "activesync", value: "enabled" }), 404, "unknown-domain"],
-        [admin.put("/v1/settings", { node: "class:example.com/nope", feature: "activesync", value: "enabled" }), 404, "unknown-class"],
-        [admin.put("/v1/settings", { node: "account:ghost@example.com", feature: "activesync", value: "enabled" }), 404, "unknown-account"],
-        [admin.put("/v1/settings", { node: "domain:example.com", feature: "nosuch", value: "enabled" }), 404, "unknown-feature"],
-        [admin.put("/v1/settings", { node: "planet:mars", feature: "activesync", value: "enabled" }), 400, "invalid-input"],
+        [
+          admin.put("/v1/settings", {
+            node: "domain:example.com",
+            feature: "activesync",
+            value: 5,
+          }),
+          400,
+          "invalid-input",
+        ],
+        [
+          admin.put("/v1/settings", {
+            node: "domain:example.com",
+            feature: "activesync",
+            value: "maybe",
+          }),
+          400,
+          "invalid-input",
+        ],
+        [
+          admin.put("/v1/settings", {
+            node: "domain:example.com",
+            feature: "activesync",
+            value: "enabled",
+            extra: 1,
+          }),
+          400,
+          "invalid-input",
+        ],
+        [
+          admin.put("/v1/settings", { node: "server", feature: "activesync", value: "inherit" }),
+          400,
+          "invalid-input",
+        ],
+        [
+          admin.put("/v1/settings", {
+            node: "domain:nope.com",
+            feature: "activesync",
+            value: "enabled",
+          }),
+          404,
+          "unknown-domain",
+        ],
+        [
+          admin.put("/v1/settings", {
+            node: "class:example.com/nope",
+            feature: "activesync",
+            value: "enabled",
+          }),
+          404,
+          "unknown-class",
+        ],
+        [
+          admin.put("/v1/settings", {
+            node: "account:ghost@example.com",
+            feature: "activesync",
+            value: "enabled",
+          }),
+          404,
+          "unknown-account",
+        ],
+        [
+          admin.put("/v1/settings", {
+            node: "domain:example.com",
+            feature: "nosuch",
+            value: "enabled",
+          }),
+          404,
+          "unknown-feature",
+        ],
+        [
+          admin.put("/v1/settings", {
+            node: "planet:mars",
+            feature: "activesync",
+            value: "enabled",
+          }),
+          400,
+          "invalid-input",
+        ],
         [admin.post("/v1/accounts", { id: "no-at-sign" }), 400, "invalid-input"],
         [admin.post("/v1/accounts", { id: "x@nope.com" }), 404, "unknown-domain"],
         [admin.post("/v1/accounts", { id: "user1@example.com" }), 409, "already-exists"],
-        [admin.put("/v1/licence", { features: { activesync: { seats: 999 } } }), 400, "invalid-input"],
-        [admin.put("/v1/licence", { features: { activesync: { seats: -1 } }, signature: { key: "00", value: "00" } }), 400, "invalid-input"],
+        [
+          admin.put("/v1/licence", { features: { activesync: { seats: 999 } } }),
+          400,
+          "invalid-input",
+        ],
+        [
+          admin.put("/v1/licence", {
+            features: { activesync: { seats: -1 } },
+            signature: { key: "00", value: "00" },
+          }),
+          400,
+          "invalid-input",
+        ],
         [admin.get("/v1/seats/activesync/capped?limit=0"), 400, "invalid-input"],
         [admin.get("/v1/seats/activesync/capped?limit=ten"), 400, "invalid-input"],
         [admin.get("/v1/seats/nosuch"), 404, "unknown-feature"],
@@ -383,26 +689,46 @@ for (const kind of kinds) {
       const keygen = seatcap(["licence", "keygen", path.join(dir, "other-vendor")]);
       assert.equal(keygen.status, 0, keygen.stderr);
       const file = path.join(dir, "licence.json");
-      writeFileSync(file, JSON.stringify({ mailboxes: 600, features: { activesync: { seats: 900 } } }));
-      const foreign = seatcap(["licence", "sign", "--key", path.join(dir, "other-vendor.key"), file]).stdout;
+      writeFileSync(
+        file,
+        JSON.stringify({ mailboxes: 600, features: { activesync: { seats: 900 } } }),
+      );
+      const foreign = seatcap([
+        "licence",
+        "sign",
+        "--key",
+        path.join(dir, "other-vendor.key"),
+        file,
+      ]).stdout;
       const bad = await admin.put("/v1/licence", foreign);
       assert.equal(bad.status, 400);
       assert.match(bad.json.error.message, /does not trust/);
-      const genuine = JSON.parse(seatcap(["licence", "sign", "--key", path.join(server.data, "demo-vendor.key"), file]).stdout);
+      const genuine = JSON.parse(
+        seatcap(["licence", "sign", "--key", path.join(server.data, "demo-vendor.key"), file])
+          .stdout,
+      );
       const tampered = { ...genuine, features: { activesync: { seats: 9000 } } };
       const t = await admin.put("/v1/licence", tampered);
       assert.equal(t.status, 400);
       assert.match(t.json.error.message, /does not verify/);
-      const unsigned = await admin.put("/v1/licence", { mailboxes: 600, features: { activesync: { seats: 900 } } });
+      const unsigned = await admin.put("/v1/licence", {
+        mailboxes: 600,
+        features: { activesync: { seats: 900 } },
+      });
       assert.match(unsigned.json.error.message, /unsigned/);
       assert.deepEqual((await admin.get("/v1/licence")).json, before);
     });
 
     test("no token is ever written to the log", () => {
       const out = server.output();
-      for (const t of [ADMIN, DOMAIN_A, DOMAIN_B, GATEWAY, "x".repeat(40)]) assert.ok(!out.includes(t), "a token leaked into the output");
+      for (const t of [ADMIN, DOMAIN_A, DOMAIN_B, GATEWAY, "x".repeat(40)])
+        assert.ok(!out.includes(t), "a token leaked into the output");
       assert.match(out, /admin token\s+as configured \(not printed\)/);
-      assert.match(out, /PUT \/v1\/settings 409 server-admin/, "requests are logged, with the role");
+      assert.match(
+        out,
+        /PUT \/v1\/settings 409 server-admin/,
+        "requests are logged, with the role",
+      );
     });
 
     test(`restart over ${kind} keeps every seat, setting, capped marker and log entry`, async () => {
@@ -414,7 +740,12 @@ for (const kind of kinds) {
       });
       const before = await snapshot();
       await server.stop();
-      server = await startServer({ store: kind, data: server.data, table: server.table, args: args() });
+      server = await startServer({
+        store: kind,
+        data: server.data,
+        table: server.table,
+        args: args(),
+      });
       admin = api(server.url, ADMIN);
       assert.match(server.output(), /already holds a directory \(not seeded\)/);
       assert.deepEqual(await snapshot(), before);
@@ -435,7 +766,10 @@ test("`npm start`'s server: a generated admin token, printed once and kept (0600
     assert.equal(readFileSync(file, "utf8").trim(), adminToken);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.match(server.output(), /console\s+http:\/\/127\.0\.0\.1:\d+\//);
-    assert.match(server.output(), /gateway .* a demo mail server on http:\/\/127\.0\.0\.1:\d+\/ \(every account, password `demo`\)/);
+    assert.match(
+      server.output(),
+      /gateway .* a demo mail server on http:\/\/127\.0\.0\.1:\d+\/ \(every account, password `demo`\)/,
+    );
     const admin = api(server.url, adminToken);
     assert.deepEqual((await admin.get("/v1/whoami")).json, { kind: "server-admin" });
     const page = await raw(`${server.url}/`);
@@ -443,14 +777,27 @@ test("`npm start`'s server: a generated admin token, printed once and kept (0600
     assert.match(page.headers["content-type"], /text\/html/);
     const spec = await api(server.url).get("/v1/openapi.json");
     assert.equal(spec.json.openapi, "3.1.0");
-    const through = await raw(`${server.url}${AS}?Cmd=Sync`, { method: "POST", headers: { authorization: basic("user42@example.com", "demo") } });
+    const through = await raw(`${server.url}${AS}?Cmd=Sync`, {
+      method: "POST",
+      headers: { authorization: basic("user42@example.com", "demo") },
+    });
     assert.equal(through.status, 200);
-    assert.match(through.body.toString(), /demo mail server: POST \/Microsoft-Server-ActiveSync\?Cmd=Sync accepted/);
-    assert.equal((await admin.get("/v1/seats/activesync")).json.holders[0].account, "user42@example.com");
+    assert.match(
+      through.body.toString(),
+      /demo mail server: POST \/Microsoft-Server-ActiveSync\?Cmd=Sync accepted/,
+    );
+    assert.equal(
+      (await admin.get("/v1/seats/activesync")).json.holders[0].account,
+      "user42@example.com",
+    );
     await server.stop();
     server = await startServer({ data, args: ["--demo"] });
     assert.ok(!server.output().includes(adminToken), "not printed again after a restart");
-    assert.deepEqual((await api(server.url, adminToken).get("/v1/whoami")).json, { kind: "server-admin" }, "the same token after a restart");
+    assert.deepEqual(
+      (await api(server.url, adminToken).get("/v1/whoami")).json,
+      { kind: "server-admin" },
+      "the same token after a restart",
+    );
   } finally {
     await server.stop();
   }
@@ -458,33 +805,52 @@ test("`npm start`'s server: a generated admin token, printed once and kept (0600
 
 test("every route of the admin API is in the OpenAPI document", () => {
   const source = readFileSync(path.join(import.meta.dirname, "../../js/src/server/app.ts"), "utf8");
-  const spec = JSON.parse(readFileSync(path.join(import.meta.dirname, "../../docs/openapi.json"), "utf8"));
-  const routes = [...source.matchAll(/app\.(get|post|put|delete)\("([^"]+)"/g)].map(([, method, route]) => [method, route.replace(/:(\w+)/g, "{$1}")]);
+  const spec = JSON.parse(
+    readFileSync(path.join(import.meta.dirname, "../../docs/openapi.json"), "utf8"),
+  );
+  const routes = [...source.matchAll(/app\.(get|post|put|delete)\("([^"]+)"/g)].map(
+    ([, method, route]) => [method, route.replace(/:(\w+)/g, "{$1}")],
+  );
   assert.ok(routes.length >= 20);
-  for (const [method, route] of routes) assert.ok(spec.paths[route]?.[method], `${method.toUpperCase()} ${route} is documented`);
-  const documented = Object.entries(spec.paths).flatMap(([route, ops]) => Object.keys(ops).filter((m) => ["get", "post", "put", "delete"].includes(m)).map((m) => `${m} ${route}`));
+  for (const [method, route] of routes)
+    assert.ok(spec.paths[route]?.[method], `${method.toUpperCase()} ${route} is documented`);
+  const documented = Object.entries(spec.paths).flatMap(([route, ops]) =>
+    Object.keys(ops)
+      .filter((m) => ["get", "post", "put", "delete"].includes(m))
+      .map((m) => `${m} ${route}`),
+  );
   for (const op of documented.filter((o) => !o.includes("Microsoft-Server-ActiveSync"))) {
-    assert.ok(routes.some(([m, r]) => `${m} ${r}` === op), `${op} exists in app.ts`);
+    assert.ok(
+      routes.some(([m, r]) => `${m} ${r}` === op),
+      `${op} exists in app.ts`,
+    );
   }
 });
 
 describe("edge server in dev mode", () => {
   let server;
   before(async () => {
-    server = await startServer({ args: ["--demo", "--dev", "--admin-token", "dev-admin-token-0123456789"] });
+    server = await startServer({
+      args: ["--demo", "--dev", "--admin-token", "dev-admin-token-0123456789"],
+    });
   });
   after(() => server?.stop());
 
   test("accepts an unsigned licence (and says so) but never a bad signature", async () => {
     const admin = api(server.url, "dev-admin-token-0123456789");
-    const res = await admin.put("/v1/licence", { mailboxes: 600, features: { activesync: { seats: 10 } } });
+    const res = await admin.put("/v1/licence", {
+      mailboxes: 600,
+      features: { activesync: { seats: 10 } },
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.signature, "unsigned");
     assert.equal((await admin.get("/v1/licence")).json.signedBy, null);
     const dir = tempDir("seatcap-dev-");
     const file = path.join(dir, "l.json");
     writeFileSync(file, JSON.stringify({ features: { activesync: { seats: 10 } } }));
-    const signed = JSON.parse(seatcap(["licence", "sign", "--key", path.join(server.data, "demo-vendor.key"), file]).stdout);
+    const signed = JSON.parse(
+      seatcap(["licence", "sign", "--key", path.join(server.data, "demo-vendor.key"), file]).stdout,
+    );
     signed.features.activesync.seats = 11;
     assert.equal((await admin.put("/v1/licence", signed)).status, 400);
   });
@@ -494,7 +860,11 @@ test("`seatcap licence verify` checks a file with the Rust core and exits 1 when
   const dir = tempDir("seatcap-verify-");
   const name = path.join(dir, "vendor");
   assert.equal(seatcap(["licence", "keygen", name]).status, 0);
-  assert.notEqual(seatcap(["licence", "keygen", name]).status, 0, "an existing key is not overwritten");
+  assert.notEqual(
+    seatcap(["licence", "keygen", name]).status,
+    0,
+    "an existing key is not overwritten",
+  );
   const file = path.join(dir, "licence.json");
   writeFileSync(file, JSON.stringify({ mailboxes: 50, features: { activesync: { seats: 20 } } }));
   const signedFile = path.join(dir, "signed.json");

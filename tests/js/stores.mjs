@@ -20,8 +20,11 @@ export async function postgresAvailable() {
       await client.query("SELECT 1");
       return true;
     } catch (e) {
-      if (process.env.CI === "true") throw new Error(`PostgreSQL at ${PG_URL} is required with CI=true: ${e.message}`);
-      console.error(`\n!!! PostgreSQL at ${PG_URL} is not reachable (${e.message}): the PostgreSQL store tests did NOT run !!!\n`);
+      if (process.env.CI === "true")
+        throw new Error(`PostgreSQL at ${PG_URL} is required with CI=true: ${e.message}`);
+      console.error(
+        `\n!!! PostgreSQL at ${PG_URL} is not reachable (${e.message}): the PostgreSQL store tests did NOT run !!!\n`,
+      );
       return false;
     } finally {
       await client.end().catch(() => {});
@@ -42,13 +45,27 @@ export async function openStore(kind) {
   if (kind === "sqlite") {
     const dir = mkdtempSync(path.join(tmpdir(), "seatcap-sqlite-"));
     const store = await SqliteStore.open(path.join(dir, "seatcap.db"));
-    return { store, file: path.join(dir, "seatcap.db"), close: async () => { store.close(); rmSync(dir, { recursive: true, force: true }); } };
+    return {
+      store,
+      file: path.join(dir, "seatcap.db"),
+      close: async () => {
+        store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   if (kind === "postgres") {
     const { default: pg } = await import("pg");
     const pool = new pg.Pool({ connectionString: PG_URL, max: 8 });
     const store = new PostgresStore(pool, { table: uniqueTable() });
-    return { store, pool, close: async () => { await store.drop(); await pool.end(); } };
+    return {
+      store,
+      pool,
+      close: async () => {
+        await store.drop();
+        await pool.end();
+      },
+    };
   }
   if (kind === "durable-object") return openDurableObjectStore();
   throw new Error(`unknown store ${kind}`);
@@ -56,7 +73,12 @@ export async function openStore(kind) {
 
 /** The kinds to run: PostgreSQL only where it answers (see postgresAvailable). */
 export async function storeKinds() {
-  return ["memory", "sqlite", ...((await postgresAvailable()) ? ["postgres"] : []), "durable-object"];
+  return [
+    "memory",
+    "sqlite",
+    ...((await postgresAvailable()) ? ["postgres"] : []),
+    "durable-object",
+  ];
 }
 
 // One workerd for the open Durable Object stores (a fresh object each), stopped when the last closes.
@@ -70,7 +92,10 @@ async function openDurableObjectStore() {
     const mf = await storeHostWorker({
       scriptPath: path.join(import.meta.dirname, "fixtures/durable-store-worker.mjs"),
       modulesRoot: path.resolve(import.meta.dirname, "../.."),
-      modulesRules: [{ type: "ESModule", include: ["**/*.mjs"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }],
+      modulesRules: [
+        { type: "ESModule", include: ["**/*.mjs"] },
+        { type: "CompiledWasm", include: ["**/*.wasm"] },
+      ],
     });
     await mf.ready;
     return { mf, namespace: await mf.getDurableObjectNamespace("STORE") };

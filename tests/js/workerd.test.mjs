@@ -21,7 +21,10 @@ test("in workerd, dist/workerd.mjs runs every conformance case through simulate 
   const mf = new Miniflare({
     // Listed, not discovered: the entry keeps SqliteStore.open's `import(driver)`, which a Worker never calls.
     modules: [
-      { type: "ESModule", path: path.join(import.meta.dirname, "fixtures/workerd-entry-worker.mjs") },
+      {
+        type: "ESModule",
+        path: path.join(import.meta.dirname, "fixtures/workerd-entry-worker.mjs"),
+      },
       { type: "ESModule", path: path.join(root, "dist/workerd.mjs") },
       { type: "CompiledWasm", path: path.join(root, "dist/seatcap_bg.wasm") },
     ],
@@ -34,7 +37,10 @@ test("in workerd, dist/workerd.mjs runs every conformance case through simulate 
   });
   try {
     const cases = conformanceCases();
-    const response = await mf.dispatchFetch("http://127.0.0.1/", { method: "POST", body: JSON.stringify(cases.map((c) => c.scenario)) });
+    const response = await mf.dispatchFetch("http://127.0.0.1/", {
+      method: "POST",
+      body: JSON.stringify(cases.map((c) => c.scenario)),
+    });
     assert.equal(response.status, 200, await response.clone().text());
     const { version, results, engineRuns } = await response.json();
     assert.equal(version, "0.1.0");
@@ -43,7 +49,11 @@ test("in workerd, dist/workerd.mjs runs every conformance case through simulate 
       assert.equal(results[i].type, "success", c.name);
       assert.deepStrictEqual(results[i].outcome, c.outcome, c.name);
       // The Engine over a MemoryStore, in the same bundle, agrees with both.
-      assert.deepStrictEqual(engineRuns[i], { events: c.outcome.events, state: c.outcome.state }, `${c.name} (Engine)`);
+      assert.deepStrictEqual(
+        engineRuns[i],
+        { events: c.outcome.events, state: c.outcome.state },
+        `${c.name} (Engine)`,
+      );
     });
   } finally {
     await mf.dispose();

@@ -23,7 +23,10 @@ export class Cancelled extends Error {
 
 let worker: Worker | undefined;
 let nextId = 1;
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: Progress) => void }>();
+const pending = new Map<
+  number,
+  { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: Progress) => void }
+>();
 
 function start(): Worker {
   const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
@@ -39,7 +42,8 @@ function start(): Worker {
     }
   };
   w.onerror = (event) => {
-    for (const job of pending.values()) job.reject(new Error(event.message || "the engine worker failed"));
+    for (const job of pending.values())
+      job.reject(new Error(event.message || "the engine worker failed"));
     pending.clear();
     worker = undefined;
   };
@@ -50,13 +54,21 @@ function start(): Worker {
  * Runs job `kind` in the engine worker. `signal` cancels it (the promise
  * rejects with `Cancelled`); `onProgress` hears its progress.
  */
-export function runJob<T>(kind: string, input: unknown, options: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {}): Promise<T> {
+export function runJob<T>(
+  kind: string,
+  input: unknown,
+  options: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
+): Promise<T> {
   worker ??= start();
   const id = nextId++;
   const w = worker;
   return new Promise<T>((resolve, reject) => {
     if (options.signal?.aborted) return reject(new Cancelled());
-    pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    pending.set(id, {
+      resolve: resolve as (v: unknown) => void,
+      reject,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
     options.signal?.addEventListener("abort", () => {
       if (!pending.has(id)) return;
       // The wasm can't be interrupted: stop the worker, fail everything it was running.

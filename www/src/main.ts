@@ -21,7 +21,10 @@ function parse(hash: string): { section: string; route: Route } {
   const text = hash.replace(/^#\/?/, "");
   const [pathPart = "", queryPart = ""] = text.split("?", 2) as [string?, string?];
   const [section = "sim", ...path] = pathPart.split("/").filter(Boolean).map(decodeURIComponent);
-  return { section: section === "admin" ? "admin" : "sim", route: { path, query: new URLSearchParams(queryPart) } };
+  return {
+    section: section === "admin" ? "admin" : "sim",
+    route: { path, query: new URLSearchParams(queryPart) },
+  };
 }
 
 function render(): void {

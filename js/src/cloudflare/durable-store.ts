@@ -23,14 +23,18 @@ export class DurableObjectStore implements Store {
 
   get(keys: string[]): (Versioned | null)[] {
     if (keys.length === 0) return [];
-    const rows = this.#sql.exec<{ key: string; value: string; version: number }>(SQL.get, JSON.stringify(keys)).toArray();
+    const rows = this.#sql
+      .exec<{ key: string; value: string; version: number }>(SQL.get, JSON.stringify(keys))
+      .toArray();
     const found = new Map(rows.map((r) => [r.key, { value: r.value, version: Number(r.version) }]));
     return keys.map((k) => found.get(k) ?? null);
   }
 
   list(prefix: string, after?: string, limit?: number): Entry[] {
     const { bounded, params } = listQuery(prefix, after, limit);
-    const rows = this.#sql.exec<{ key: string; value: string }>(bounded ? SQL.range : SQL.from, ...params).toArray();
+    const rows = this.#sql
+      .exec<{ key: string; value: string }>(bounded ? SQL.range : SQL.from, ...params)
+      .toArray();
     return rows.map((r) => ({ key: r.key, value: r.value }));
   }
 

@@ -9,7 +9,12 @@ export { remoteEngine, isEngineCall } from "../server/remote-engine.js";
 export type { EngineTransport } from "../server/remote-engine.js";
 export { createWorker, workerForward } from "./worker.js";
 export type { WorkerEnv, WorkerOptions, Worker, SeatLedgerStub } from "./worker.js";
-export type { DurableObjectStorage, DurableObjectState, SqlStorage, DurableObjectNamespace } from "./workers.js";
+export type {
+  DurableObjectStorage,
+  DurableObjectState,
+  SqlStorage,
+  DurableObjectNamespace,
+} from "./workers.js";
 
 /** The Worker configured from its bindings alone. */
 export default createWorker();

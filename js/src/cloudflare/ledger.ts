@@ -21,7 +21,8 @@ export class SeatLedger extends DurableObject {
   /** Runs one Engine call here (see `remoteEngine`). A name that is not an Engine call is refused. */
   async run(actor: string | undefined, call: string, args: unknown[]): Promise<unknown> {
     if (!isEngineCall(call)) throw new TypeError(`\`${String(call)}\` is not an Engine call`);
-    if (actor !== undefined && typeof actor !== "string") throw new TypeError("the actor is a string");
+    if (actor !== undefined && typeof actor !== "string")
+      throw new TypeError("the actor is a string");
     if (!Array.isArray(args)) throw new TypeError("the arguments are an array");
     const engine = actor === undefined ? this.#engine : this.#engine.by(actor);
     return (engine[call] as (...a: unknown[]) => Promise<unknown>)(...args);
@@ -31,7 +32,8 @@ export class SeatLedger extends DurableObject {
 /** The Worker's licence keys and dev mode (SEATCAP_LICENCE_KEYS, SEATCAP_DEV); a bad setting trusts no key (fail closed). */
 function licenceTrust(env: unknown): { trustedKeys: string[]; devMode: boolean } {
   const strings: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(env ?? {})) if (typeof value === "string") strings[name] = value;
+  for (const [name, value] of Object.entries(env ?? {}))
+    if (typeof value === "string") strings[name] = value;
   try {
     const config = parseConfig([], strings);
     return { trustedKeys: config.licenceKeys, devMode: config.dev };

@@ -50,7 +50,13 @@ export const workerForward: Forward = (request) => {
   const headers = new Headers(request.headers);
   headers.delete("host");
   const hasBody = request.body !== null && !["GET", "HEAD"].includes(request.method);
-  return fetch(request.url, { method: request.method, headers, body: hasBody ? request.body : null, redirect: "manual", signal: request.signal });
+  return fetch(request.url, {
+    method: request.method,
+    headers,
+    body: hasBody ? request.body : null,
+    redirect: "manual",
+    signal: request.signal,
+  });
 };
 
 export function createWorker(options: WorkerOptions = {}): Worker {
@@ -72,26 +78,40 @@ export function createWorker(options: WorkerOptions = {}): Worker {
         built.handlers.delete(tenant);
         // Never echo a binding's value: ConfigError messages name the setting, not secrets.
         const why = e instanceof Error ? e.message : String(e);
-        return new Response(JSON.stringify({ error: { code: "store-error", message: `seatcap is misconfigured: ${why}` } }), {
-          status: 500,
-          headers: { "content-type": "application/json; charset=utf-8" },
-        });
+        return new Response(
+          JSON.stringify({
+            error: { code: "store-error", message: `seatcap is misconfigured: ${why}` },
+          }),
+          {
+            status: 500,
+            headers: { "content-type": "application/json; charset=utf-8" },
+          },
+        );
       }
       const address = request.headers.get("cf-connecting-ip") ?? undefined;
       // A holder's lastSeen is written after its response is on its way: the runtime must wait for it.
       const defer = ctx ? (work: Promise<unknown>) => ctx.waitUntil(work) : undefined;
-      return ready.fetch(request, { ...(address === undefined ? {} : { address }), ...(defer ? { defer } : {}) });
+      return ready.fetch(request, {
+        ...(address === undefined ? {} : { address }),
+        ...(defer ? { defer } : {}),
+      });
     },
   };
 }
 
 async function handlerFor(env: WorkerEnv, tenant: string): Promise<Handler> {
   const strings: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(env)) if (typeof value === "string") strings[name] = value;
+  for (const [name, value] of Object.entries(env))
+    if (typeof value === "string") strings[name] = value;
   const config = parseConfig([], strings);
-  const tokens = await Tokens.from({ serverAdmin: config.adminTokens, domainAdmin: config.domainTokens, gateway: config.gatewayTokens });
+  const tokens = await Tokens.from({
+    serverAdmin: config.adminTokens,
+    domainAdmin: config.domainTokens,
+    gateway: config.gatewayTokens,
+  });
   const ledger = env.SEATCAP_LEDGER;
-  if (!ledger || typeof ledger.idFromName !== "function") throw new ConfigError("the SEATCAP_LEDGER Durable Object binding is missing");
+  if (!ledger || typeof ledger.idFromName !== "function")
+    throw new ConfigError("the SEATCAP_LEDGER Durable Object binding is missing");
   const id = ledger.idFromName(tenant);
   const quiet = stringOf(env.SEATCAP_REQUEST_LOG) === "off";
   return createHandler({
@@ -103,8 +123,16 @@ async function handlerFor(env: WorkerEnv, tenant: string): Promise<Handler> {
       forward: workerForward,
       slotsSpanBodies: false,
       verifyNewClaims: config.verifyNewClaims,
-      credentials: new CredentialCheck({ forward: workerForward, mode: config.credentialCheck, cacheTtlMs: config.credentialCacheMs, timeoutMs: config.probeTimeoutMs }),
-      loginNames: { ...(config.defaultDomain === undefined ? {} : { defaultDomain: config.defaultDomain }), netbios: config.netbios },
+      credentials: new CredentialCheck({
+        forward: workerForward,
+        mode: config.credentialCheck,
+        cacheTtlMs: config.credentialCacheMs,
+        timeoutMs: config.probeTimeoutMs,
+      }),
+      loginNames: {
+        ...(config.defaultDomain === undefined ? {} : { defaultDomain: config.defaultDomain }),
+        netbios: config.netbios,
+      },
       feature: config.feature,
       warn: (line: string) => console.warn(`[${tenant}] gateway: ${line}`),
     },
@@ -113,7 +141,8 @@ async function handlerFor(env: WorkerEnv, tenant: string): Promise<Handler> {
     // Counted per isolate: a bound on what one caller costs one isolate, not a global rate.
     limits: config.limits,
     ...(quiet ? {} : { log: (line: string) => console.log(`[${tenant}] ${line}`) }),
-    assets: async (request) => (new URL(request.url).pathname === "/" && request.method === "GET" ? indexPage() : undefined),
+    assets: async (request) =>
+      new URL(request.url).pathname === "/" && request.method === "GET" ? indexPage() : undefined,
     openapi,
     version: version(),
   });

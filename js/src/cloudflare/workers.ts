@@ -3,7 +3,10 @@
 
 /** `ctx.storage.sql` of a SQLite-backed Durable Object. */
 export interface SqlStorage {
-  exec<T extends Record<string, SqlValue> = Record<string, SqlValue>>(query: string, ...bindings: SqlValue[]): SqlCursor<T>;
+  exec<T extends Record<string, SqlValue> = Record<string, SqlValue>>(
+    query: string,
+    ...bindings: SqlValue[]
+  ): SqlCursor<T>;
 }
 export type SqlValue = string | number | null | ArrayBuffer;
 export interface SqlCursor<T> extends Iterable<T> {

@@ -8,7 +8,16 @@ import type { ErrorBody } from "../types.js";
 import { roleName, type Role, type Tokens } from "./auth.js";
 import { gateway, isGatewayPath, type ClientInfo, type GatewayOptions } from "./gateway.js";
 import { Limits, type LimitsConfig } from "./limits.js";
-import { failure, gatewayText, HttpError, invalid, isSafePath, json, objectBody, readJson } from "./respond.js";
+import {
+  failure,
+  gatewayText,
+  HttpError,
+  invalid,
+  isSafePath,
+  json,
+  objectBody,
+  readJson,
+} from "./respond.js";
 
 export interface ServerOptions {
   /** The engine, here (an `Engine` over a store) or elsewhere (a Durable Object's, through `remoteEngine`). */
@@ -62,7 +71,11 @@ export function createHandler(options: ServerOptions): Handler {
           response = refused;
         } else if (isGatewayPath(url.pathname)) {
           who = "gateway";
-          response = await gateway(request, { limits, ...options.gateway, engine: gatewayEngine }, client);
+          response = await gateway(
+            request,
+            { limits, ...options.gateway, engine: gatewayEngine },
+            client,
+          );
         } else {
           const found = api || !options.assets ? undefined : await options.assets(request);
           const seen: { role?: string } = {};
@@ -72,9 +85,13 @@ export function createHandler(options: ServerOptions): Handler {
       } catch (e) {
         // The operator reads what went wrong in the log; a caller (perhaps anonymous) learns nothing of it.
         options.log?.(`internal error: ${(e as Error).message}`);
-        response = api ? failure({ code: "store-error", message: "internal error; try again shortly" }) : gatewayText(503, "internal error; try again shortly", { "retry-after": "5" });
+        response = api
+          ? failure({ code: "store-error", message: "internal error; try again shortly" })
+          : gatewayText(503, "internal error; try again shortly", { "retry-after": "5" });
       }
-      options.log?.(`${request.method} ${url.pathname} ${response.status} ${who} ${Date.now() - started}ms`);
+      options.log?.(
+        `${request.method} ${url.pathname} ${response.status} ${who} ${Date.now() - started}ms`,
+      );
       return response;
     },
   };
@@ -86,7 +103,13 @@ export function createHandler(options: ServerOptions): Handler {
  * rate (429). `/v1/health` is exempt from the rate, so a load balancer's
  * probe never reads a flood as the server being down.
  */
-async function screen(request: Request, url: URL, api: boolean, client: ClientInfo, limits: Limits): Promise<Response | undefined> {
+async function screen(
+  request: Request,
+  url: URL,
+  api: boolean,
+  client: ClientInfo,
+  limits: Limits,
+): Promise<Response | undefined> {
   if (!isSafePath(url)) {
     const message = "the path holds an encoded slash, backslash or dot segment";
     return api ? invalid(message) : gatewayText(400, message);
@@ -101,7 +124,8 @@ function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
   const app = new Hono<Env>();
   const body = (c: Context<Env>) => readJson(c.req.raw, limit);
   /** A bulk body (a whole scenario, a list of events): the import limit, not the JSON one. */
-  const bulk = (c: Context<Env>) => readJson(c.req.raw, options.importLimit ?? DEFAULT_IMPORT_LIMIT);
+  const bulk = (c: Context<Env>) =>
+    readJson(c.req.raw, options.importLimit ?? DEFAULT_IMPORT_LIMIT);
   const role = (c: Context<Env>) => c.get("role");
   const as = (c: Context<Env>) => engine.by(roleName(role(c)));
 
@@ -111,10 +135,16 @@ function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
     options.log?.(`internal error: ${e.message}`);
     return failure({ code: "store-error", message: "internal error; try again shortly" });
   });
-  app.notFound(() => failure({ code: "not-found", message: "no such route; see /v1/openapi.json" }));
+  app.notFound(() =>
+    failure({ code: "not-found", message: "no such route; see /v1/openapi.json" }),
+  );
 
   app.get("/v1/health", () => json({ status: "ok", version: options.version ?? null }));
-  app.get("/v1/openapi.json", () => (options.openapi ? json(options.openapi) : failure({ code: "not-found", message: "no OpenAPI document" })));
+  app.get("/v1/openapi.json", () =>
+    options.openapi
+      ? json(options.openapi)
+      : failure({ code: "not-found", message: "no OpenAPI document" }),
+  );
 
   // Everything else under /v1 needs a token. An address that keeps presenting bad ones is locked
   // out for a while (its good tokens too: a guesser must not learn that a guess was right).
@@ -125,23 +155,34 @@ function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
     const found = await tokens.identify(c.req.header("authorization") ?? null);
     if (!found) {
       if (found === undefined) await limits.badToken(address);
-      const message = found === null ? "send `Authorization: Bearer <token>`" : "the token is not valid";
-      return failure({ code: "unauthorized", message }, { "www-authenticate": 'Bearer realm="seatcap"' });
+      const message =
+        found === null ? "send `Authorization: Bearer <token>`" : "the token is not valid";
+      return failure(
+        { code: "unauthorized", message },
+        { "www-authenticate": 'Bearer realm="seatcap"' },
+      );
     }
     const isDecide = c.req.path === "/v1/decide" && c.req.method === "POST";
     const limited = isDecide ? undefined : await limits.token(found.id);
     if (limited) return limited;
     c.set("role", found.role);
     c.env.seen.role = roleName(found.role);
-    if (found.role.kind === "gateway" && !isDecide) return failure({ code: "forbidden", message: "a gateway token may only ask POST /v1/decide" });
+    if (found.role.kind === "gateway" && !isDecide)
+      return failure({
+        code: "forbidden",
+        message: "a gateway token may only ask POST /v1/decide",
+      });
     await next();
   });
 
   // ---- decisions for other protocols -------------------------------------------
   app.post("/v1/decide", async (c) => {
-    if (role(c).kind === "domain-admin") forbid("deciding is for gateways and server administrators");
+    if (role(c).kind === "domain-admin")
+      forbid("deciding is for gateways and server administrators");
     const b = objectBody(await body(c), { account: "string", feature: "string" });
-    const decision = await engine.by(`decide:${roleName(role(c))}`).connect(b.account as string, b.feature as string);
+    const decision = await engine
+      .by(`decide:${roleName(role(c))}`)
+      .connect(b.account as string, b.feature as string);
     if ("error" in decision) return failure(decision.error);
     return json(decision);
   });
@@ -168,28 +209,48 @@ function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
     const domain = c.req.param("domain").toLowerCase();
     ownDomain(c, domain);
     const view = unwrap(await engine.directory(), "directory").domains[domain];
-    return view ? json({ name: domain, ...view }) : failure({ code: "unknown-domain", message: `no domain \`${domain}\`` });
+    return view
+      ? json({ name: domain, ...view })
+      : failure({ code: "unknown-domain", message: `no domain \`${domain}\`` });
   });
 
   app.post("/v1/domains/:domain/classes", async (c) => {
     const domain = c.req.param("domain").toLowerCase();
     ownDomain(c, domain);
     const b = objectBody(await body(c), { name: "string", settings: "object?" });
-    return written(await as(c).createClass(domain, b.name as string, (b.settings ?? {}) as never), 201);
+    return written(
+      await as(c).createClass(domain, b.name as string, (b.settings ?? {}) as never),
+      201,
+    );
   });
 
   app.get("/v1/domains/:domain/accounts", async (c) => {
     const domain = c.req.param("domain").toLowerCase();
     ownDomain(c, domain);
-    if (!unwrap(await engine.directory(), "directory").domains[domain]) return failure({ code: "unknown-domain", message: `no domain \`${domain}\`` });
-    return json(unwrap(await engine.accounts({ domain, after: c.req.query("after"), limit: pageLimit(c) }), "page"));
+    if (!unwrap(await engine.directory(), "directory").domains[domain])
+      return failure({ code: "unknown-domain", message: `no domain \`${domain}\`` });
+    return json(
+      unwrap(
+        await engine.accounts({ domain, after: c.req.query("after"), limit: pageLimit(c) }),
+        "page",
+      ),
+    );
   });
 
   // ---- accounts -------------------------------------------------------------------
   app.post("/v1/accounts", async (c) => {
-    const b = objectBody(await body(c), { id: "string", type: "string?", class: "string?", settings: "object?" });
+    const b = objectBody(await body(c), {
+      id: "string",
+      type: "string?",
+      class: "string?",
+      settings: "object?",
+    });
     ownAccount(c, b.id as string);
-    const options = { ...(b.type === undefined ? {} : { type: b.type }), ...(b.class === undefined ? {} : { class: b.class }), settings: (b.settings ?? {}) };
+    const options = {
+      ...(b.type === undefined ? {} : { type: b.type }),
+      ...(b.class === undefined ? {} : { class: b.class }),
+      settings: b.settings ?? {},
+    };
     return written(await as(c).createAccount(b.id as string, options as never), 201, scope(c));
   });
 
@@ -213,11 +274,15 @@ function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
   app.put("/v1/settings", async (c) => {
     const b = objectBody(await body(c), { node: "string", feature: "string", value: "string" });
     ownNode(c, b.node as string);
-    return written(await as(c).set(b.node as string, b.feature as string, b.value as never), 200, scope(c));
+    return written(
+      await as(c).set(b.node as string, b.feature as string, b.value as never),
+      200,
+      scope(c),
+    );
   });
 
   // ---- licence --------------------------------------------------------------------------
-  app.get("/v1/licence", async (c) => {
+  app.get("/v1/licence", async () => {
     const view = unwrap(await engine.licence(), "licence");
     return json({ ...view, signature: view.signedBy ? "verified" : "unsigned" });
   });
@@ -225,22 +290,38 @@ function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
   app.put("/v1/licence", async (c) => {
     serverOnly(c);
     const file = await body(c);
-    if (file === null || typeof file !== "object" || Array.isArray(file)) return invalid("a licence file is a JSON object");
+    if (file === null || typeof file !== "object" || Array.isArray(file))
+      return invalid("a licence file is a JSON object");
     const force = c.req.query("force");
-    if (force !== undefined && force !== "true" && force !== "false") return invalid("`force`: expected true or false");
-    const result = await as(c).uploadLicence(file as object, { trustedKeys: options.licence.trustedKeys, allowUnsigned: options.licence.devMode ?? false, force: force === "true" });
+    if (force !== undefined && force !== "true" && force !== "false")
+      return invalid("`force`: expected true or false");
+    const result = await as(c).uploadLicence(file as object, {
+      trustedKeys: options.licence.trustedKeys,
+      allowUnsigned: options.licence.devMode ?? false,
+      force: force === "true",
+    });
     if (!result.ok) return failure(result.error);
     const view = unwrap(await engine.licence(), "licence");
-    return json({ ok: true, signedBy: view.signedBy, signature: view.signedBy ? "verified" : "unsigned" });
+    return json({
+      ok: true,
+      signedBy: view.signedBy,
+      signature: view.signedBy ? "verified" : "unsigned",
+    });
   });
 
   // ---- seats ------------------------------------------------------------------------------
-  app.get("/v1/seats", async (c) => {
+  app.get("/v1/seats", async () => {
     const { licence } = unwrap(await engine.licence(), "licence");
     const features = [];
     for (const feature of Object.keys(licence.features)) {
       const seats = unwrap(await engine.seats(feature), "seats");
-      features.push({ feature, limit: seats.limit, used: seats.holders.length, free: seats.free, waiting: seats.waiting });
+      features.push({
+        feature,
+        limit: seats.limit,
+        used: seats.holders.length,
+        free: seats.free,
+        waiting: seats.waiting,
+      });
     }
     return json({ features });
   });
@@ -249,17 +330,38 @@ function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
     const seats = unwrap(await engine.seats(c.req.param("feature")), "seats");
     const r = role(c);
     const used = seats.holders.length;
-    const holders = r.kind === "domain-admin" ? seats.holders.filter((h) => domainOf(h.account) === r.domain) : seats.holders;
+    const holders =
+      r.kind === "domain-admin"
+        ? seats.holders.filter((h) => domainOf(h.account) === r.domain)
+        : seats.holders;
     return json({ ...seats, used, holders });
   });
 
   app.get("/v1/seats/:feature/capped", async (c) => {
-    return json(unwrap(await engine.capped(c.req.param("feature"), { after: c.req.query("after"), limit: pageLimit(c), domain: scope(c) }), "page"));
+    return json(
+      unwrap(
+        await engine.capped(c.req.param("feature"), {
+          after: c.req.query("after"),
+          limit: pageLimit(c),
+          domain: scope(c),
+        }),
+        "page",
+      ),
+    );
   });
 
   app.get("/v1/seats/:feature/waitlist", async (c) => {
     const offset = integerQuery(c, "offset", 0, Number.MAX_SAFE_INTEGER) ?? 0;
-    return json(unwrap(await engine.waitlist(c.req.param("feature"), { offset, limit: pageLimit(c), domain: scope(c) }), "page"));
+    return json(
+      unwrap(
+        await engine.waitlist(c.req.param("feature"), {
+          offset,
+          limit: pageLimit(c),
+          domain: scope(c),
+        }),
+        "page",
+      ),
+    );
   });
 
   app.post("/v1/seats/:feature/restore-capped", async (c) => {
@@ -271,14 +373,18 @@ function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
   app.get("/v1/explain", async (c) => {
     const account = c.req.query("account");
     const feature = c.req.query("feature");
-    if (!account || !feature) return invalid("query parameters `account` and `feature` are required");
+    if (!account || !feature)
+      return invalid("query parameters `account` and `feature` are required");
     ownAccount(c, account);
     return json(unwrap(await engine.explain(account, feature), "explanation"));
   });
 
   app.get("/v1/log", async (c) => {
     const domain = scope(c);
-    const page = unwrap(await engine.log({ after: c.req.query("after"), limit: pageLimit(c), domain }), "page");
+    const page = unwrap(
+      await engine.log({ after: c.req.query("after"), limit: pageLimit(c), domain }),
+      "page",
+    );
     if (domain === undefined) return json(page);
     // An entry that also touched other domains shows a domain admin only its own part.
     const mine = (node: string) => domainOfNode(node) === domain;
@@ -293,7 +399,9 @@ function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
 
   app.get("/v1/export", async (c) => {
     serverOnly(c);
-    return json(unwrap(await engine.exportScenario(), "scenario"), 200, { "content-disposition": 'attachment; filename="seatcap-scenario.json"' });
+    return json(unwrap(await engine.exportScenario(), "scenario"), 200, {
+      "content-disposition": 'attachment; filename="seatcap-scenario.json"',
+    });
   });
 
   app.get("/v1/check", async (c) => {
@@ -307,12 +415,20 @@ function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
   app.post("/v1/import", async (c) => {
     serverOnly(c);
     const replace = c.req.query("replace");
-    if (replace !== undefined && replace !== "true" && replace !== "false") return invalid("`replace`: expected true or false");
+    if (replace !== undefined && replace !== "true" && replace !== "false")
+      return invalid("`replace`: expected true or false");
     const force = c.req.query("force");
-    if (force !== undefined && force !== "true" && force !== "false") return invalid("`force`: expected true or false");
+    if (force !== undefined && force !== "true" && force !== "false")
+      return invalid("`force`: expected true or false");
     const scenario = await bulk(c);
-    if (scenario === null || typeof scenario !== "object" || Array.isArray(scenario)) return invalid("a scenario is a JSON object");
-    return written(await as(c).importScenario(scenario as never, { replace: replace === "true", force: force === "true" }));
+    if (scenario === null || typeof scenario !== "object" || Array.isArray(scenario))
+      return invalid("a scenario is a JSON object");
+    return written(
+      await as(c).importScenario(scenario as never, {
+        replace: replace === "true",
+        force: force === "true",
+      }),
+    );
   });
 
   // SPEC scenario events, run in order as `simulate` runs them (each at its own `at`, else one
@@ -323,11 +439,13 @@ function adminApp(options: ServerOptions, limits: Limits): Hono<Env> {
     serverOnly(c);
     const b = objectBody(await bulk(c), { events: "array", start: "string?" });
     const start = b.start as string | undefined;
-    if (start !== undefined && Number.isNaN(Date.parse(start))) return invalid("`start`: expected an ISO-8601 time");
+    if (start !== undefined && Number.isNaN(Date.parse(start)))
+      return invalid("`start`: expected an ISO-8601 time");
     const outcomes: (ConnectResult | WriteResult)[] = await as(c).replay(
       // Each event as its JSON text, so a string in the list is a (malformed) event, not event text.
       (b.events as unknown[]).map((e) => JSON.stringify(e)),
-      start === undefined ? {} : { start });
+      start === undefined ? {} : { start },
+    );
     return json({ outcomes });
   });
 
@@ -352,7 +470,8 @@ function scope(c: Context<Env>): string | undefined {
 
 function ownDomain(c: Context<Env>, domain: string): void {
   const own = scope(c);
-  if (own !== undefined && own !== domain.toLowerCase()) forbid(`a domain administrator of ${own} may not act on ${domain}`);
+  if (own !== undefined && own !== domain.toLowerCase())
+    forbid(`a domain administrator of ${own} may not act on ${domain}`);
 }
 
 function domainOf(account: string): string {
@@ -361,7 +480,11 @@ function domainOf(account: string): string {
 
 /** The account id, after checking a domain administrator may touch it. */
 function ownAccount(c: Context<Env>, id: string): string {
-  if (!id.includes("@")) throw new HttpError({ code: "invalid-input", message: `\`${id}\` is not an account id (local@domain)` });
+  if (!id.includes("@"))
+    throw new HttpError({
+      code: "invalid-input",
+      message: `\`${id}\` is not an account id (local@domain)`,
+    });
   ownDomain(c, domainOf(id));
   return id;
 }
@@ -372,7 +495,9 @@ function domainOfNode(node: string): string | undefined {
   if (colon < 0) return undefined;
   const kind = node.slice(0, colon);
   const rest = node.slice(colon + 1);
-  return (kind === "account" ? domainOf(rest) : kind === "class" ? rest.split("/")[0]! : rest).toLowerCase();
+  return (
+    kind === "account" ? domainOf(rest) : kind === "class" ? rest.split("/")[0]! : rest
+  ).toLowerCase();
 }
 
 function ownNode(c: Context<Env>, node: string): void {
@@ -390,7 +515,11 @@ function integerQuery(c: Context<Env>, name: string, min: number, max: number): 
   const text = c.req.query(name);
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new HttpError({ code: "invalid-input", message: `\`${name}\`: expected a whole number from ${min} to ${max}` });
+  if (!/^\d+$/.test(text) || n < min || n > max)
+    throw new HttpError({
+      code: "invalid-input",
+      message: `\`${name}\`: expected a whole number from ${min} to ${max}`,
+    });
   return n;
 }
 
@@ -404,7 +533,7 @@ function written(result: WriteResult, status = 200, domain?: string): Response {
   if (result.ok) return json({ ok: true }, status);
   // R6's refusal lists the holders to disable; a domain administrator sees only its own domain's.
   const holders = result.error.holders;
-  if (domain !== undefined && holders) return failure({ ...result.error, holders: holders.filter((h) => domainOf(h) === domain) });
+  if (domain !== undefined && holders)
+    return failure({ ...result.error, holders: holders.filter((h) => domainOf(h) === domain) });
   return failure(result.error);
 }
-

@@ -17,17 +17,24 @@ const TYPES: Record<string, string> = {
   ".png": "image/png",
 };
 
-
-export function consoleAssets(root = fileURLToPath(new URL("./www/", import.meta.url))): (request: Request) => Promise<Response | undefined> {
+export function consoleAssets(
+  root = fileURLToPath(new URL("./www/", import.meta.url)),
+): (request: Request) => Promise<Response | undefined> {
   return async (request) => {
     if (request.method !== "GET" && request.method !== "HEAD") return undefined;
     const pathname = decodeURIComponent(new URL(request.url).pathname);
     const relative = pathname === "/" ? "index.html" : pathname.slice(1);
     const file = path.resolve(root, relative);
     // Nothing outside the console's directory.
-    if (file.startsWith(path.resolve(root) + path.sep) && existsSync(file) && statSync(file).isFile()) {
+    if (
+      file.startsWith(path.resolve(root) + path.sep) &&
+      existsSync(file) &&
+      statSync(file).isFile()
+    ) {
       const type = TYPES[path.extname(file)] ?? "application/octet-stream";
-      return new Response(request.method === "HEAD" ? null : readFileSync(file), { headers: { "content-type": type } });
+      return new Response(request.method === "HEAD" ? null : readFileSync(file), {
+        headers: { "content-type": type },
+      });
     }
     if (pathname === "/") return indexPage();
     return undefined;

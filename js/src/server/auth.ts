@@ -4,7 +4,10 @@
 // guess was. No token is ever logged or echoed.
 
 /** A server administrator (everything), a domain administrator (one domain), or a gateway (decisions only). */
-export type Role = { kind: "server-admin" } | { kind: "domain-admin"; domain: string } | { kind: "gateway" };
+export type Role =
+  | { kind: "server-admin" }
+  | { kind: "domain-admin"; domain: string }
+  | { kind: "gateway" };
 
 export interface TokenConfig {
   /** Tokens of server administrators. */
@@ -26,7 +29,8 @@ export const MIN_TOKEN_LENGTH = 16;
 export type Sha256 = (text: string) => Uint8Array | Promise<Uint8Array>;
 
 /** Web Crypto's, which every host has (a Node host may pass node:crypto's synchronous one: ~30× faster per call). */
-const webSha256: Sha256 = async (text) => new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+const webSha256: Sha256 = async (text) =>
+  new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 
 export class Tokens {
   private constructor(
@@ -39,7 +43,9 @@ export class Tokens {
     const entries: { digest: Uint8Array; role: Role }[] = [];
     const add = async (token: string, role: Role) => {
       if (typeof token !== "string" || token.length < MIN_TOKEN_LENGTH) {
-        throw new Error(`a ${roleName(role)} token must be at least ${MIN_TOKEN_LENGTH} characters`);
+        throw new Error(
+          `a ${roleName(role)} token must be at least ${MIN_TOKEN_LENGTH} characters`,
+        );
       }
       entries.push({ digest: await digest(token), role });
     };

@@ -95,41 +95,87 @@ export const USAGE = `usage: seatcap serve [options]
                              of those, for one account and password (default 16; 0: no bound)
 `;
 
-const FLAGS_WITH_VALUE = new Set(["host", "port", "data", "postgres", "upstream", "admin-token", "domain-token", "gateway-token", "licence-key", "feature", "body-limit",
-  "rate-per-address", "rate-per-account", "rate-per-token", "lockout-after", "max-connections", "max-upstream", "max-upstream-per-account",
-  "credential-check", "credential-cache", "probe-timeout", "default-domain", "netbios", "upstream-keepalive", "upstream-connections", "upstream-timeout", "tls-cert", "tls-key", "trust-proxy"]);
+const FLAGS_WITH_VALUE = new Set([
+  "host",
+  "port",
+  "data",
+  "postgres",
+  "upstream",
+  "admin-token",
+  "domain-token",
+  "gateway-token",
+  "licence-key",
+  "feature",
+  "body-limit",
+  "rate-per-address",
+  "rate-per-account",
+  "rate-per-token",
+  "lockout-after",
+  "max-connections",
+  "max-upstream",
+  "max-upstream-per-account",
+  "credential-check",
+  "credential-cache",
+  "probe-timeout",
+  "default-domain",
+  "netbios",
+  "upstream-keepalive",
+  "upstream-connections",
+  "upstream-timeout",
+  "tls-cert",
+  "tls-key",
+  "trust-proxy",
+]);
 const SWITCHES = new Set(["dev", "demo", "no-verify-claims"]);
 
-const list = (text: string | undefined) => (text ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+const list = (text: string | undefined) =>
+  (text ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function domainToken(entry: string, into: Record<string, string[]>): void {
   const eq = entry.indexOf("=");
-  if (eq <= 0 || eq === entry.length - 1) throw new ConfigError(`a domain token is written <domain>=<token>, not \`${entry.slice(0, Math.max(eq, 0))}…\``);
+  if (eq <= 0 || eq === entry.length - 1)
+    throw new ConfigError(
+      `a domain token is written <domain>=<token>, not \`${entry.slice(0, Math.max(eq, 0))}…\``,
+    );
   const domain = entry.slice(0, eq).toLowerCase();
-  (into[domain] ??= []).push(entry.slice(eq + 1));
+  into[domain] ??= [];
+  into[domain].push(entry.slice(eq + 1));
 }
 
 function integer(name: string, text: string, min: number, max: number): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new ConfigError(`--${name}: expected a whole number from ${min} to ${max}, got \`${text}\``);
+  if (!/^\d+$/.test(text) || n < min || n > max)
+    throw new ConfigError(
+      `--${name}: expected a whole number from ${min} to ${max}, got \`${text}\``,
+    );
   return n;
 }
 
 function oneOf<T extends string>(name: string, text: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(text)) throw new ConfigError(`--${name}: expected one of ${allowed.join(", ")}, got \`${text}\``);
+  if (!(allowed as readonly string[]).includes(text))
+    throw new ConfigError(`--${name}: expected one of ${allowed.join(", ")}, got \`${text}\``);
   return text as T;
 }
 
 function mailDomain(name: string, text: string): string {
   const domain = text.trim().toLowerCase();
-  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(domain)) throw new ConfigError(`--${name}: \`${text}\` is not a mail domain`);
+  if (
+    !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(
+      domain,
+    )
+  )
+    throw new ConfigError(`--${name}: \`${text}\` is not a mail domain`);
   return domain;
 }
 
 function url(name: string, text: string): URL {
   try {
     const u = new URL(text);
-    if (name === "upstream" && !["http:", "https:"].includes(u.protocol)) throw new Error("not http(s)");
+    if (name === "upstream" && !["http:", "https:"].includes(u.protocol))
+      throw new Error("not http(s)");
     return u;
   } catch {
     throw new ConfigError(`--${name}: \`${text}\` is not an http(s) URL`);
@@ -158,23 +204,32 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const one = (name: string, envName: string) => flags.get(name)?.at(-1) ?? env[envName];
   const many = (name: string, envName: string) => flags.get(name) ?? list(env[envName]);
   const domainTokens: Record<string, string[]> = {};
-  for (const entry of many("domain-token", "SEATCAP_DOMAIN_TOKENS")) domainToken(entry, domainTokens);
+  for (const entry of many("domain-token", "SEATCAP_DOMAIN_TOKENS"))
+    domainToken(entry, domainTokens);
   const licenceKeys = many("licence-key", "SEATCAP_LICENCE_KEYS").map((k) => k.toLowerCase());
-  for (const k of licenceKeys) if (!/^[0-9a-f]{64}$/.test(k)) throw new ConfigError(`--licence-key: \`${k}\` is not 64 hex digits (an Ed25519 public key)`);
+  for (const k of licenceKeys)
+    if (!/^[0-9a-f]{64}$/.test(k))
+      throw new ConfigError(`--licence-key: \`${k}\` is not 64 hex digits (an Ed25519 public key)`);
   const upstream = one("upstream", "SEATCAP_UPSTREAM");
   const defaultDomain = one("default-domain", "SEATCAP_DEFAULT_DOMAIN");
   const netbios: Record<string, string> = {};
   for (const entry of many("netbios", "SEATCAP_NETBIOS")) {
     const eq = entry.indexOf("=");
-    if (eq <= 0 || !/^[A-Za-z0-9][A-Za-z0-9 !#$%&'().^_{}~-]{0,14}$/.test(entry.slice(0, eq))) throw new ConfigError(`--netbios: expected NAME=domain (a NetBIOS name of 1–15 characters), got \`${entry}\``);
+    if (eq <= 0 || !/^[A-Za-z0-9][A-Za-z0-9 !#$%&'().^_{}~-]{0,14}$/.test(entry.slice(0, eq)))
+      throw new ConfigError(
+        `--netbios: expected NAME=domain (a NetBIOS name of 1–15 characters), got \`${entry}\``,
+      );
     netbios[entry.slice(0, eq).toLowerCase()] = mailDomain("netbios", entry.slice(eq + 1));
   }
   const tlsCert = one("tls-cert", "SEATCAP_TLS_CERT");
   const tlsKey = one("tls-key", "SEATCAP_TLS_KEY");
-  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError("--tls-cert and --tls-key go together");
-  const tls = tlsCert !== undefined && tlsKey !== undefined ? { cert: tlsCert, key: tlsKey } : undefined;
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw new ConfigError("--tls-cert and --tls-key go together");
+  const tls =
+    tlsCert !== undefined && tlsKey !== undefined ? { cert: tlsCert, key: tlsKey } : undefined;
   const postgres = one("postgres", "SEATCAP_POSTGRES_URL");
-  if (postgres !== undefined && !/^postgres(ql)?:\/\//.test(postgres)) throw new ConfigError("--postgres: expected a postgres:// URL");
+  if (postgres !== undefined && !/^postgres(ql)?:\/\//.test(postgres))
+    throw new ConfigError("--postgres: expected a postgres:// URL");
   return {
     host: one("host", "SEATCAP_HOST") ?? "127.0.0.1",
     port: integer("port", one("port", "SEATCAP_PORT") ?? "8787", 0, 65535),
@@ -188,25 +243,70 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     dev: switches.has("dev") || env.SEATCAP_DEV === "1",
     demo: switches.has("demo"),
     verifyNewClaims: !switches.has("no-verify-claims"),
-    credentialCheck: oneOf("credential-check", one("credential-check", "SEATCAP_CREDENTIAL_CHECK") ?? "auto", ["auto", "options", "request"] as const),
-    credentialCacheMs: 1000 * integer("credential-cache", one("credential-cache", "SEATCAP_CREDENTIAL_CACHE") ?? "60", 0, 3600),
-    probeTimeoutMs: 1000 * integer("probe-timeout", one("probe-timeout", "SEATCAP_PROBE_TIMEOUT") ?? "10", 1, 300),
-    ...(defaultDomain === undefined ? {} : { defaultDomain: mailDomain("default-domain", defaultDomain) }),
+    credentialCheck: oneOf(
+      "credential-check",
+      one("credential-check", "SEATCAP_CREDENTIAL_CHECK") ?? "auto",
+      ["auto", "options", "request"] as const,
+    ),
+    credentialCacheMs:
+      1000 *
+      integer(
+        "credential-cache",
+        one("credential-cache", "SEATCAP_CREDENTIAL_CACHE") ?? "60",
+        0,
+        3600,
+      ),
+    probeTimeoutMs:
+      1000 *
+      integer("probe-timeout", one("probe-timeout", "SEATCAP_PROBE_TIMEOUT") ?? "10", 1, 300),
+    ...(defaultDomain === undefined
+      ? {}
+      : { defaultDomain: mailDomain("default-domain", defaultDomain) }),
     netbios,
-    upstreamKeepAliveMs: integer("upstream-keepalive", one("upstream-keepalive", "SEATCAP_UPSTREAM_KEEPALIVE") ?? "0", 0, 600_000),
-    upstreamConnections: integer("upstream-connections", one("upstream-connections", "SEATCAP_UPSTREAM_CONNECTIONS") ?? "256", 1, 65_536),
-    upstreamTimeoutMs: 1000 * integer("upstream-timeout", one("upstream-timeout", "SEATCAP_UPSTREAM_TIMEOUT") ?? "3660", 1, 86_400),
+    upstreamKeepAliveMs: integer(
+      "upstream-keepalive",
+      one("upstream-keepalive", "SEATCAP_UPSTREAM_KEEPALIVE") ?? "0",
+      0,
+      600_000,
+    ),
+    upstreamConnections: integer(
+      "upstream-connections",
+      one("upstream-connections", "SEATCAP_UPSTREAM_CONNECTIONS") ?? "256",
+      1,
+      65_536,
+    ),
+    upstreamTimeoutMs:
+      1000 *
+      integer(
+        "upstream-timeout",
+        one("upstream-timeout", "SEATCAP_UPSTREAM_TIMEOUT") ?? "3660",
+        1,
+        86_400,
+      ),
     ...(tls === undefined ? {} : { tls }),
     trustProxy: many("trust-proxy", "SEATCAP_TRUST_PROXY"),
     feature: one("feature", "SEATCAP_FEATURE") ?? "activesync",
-    bodyLimit: integer("body-limit", one("body-limit", "SEATCAP_BODY_LIMIT") ?? "65536", 1024, 64 * 1024 * 1024),
+    bodyLimit: integer(
+      "body-limit",
+      one("body-limit", "SEATCAP_BODY_LIMIT") ?? "65536",
+      1024,
+      64 * 1024 * 1024,
+    ),
     limits: limitsOf(one),
-    maxConnections: integer("max-connections", one("max-connections", "SEATCAP_MAX_CONNECTIONS") ?? String(DEFAULT_SERVER_BOUNDS.maxConnections), 1, 1_000_000),
+    maxConnections: integer(
+      "max-connections",
+      one("max-connections", "SEATCAP_MAX_CONNECTIONS") ??
+        String(DEFAULT_SERVER_BOUNDS.maxConnections),
+      1,
+      1_000_000,
+    ),
   };
 }
 
 /** The abuse limits that flags or the environment set (the rest keep `DEFAULT_LIMITS`). */
-function limitsOf(one: (name: string, envName: string) => string | undefined): Partial<LimitsConfig> {
+function limitsOf(
+  one: (name: string, envName: string) => string | undefined,
+): Partial<LimitsConfig> {
   const limits: Partial<LimitsConfig> = {};
   const set = (flag: string, key: keyof LimitsConfig, max: number) => {
     const text = one(flag, `SEATCAP_${flag.toUpperCase().replaceAll("-", "_")}`);

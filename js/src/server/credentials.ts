@@ -54,10 +54,13 @@ export class CredentialCheck {
     this.#forward = options.forward;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     const ttl = options.cacheTtlMs ?? 60_000;
-    this.#accepted = ttl > 0 ? new QuickLRU({ maxSize: options.cacheSize ?? 10_000, maxAge: ttl }) : undefined;
+    this.#accepted =
+      ttl > 0 ? new QuickLRU({ maxSize: options.cacheSize ?? 10_000, maxAge: ttl }) : undefined;
     this.#calibrationTtlMs = options.calibrationTtlMs ?? 10 * 60_000;
     // A per-process key: the cache holds keyed hashes, never a credential or a plain digest of one.
-    this.#key = crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]) as Promise<CryptoKey>;
+    this.#key = crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]) as Promise<CryptoKey>;
   }
 
   /** Whether an `OPTIONS` probe proves anything about credentials with this mail server. */
@@ -68,7 +71,11 @@ export class CredentialCheck {
     if (this.#calibrated && this.#calibrated.until > now) return this.#calibrated.authenticates;
     // A credential no mail server accepts: refused ⇒ OPTIONS authenticates.
     const made = `seatcap-probe-${randomHex()}@invalid.invalid:${randomHex()}`;
-    const answer = await this.#probe(target, new Headers({ authorization: `Basic ${btoa(made)}` }), client);
+    const answer = await this.#probe(
+      target,
+      new Headers({ authorization: `Basic ${btoa(made)}` }),
+      client,
+    );
     if (answer === "down" || answer === "timeout") return answer;
     await answer.body?.cancel();
     const authenticates = answer.status === 401 || answer.status === 403;
@@ -83,7 +90,8 @@ export class CredentialCheck {
     const key = this.#accepted ? await this.#digest(authorization) : "";
     if (this.#accepted?.get(key)) return { verdict: "accepted" };
     const authenticates = await this.probeAuthenticates(target, client);
-    if (authenticates === "down" || authenticates === "timeout") return { verdict: "unverifiable", why: authenticates };
+    if (authenticates === "down" || authenticates === "timeout")
+      return { verdict: "unverifiable", why: authenticates };
     if (!authenticates) return { verdict: "unverifiable", why: "open" };
     const headers = new Headers();
     for (const h of PROBE_HEADERS) {
@@ -92,7 +100,8 @@ export class CredentialCheck {
     }
     const answer = await this.#probe(target, headers, client);
     if (answer === "down" || answer === "timeout") return { verdict: "unverifiable", why: answer };
-    if (answer.status === 401 || answer.status === 403) return { verdict: "rejected", response: await refusalOf(answer) };
+    if (answer.status === 401 || answer.status === 403)
+      return { verdict: "rejected", response: await refusalOf(answer) };
     await answer.body?.cancel();
     if (answer.status >= 500) return { verdict: "unverifiable", why: "down" };
     this.#accepted?.set(key, true);
@@ -102,21 +111,34 @@ export class CredentialCheck {
   /** Remembers credentials the mail server accepted on a real request. */
   async remember(request: Request): Promise<void> {
     const authorization = request.headers.get("authorization");
-    if (this.#accepted && authorization !== null) this.#accepted.set(await this.#digest(authorization), true);
+    if (this.#accepted && authorization !== null)
+      this.#accepted.set(await this.#digest(authorization), true);
   }
 
   /** Forgets credentials (the mail server refused them on a real request). */
   async forget(request: Request): Promise<void> {
     const authorization = request.headers.get("authorization");
-    if (this.#accepted && authorization !== null) this.#accepted.delete(await this.#digest(authorization));
+    if (this.#accepted && authorization !== null)
+      this.#accepted.delete(await this.#digest(authorization));
   }
 
-  async #probe(target: URL, headers: Headers, client: ClientInfo): Promise<Response | "down" | "timeout"> {
+  async #probe(
+    target: URL,
+    headers: Headers,
+    client: ClientInfo,
+  ): Promise<Response | "down" | "timeout"> {
     // A timer cleared when the probe ends: one left pending past its request breaks the next one in workerd.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error("the credential probe timed out")), this.#timeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new Error("the credential probe timed out")),
+      this.#timeoutMs,
+    );
     try {
-      const answer = await this.#forward(new Request(target, { method: "OPTIONS", headers, signal: controller.signal }), target, client);
+      const answer = await this.#forward(
+        new Request(target, { method: "OPTIONS", headers, signal: controller.signal }),
+        target,
+        client,
+      );
       // The head is in; the (small) body is read or cancelled by the caller.
       return answer;
     } catch {
@@ -127,7 +149,11 @@ export class CredentialCheck {
   }
 
   async #digest(authorization: string): Promise<string> {
-    const mac = await crypto.subtle.sign("HMAC", await this.#key, new TextEncoder().encode(authorization));
+    const mac = await crypto.subtle.sign(
+      "HMAC",
+      await this.#key,
+      new TextEncoder().encode(authorization),
+    );
     return btoa(String.fromCharCode(...new Uint8Array(mac)));
   }
 }
@@ -139,9 +165,15 @@ export class CredentialCheck {
  */
 async function refusalOf(answer: Response): Promise<Response> {
   const body = await answer.arrayBuffer();
-  return new Response(body.byteLength > 0 ? body : null, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+  return new Response(body.byteLength > 0 ? body : null, {
+    status: answer.status,
+    statusText: answer.statusText,
+    headers: answer.headers,
+  });
 }
 
 function randomHex(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
 }

@@ -13,16 +13,25 @@ export async function startDemoUpstream(): Promise<{ url: URL; server: Server }>
   const server = createServer((req, res) => {
     req.resume();
     const auth = req.headers.authorization ?? "";
-    const password = auth.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString("utf8").split(":").slice(1).join(":") : undefined;
+    const password = auth.startsWith("Basic ")
+      ? Buffer.from(auth.slice(6), "base64").toString("utf8").split(":").slice(1).join(":")
+      : undefined;
     if (password !== DEMO_PASSWORD) {
       res.writeHead(401, { "www-authenticate": 'Basic realm="demo mail server"' }).end();
       return;
     }
     if (req.method === "OPTIONS") {
-      res.writeHead(200, { "ms-asprotocolversions": "14.1,16.0,16.1", "ms-asprotocolcommands": "Sync,FolderSync,Ping,SendMail,ItemOperations" }).end();
+      res
+        .writeHead(200, {
+          "ms-asprotocolversions": "14.1,16.0,16.1",
+          "ms-asprotocolcommands": "Sync,FolderSync,Ping,SendMail,ItemOperations",
+        })
+        .end();
       return;
     }
-    res.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end(`demo mail server: ${req.method} ${req.url} accepted\n`);
+    res
+      .writeHead(200, { "content-type": "text/plain; charset=utf-8" })
+      .end(`demo mail server: ${req.method} ${req.url} accepted\n`);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();

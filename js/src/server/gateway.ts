@@ -39,7 +39,10 @@ export interface GatewayLimits {
   /** A 429 for this account with these credentials, or undefined to go on. */
   account(account: string, authorization: string | null): Promise<Response | undefined>;
   /** A slot for one upstream request: a release function, or a refusal (503). */
-  upstreamSlot(account: string | undefined, authorization: string | null): Promise<(() => void) | Response>;
+  upstreamSlot(
+    account: string | undefined,
+    authorization: string | null,
+  ): Promise<(() => void) | Response>;
 }
 
 export interface GatewayOptions {
@@ -72,13 +75,24 @@ export interface GatewayOptions {
   warn?: (message: string) => void;
 }
 
-const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"];
+const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
 const FORWARDED = ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"];
 
 /** What a denial says when the engine has no explanation at hand. */
 const SAYS: Partial<Record<Reason, string>> = {
   disabled: "the feature is disabled for this account; an administrator can enable it",
-  capped: "the account was capped when every seat was taken; an administrator must enable it or restore capped accounts",
+  capped:
+    "the account was capped when every seat was taken; an administrator must enable it or restore capped accounts",
   waitlisted: "every seat is taken; the account is on the waiting list and gets the next free seat",
   "not-premium": "the account is not premium; an administrator can make it premium",
   "unknown-account": "seatcap has no such account; an administrator must add it to the directory",
@@ -92,7 +106,9 @@ const refused = (status: number) => status === 401 || status === 403;
 
 export function isGatewayPath(pathname: string): boolean {
   const lower = pathname.toLowerCase();
-  return lower === "/microsoft-server-activesync" || lower.startsWith("/microsoft-server-activesync/");
+  return (
+    lower === "/microsoft-server-activesync" || lower.startsWith("/microsoft-server-activesync/")
+  );
 }
 
 /** The credential check a gateway uses: the configured one, else one made (once) from its `forward`. */
@@ -100,28 +116,41 @@ const madeChecks = new WeakMap<Forward, CredentialCheck>();
 function checkOf(options: GatewayOptions): CredentialCheck {
   if (options.credentials) return options.credentials;
   let made = madeChecks.get(options.forward);
-  if (!made) madeChecks.set(options.forward, (made = new CredentialCheck({ forward: options.forward })));
+  if (!made) {
+    made = new CredentialCheck({ forward: options.forward });
+    madeChecks.set(options.forward, made);
+  }
   return made;
 }
 
-export async function gateway(request: Request, options: GatewayOptions, client: ClientInfo = {}): Promise<Response> {
+export async function gateway(
+  request: Request,
+  options: GatewayOptions,
+  client: ClientInfo = {},
+): Promise<Response> {
   const feature = options.feature ?? "activesync";
   if (!options.upstream) return answer(502, "no upstream mail server is configured", "no-upstream");
   const target = upstreamUrl(options.upstream, new URL(request.url));
   // OPTIONS asks what the server supports: no account uses a seat for it.
-  if (request.method === "OPTIONS") return forwardTo(request, identified(request, options), target, options, client);
+  if (request.method === "OPTIONS")
+    return forwardTo(request, identified(request, options), target, options, client);
   const identity = identify(request.headers.get("authorization"), options.loginNames);
   if (identity.kind === "anonymous") return signIn("sign in with your mail account");
   if (identity.kind === "unreadable") return signIn(identity.why);
   const account = identity.account;
-  const limited = await options.limits?.account(account.toLowerCase(), request.headers.get("authorization"));
+  const limited = await options.limits?.account(
+    account.toLowerCase(),
+    request.headers.get("authorization"),
+  );
   if (limited) return limited;
-  if (options.verifyNewClaims === false) return trusting(request, account, feature, target, options, client);
+  if (options.verifyNewClaims === false)
+    return trusting(request, account, feature, target, options, client);
 
   const peek = await options.engine.peekConnect(account, feature);
   if ("error" in peek) return undecided(peek);
   // The hot path: a holder's request goes straight on; R3 is applied once the mail server accepted it.
-  if (!("pending" in peek) && peek.allowed) return forwardHolder(request, account, feature, target, options, client);
+  if (!("pending" in peek) && peek.allowed)
+    return forwardHolder(request, account, feature, target, options, client);
 
   // Anything else writes (a claim, a cap, a waitlisting) or tells (a denial): the caller must be verified first.
   const check = checkOf(options);
@@ -130,17 +159,26 @@ export async function gateway(request: Request, options: GatewayOptions, client:
   if (verdict.verdict === "unverifiable") {
     const wouldClaim = "pending" in peek && peek.pending.allowed;
     // A mail server whose OPTIONS checks nothing: the real request's status verifies a claim.
-    if (verdict.why === "open" && wouldClaim) return claimOnRequest(request, account, feature, target, options, client, check);
+    if (verdict.why === "open" && wouldClaim)
+      return claimOnRequest(request, account, feature, target, options, client, check);
     return unverified(verdict.why);
   }
-  const decision: ConnectResult = "pending" in peek ? await options.engine.connect(account, feature) : peek;
+  const decision: ConnectResult =
+    "pending" in peek ? await options.engine.connect(account, feature) : peek;
   if ("error" in decision) return undecided(decision);
   if (!decision.allowed) return deny(account, feature, decision, options);
   return forwardTo(request, account.toLowerCase(), target, options, client);
 }
 
 /** `--no-verify-claims`: the user name is trusted, as the mail server's own front end authenticated it. */
-async function trusting(request: Request, account: string, feature: string, target: URL, options: GatewayOptions, client: ClientInfo): Promise<Response> {
+async function trusting(
+  request: Request,
+  account: string,
+  feature: string,
+  target: URL,
+  options: GatewayOptions,
+  client: ClientInfo,
+): Promise<Response> {
   const decision = await options.engine.connect(account, feature);
   if ("error" in decision) return undecided(decision);
   if (!decision.allowed) return deny(account, feature, decision, options);
@@ -148,12 +186,26 @@ async function trusting(request: Request, account: string, feature: string, targ
 }
 
 /** A holder's request: forwarded at once; its `lastSeen` moves once the mail server's status is known and is not a refusal. */
-async function forwardHolder(request: Request, account: string, feature: string, target: URL, options: GatewayOptions, client: ClientInfo): Promise<Response> {
-  const { response, reached } = await forwardOrFail(request, account.toLowerCase(), target, options, client);
+async function forwardHolder(
+  request: Request,
+  account: string,
+  feature: string,
+  target: URL,
+  options: GatewayOptions,
+  client: ClientInfo,
+): Promise<Response> {
+  const { response, reached } = await forwardOrFail(
+    request,
+    account.toLowerCase(),
+    target,
+    options,
+    client,
+  );
   if (reached && !refused(response.status)) {
     background(options, client, async () => {
       const touched = await options.engine.tryConnect(account, feature);
-      if ("error" in touched) options.warn?.(`lastSeen of ${account} not written: ${touched.error.code}`);
+      if ("error" in touched)
+        options.warn?.(`lastSeen of ${account} not written: ${touched.error.code}`);
       await checkOf(options).remember(request);
     });
   } else if (reached) {
@@ -176,7 +228,13 @@ async function claimOnRequest(
   client: ClientInfo,
   check: CredentialCheck,
 ): Promise<Response> {
-  const { response, reached } = await forwardOrFail(request, account.toLowerCase(), target, options, client);
+  const { response, reached } = await forwardOrFail(
+    request,
+    account.toLowerCase(),
+    target,
+    options,
+    client,
+  );
   if (!reached || refused(response.status) || response.status >= 500) return response;
   const decision = await options.engine.connect(account, feature);
   if (!("error" in decision) && decision.allowed) {
@@ -188,11 +246,21 @@ async function claimOnRequest(
 }
 
 /** A 403 that says what happened and what an administrator can do, in the engine's words when it has them. */
-async function deny(account: string, feature: string, decision: Decision, options: GatewayOptions): Promise<Response> {
+async function deny(
+  account: string,
+  feature: string,
+  decision: Decision,
+  options: GatewayOptions,
+): Promise<Response> {
   let why = SAYS[decision.reason] ?? decision.reason;
   const explained = await options.engine.explain(account, feature);
-  if (explained.type === "success" && explained.explanation.decision.reason === decision.reason) why = explained.explanation.why;
-  return answer(403, `ActiveSync denied for ${account.toLowerCase()}: ${decision.reason} — ${why}`, decision.reason);
+  if (explained.type === "success" && explained.explanation.decision.reason === decision.reason)
+    why = explained.explanation.why;
+  return answer(
+    403,
+    `ActiveSync denied for ${account.toLowerCase()}: ${decision.reason} — ${why}`,
+    decision.reason,
+  );
 }
 
 /** The request's path and query under the upstream's own path (`http://mail/base/` + `/Microsoft-Server-ActiveSync?…`). */
@@ -204,26 +272,60 @@ export function upstreamUrl(upstream: URL, url: URL): URL {
 }
 
 /** The mail server's answer to the request, or the gateway's 502/504 when it gave none. */
-async function forwardTo(request: Request, account: string | undefined, target: URL, options: GatewayOptions, client: ClientInfo): Promise<Response> {
+async function forwardTo(
+  request: Request,
+  account: string | undefined,
+  target: URL,
+  options: GatewayOptions,
+  client: ClientInfo,
+): Promise<Response> {
   return (await forwardOrFail(request, account, target, options, client)).response;
 }
 
 /** Forwards `request` for `account` (lower-cased; it keys the per-account upstream bound). */
-async function forwardOrFail(request: Request, account: string | undefined, target: URL, options: GatewayOptions, client: ClientInfo): Promise<{ response: Response; reached: boolean }> {
+async function forwardOrFail(
+  request: Request,
+  account: string | undefined,
+  target: URL,
+  options: GatewayOptions,
+  client: ClientInfo,
+): Promise<{ response: Response; reached: boolean }> {
   const slot = await options.limits?.upstreamSlot(account, request.headers.get("authorization"));
   if (slot instanceof Response) return { response: slot, reached: false };
   try {
-    const response = await options.forward(upstreamRequest(request, target, client), target, client);
+    const response = await options.forward(
+      upstreamRequest(request, target, client),
+      target,
+      client,
+    );
     if (slot && options.slotsSpanBodies === false) slot();
-    return { response: slot && options.slotsSpanBodies !== false ? released(response, slot) : response, reached: true };
+    return {
+      response: slot && options.slotsSpanBodies !== false ? released(response, slot) : response,
+      reached: true,
+    };
   } catch (e) {
     slot?.();
     // The upstream's address stays out of public bodies; the operator's log has it.
-    const timedOut = (e as Error)?.name === "TimeoutError" || /timeout/i.test(String((e as Error)?.message));
+    const timedOut =
+      (e as Error)?.name === "TimeoutError" || /timeout/i.test(String((e as Error)?.message));
     options.warn?.(`upstream ${target.origin}: ${(e as Error)?.message ?? e}`);
     return timedOut
-      ? { response: answer(504, "the mail server did not answer in time; try again", "upstream-timeout"), reached: false }
-      : { response: answer(502, "the mail server did not answer; try again", "upstream-unreachable"), reached: false };
+      ? {
+          response: answer(
+            504,
+            "the mail server did not answer in time; try again",
+            "upstream-timeout",
+          ),
+          reached: false,
+        }
+      : {
+          response: answer(
+            502,
+            "the mail server did not answer; try again",
+            "upstream-unreachable",
+          ),
+          reached: false,
+        };
   }
 }
 
@@ -235,7 +337,9 @@ function released(response: Response, release: () => void): Response {
   }
   let done = false;
   const once = () => {
-    if (!done) (done = true), release();
+    if (done) return;
+    done = true;
+    release();
   };
   // Released at the body's end, or when a client that goes away cancels it.
   const reader = response.body.getReader();
@@ -257,7 +361,11 @@ function released(response: Response, release: () => void): Response {
 
 /** The same response with another body stream (status text and raw head kept). */
 function rebody(response: Response, body: ReadableStream<Uint8Array>): Response {
-  const out = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  const out = new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
   const raw = rawHeadOf(response);
   if (raw) setRawHead(out, raw);
   return out;
@@ -294,30 +402,66 @@ function identified(request: Request, options: GatewayOptions): string | undefin
   return identity.kind === "account" ? identity.account.toLowerCase() : undefined;
 }
 
-function background(options: GatewayOptions, client: ClientInfo, work: () => Promise<unknown>): void {
-  const running = work().catch((e: unknown) => options.warn?.(`background work failed: ${(e as Error)?.message ?? e}`));
+function background(
+  options: GatewayOptions,
+  client: ClientInfo,
+  work: () => Promise<unknown>,
+): void {
+  const running = work().catch((e: unknown) =>
+    options.warn?.(`background work failed: ${(e as Error)?.message ?? e}`),
+  );
   (client.defer ?? options.defer)?.(running);
 }
 
-function answer(status: number, text: string, reason: string, headers: Record<string, string> = {}): Response {
+function answer(
+  status: number,
+  text: string,
+  reason: string,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(`seatcap: ${text}\n`, {
     status,
-    headers: { "x-seatcap-reason": reason, "content-type": "text/plain; charset=utf-8", ...headers },
+    headers: {
+      "x-seatcap-reason": reason,
+      "content-type": "text/plain; charset=utf-8",
+      ...headers,
+    },
   });
 }
 
 function signIn(why: string): Response {
-  return answer(401, why, "sign-in", { "www-authenticate": 'Basic realm="ActiveSync", charset="UTF-8"' });
+  return answer(401, why, "sign-in", {
+    "www-authenticate": 'Basic realm="ActiveSync", charset="UTF-8"',
+  });
 }
 
 function undecided(result: { error: { code: string } }): Response {
-  return answer(503, `could not decide (${result.error.code}); try again`, result.error.code, { "retry-after": "5" });
+  return answer(503, `could not decide (${result.error.code}); try again`, result.error.code, {
+    "retry-after": "5",
+  });
 }
 
 function unverified(why: "down" | "timeout" | "open"): Response {
-  if (why === "down") return answer(502, "the mail server could not check your credentials; try again", "upstream-unreachable", { "retry-after": "30" });
-  if (why === "timeout") return answer(504, "the mail server did not check your credentials in time; try again", "upstream-timeout", { "retry-after": "30" });
-  return answer(503, "seatcap could not verify your credentials with the mail server; an administrator must configure a credential check", "unverified", { "retry-after": "300" });
+  if (why === "down")
+    return answer(
+      502,
+      "the mail server could not check your credentials; try again",
+      "upstream-unreachable",
+      { "retry-after": "30" },
+    );
+  if (why === "timeout")
+    return answer(
+      504,
+      "the mail server did not check your credentials in time; try again",
+      "upstream-timeout",
+      { "retry-after": "30" },
+    );
+  return answer(
+    503,
+    "seatcap could not verify your credentials with the mail server; an administrator must configure a credential check",
+    "unverified",
+    { "retry-after": "300" },
+  );
 }
 
 // ---- raw response heads (the Node host writes status text and header order as the upstream sent them) ----

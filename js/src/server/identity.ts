@@ -45,10 +45,13 @@ export function identify(authorization: string | null, names: LoginNames = {}): 
     return { kind: "unreadable", why: "the Basic credential is not valid base64 UTF-8" };
   }
   const colon = decoded.indexOf(":");
-  if (colon <= 0) return { kind: "unreadable", why: "the Basic credential has no user name and password" };
+  if (colon <= 0)
+    return { kind: "unreadable", why: "the Basic credential has no user name and password" };
   const login = decoded.slice(0, colon);
   const account = accountOfLogin(login, names);
-  return account === undefined ? { kind: "unreadable", why: `the login name has no known mail domain` } : { kind: "account", account };
+  return account === undefined
+    ? { kind: "unreadable", why: `the login name has no known mail domain` }
+    : { kind: "account", account };
 }
 
 /** `user@domain` as is; `DOMAIN\user` through the NetBIOS table; a bare `user` in the default domain. */
@@ -65,6 +68,7 @@ export function accountOfLogin(login: string, names: LoginNames = {}): string | 
 }
 
 function lookup(table: Record<string, string>, netbios: string): string | undefined {
-  for (const [name, domain] of Object.entries(table)) if (name.toLowerCase() === netbios) return domain;
+  for (const [name, domain] of Object.entries(table))
+    if (name.toLowerCase() === netbios) return domain;
   return undefined;
 }

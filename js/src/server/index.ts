@@ -12,7 +12,14 @@ export { CredentialCheck } from "./credentials.js";
 export type { CredentialCheckOptions, Verdict } from "./credentials.js";
 export { statusOf, isSafePath, upstreamFailure, gatewayText, MAX_JSON_DEPTH } from "./respond.js";
 export type { ApiError, HttpErrorCode, UpstreamFailure } from "./respond.js";
-export { Limits, DEFAULT_LIMITS, DEFAULT_SERVER_BOUNDS, boundServer, nodeServerOptions, addressKey } from "./limits.js";
+export {
+  Limits,
+  DEFAULT_LIMITS,
+  DEFAULT_SERVER_BOUNDS,
+  boundServer,
+  nodeServerOptions,
+  addressKey,
+} from "./limits.js";
 export type { LimitsConfig, ServerBounds, NodeServerOptions } from "./limits.js";
 export { parseConfig, ConfigError, USAGE } from "./config.js";
 export type { Config } from "./config.js";

@@ -103,7 +103,11 @@ export interface ServerBounds {
   requestTimeoutMs: number;
 }
 
-export const DEFAULT_SERVER_BOUNDS: ServerBounds = { maxConnections: 4096, headersTimeoutMs: 20_000, requestTimeoutMs: 300_000 };
+export const DEFAULT_SERVER_BOUNDS: ServerBounds = {
+  maxConnections: 4096,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 300_000,
+};
 
 /**
  * The options to create a Node `http(s).Server` with (`@hono/node-server`'s `serverOptions`): Node
@@ -112,7 +116,11 @@ export const DEFAULT_SERVER_BOUNDS: ServerBounds = { maxConnections: 4096, heade
  */
 export function nodeServerOptions(bounds: Partial<ServerBounds> = {}): NodeServerOptions {
   const b = { ...DEFAULT_SERVER_BOUNDS, ...bounds };
-  return { headersTimeout: b.headersTimeoutMs, requestTimeout: b.requestTimeoutMs, connectionsCheckingInterval: Math.min(2000, b.headersTimeoutMs) };
+  return {
+    headersTimeout: b.headersTimeoutMs,
+    requestTimeout: b.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(2000, b.headersTimeoutMs),
+  };
 }
 
 /** Sets the connection bound on a Node `http(s).Server`, listening or not (`@hono/node-server`'s `serve` returns one). */
@@ -120,7 +128,8 @@ export function boundServer(server: ServerKnobs, bounds: Partial<ServerBounds> =
   server.maxConnections = { ...DEFAULT_SERVER_BOUNDS, ...bounds }.maxConnections;
 }
 
-const webSha256: Sha256 = async (text) => new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+const webSha256: Sha256 = async (text) =>
+  new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 
 export class Limits {
   readonly config: LimitsConfig;
@@ -135,7 +144,8 @@ export class Limits {
   constructor(config: Partial<LimitsConfig> = {}, options: { sha256?: Sha256 } = {}) {
     this.config = { ...DEFAULT_LIMITS, ...config };
     const c = this.config;
-    const make = (points: number, duration: number) => (points > 0 ? (new RateLimiterMemory({ points, duration }) as MemoryLimiter) : undefined);
+    const make = (points: number, duration: number) =>
+      points > 0 ? (new RateLimiterMemory({ points, duration }) as MemoryLimiter) : undefined;
     this.perAddress = make(c.perAddress, c.windowSeconds);
     this.perAccount = make(c.perAccount, c.windowSeconds);
     this.perToken = make(c.perToken, c.windowSeconds);
@@ -143,7 +153,11 @@ export class Limits {
     // `lockoutAfter` locks the address on its `lockoutAfter`-th bad token.
     this.failures =
       c.lockoutAfter > 0
-        ? (new RateLimiterMemory({ points: c.lockoutAfter - 1, duration: c.lockoutWindowSeconds, blockDuration: c.lockoutSeconds }) as MemoryLimiter)
+        ? (new RateLimiterMemory({
+            points: c.lockoutAfter - 1,
+            duration: c.lockoutWindowSeconds,
+            blockDuration: c.lockoutSeconds,
+          }) as MemoryLimiter)
         : undefined;
     this.sha256 = options.sha256 ?? webSha256;
   }
@@ -155,7 +169,9 @@ export class Limits {
     const wait = await spend(this.perAddress, addressKey(address));
     if (wait === undefined) return undefined;
     const message = `too many requests from this address; retry in ${wait} s`;
-    return json ? failure({ code: "rate-limited", message }, { "retry-after": String(wait) }) : gatewayText(429, message, { "retry-after": String(wait) });
+    return json
+      ? failure({ code: "rate-limited", message }, { "retry-after": String(wait) })
+      : gatewayText(429, message, { "retry-after": String(wait) });
   }
 
   /**
@@ -168,7 +184,13 @@ export class Limits {
     const seen = await this.failures.get(addressKey(address));
     if (!seen || seen.consumedPoints < this.config.lockoutAfter) return undefined;
     const wait = retrySeconds(seen);
-    return failure({ code: "rate-limited", message: `too many bad tokens from this address; locked out for ${wait} s` }, { "retry-after": String(wait) });
+    return failure(
+      {
+        code: "rate-limited",
+        message: `too many bad tokens from this address; locked out for ${wait} s`,
+      },
+      { "retry-after": String(wait) },
+    );
   }
 
   /** Counts a bad (or unreadable) token presented from the address. */
@@ -182,29 +204,45 @@ export class Limits {
     if (!this.perToken) return undefined;
     const wait = await spend(this.perToken, id);
     if (wait === undefined) return undefined;
-    return failure({ code: "rate-limited", message: `too many requests with this token; retry in ${wait} s` }, { "retry-after": String(wait) });
+    return failure(
+      { code: "rate-limited", message: `too many requests with this token; retry in ${wait} s` },
+      { "retry-after": String(wait) },
+    );
   }
 
   /** One gateway request for `account` with these credentials (the `Authorization` value, or null). */
-  async account(account: string, authorization: string | null = null): Promise<Response | undefined> {
+  async account(
+    account: string,
+    authorization: string | null = null,
+  ): Promise<Response | undefined> {
     if (!this.perAccount) return undefined;
     const wait = await spend(this.perAccount, await this.accountKey(account, authorization));
     if (wait === undefined) return undefined;
-    return gatewayText(429, `too many requests for ${account}; retry in ${wait} s`, { "retry-after": String(wait) });
+    return gatewayText(429, `too many requests for ${account}; retry in ${wait} s`, {
+      "retry-after": String(wait),
+    });
   }
 
   /**
    * A place for one upstream request: a `release` function to call exactly once when it is over
    * (later calls do nothing), or the 503 to answer when the bound is reached.
    */
-  async upstreamSlot(account?: string, authorization: string | null = null): Promise<(() => void) | Response> {
+  async upstreamSlot(
+    account?: string,
+    authorization: string | null = null,
+  ): Promise<(() => void) | Response> {
     const { maxUpstream, maxUpstreamPerAccount } = this.config;
     const key = account === undefined ? undefined : await this.accountKey(account, authorization);
     const mine = key === undefined ? 0 : (this.inFlightBy.get(key) ?? 0);
     const busy = { "retry-after": String(BUSY_RETRY_SECONDS) };
-    if (maxUpstream > 0 && this.inFlight >= maxUpstream) return gatewayText(503, "the mail server is busy; try again shortly", busy);
+    if (maxUpstream > 0 && this.inFlight >= maxUpstream)
+      return gatewayText(503, "the mail server is busy; try again shortly", busy);
     if (key !== undefined && maxUpstreamPerAccount > 0 && mine >= maxUpstreamPerAccount) {
-      return gatewayText(503, `too many requests in progress for ${account}; try again shortly`, busy);
+      return gatewayText(
+        503,
+        `too many requests in progress for ${account}; try again shortly`,
+        busy,
+      );
     }
     this.inFlight++;
     if (key !== undefined) this.inFlightBy.set(key, mine + 1);
@@ -261,5 +299,8 @@ export function addressKey(address: string): string {
   if (!ipaddr.isValid(address)) return address;
   const parsed = ipaddr.process(address);
   if (parsed.kind() === "ipv4") return parsed.toString();
-  return `${(parsed as ipaddr.IPv6).parts.slice(0, 4).map((p: number) => p.toString(16)).join(":")}::/64`;
+  return `${(parsed as ipaddr.IPv6).parts
+    .slice(0, 4)
+    .map((p: number) => p.toString(16))
+    .join(":")}::/64`;
 }

@@ -27,9 +27,19 @@ export interface NodeForwardOptions {
 /** Statuses whose responses have no body. */
 const EMPTY = new Set([101, 204, 205, 304]);
 /** Per-connection headers: each hop sets its own (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade", "te", "trailer"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "proxy-connection",
+  "upgrade",
+  "te",
+  "trailer",
+]);
 
-export function nodeForward(options: NodeForwardOptions = {}): Forward & { close(): Promise<void> } {
+export function nodeForward(
+  options: NodeForwardOptions = {},
+): Forward & { close(): Promise<void> } {
   const keepAliveMs = options.keepAliveMs ?? 0;
   const idle = options.idleTimeoutMs ?? 3_660_000;
   const agent = new Agent({
@@ -47,7 +57,9 @@ export function nodeForward(options: NodeForwardOptions = {}): Forward & { close
       request.headers.forEach((value, name) => {
         headers.push(name, value);
       });
-      const body = request.body ? Readable.fromWeb(request.body as import("node:stream/web").ReadableStream) : null;
+      const body = request.body
+        ? Readable.fromWeb(request.body as import("node:stream/web").ReadableStream)
+        : null;
       let settled = false;
       let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
       let control: Dispatcher.DispatchController | undefined;
@@ -56,8 +68,14 @@ export function nodeForward(options: NodeForwardOptions = {}): Forward & { close
         cancelled ??= e;
         control?.abort(e);
       };
-      const onAbort = () => stop(request.signal.reason instanceof Error ? request.signal.reason : new Error("the client went away"));
-      if (request.signal.aborted) return reject(request.signal.reason ?? new Error("the client went away"));
+      const onAbort = () =>
+        stop(
+          request.signal.reason instanceof Error
+            ? request.signal.reason
+            : new Error("the client went away"),
+        );
+      if (request.signal.aborted)
+        return reject(request.signal.reason ?? new Error("the client went away"));
       request.signal.addEventListener("abort", onAbort, { once: true });
       const done = () => request.signal.removeEventListener("abort", onAbort);
       const handler: Dispatcher.DispatchHandler = {
@@ -67,7 +85,8 @@ export function nodeForward(options: NodeForwardOptions = {}): Forward & { close
         },
         onResponseStart(controller, status, _headers, statusText) {
           // The head as it came: undici keeps the raw header list on the controller.
-          const raw = ((controller as unknown as { rawHeaders?: Buffer[] | null }).rawHeaders ?? []) as Buffer[];
+          const raw = ((controller as unknown as { rawHeaders?: Buffer[] | null }).rawHeaders ??
+            []) as Buffer[];
           const rawHeaders: string[] = [];
           const out = new Headers();
           for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -80,19 +99,26 @@ export function nodeForward(options: NodeForwardOptions = {}): Forward & { close
           const noBody = EMPTY.has(status) || request.method === "HEAD";
           const responseBody = noBody
             ? null
-            : new ReadableStream<Uint8Array>({
-                start(c) {
-                  stream = c;
+            : new ReadableStream<Uint8Array>(
+                {
+                  start(c) {
+                    stream = c;
+                  },
+                  // Backpressure: the socket is paused while the reader is behind, resumed when it pulls.
+                  pull() {
+                    control?.resume();
+                  },
+                  cancel() {
+                    stop(new Error("the client went away"));
+                  },
                 },
-                // Backpressure: the socket is paused while the reader is behind, resumed when it pulls.
-                pull() {
-                  control?.resume();
-                },
-                cancel() {
-                  stop(new Error("the client went away"));
-                },
-              }, new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }));
-          const response = new Response(responseBody, { status, statusText: statusText ?? "", headers: out });
+                new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+              );
+          const response = new Response(responseBody, {
+            status,
+            statusText: statusText ?? "",
+            headers: out,
+          });
           setRawHead(response, { statusText: statusText ?? "", rawHeaders });
           settled = true;
           resolve(response);

@@ -24,7 +24,10 @@ export function trustOf(entries: string[]): Trust {
  */
 export function clientInfo(incoming: IncomingMessage, trust: Trust, secure: boolean): ClientInfo {
   const peer = incoming.socket.remoteAddress;
-  const own: ClientInfo = { ...(peer === undefined ? {} : { address: peer }), proto: secure ? "https" : "http" };
+  const own: ClientInfo = {
+    ...(peer === undefined ? {} : { address: peer }),
+    proto: secure ? "https" : "http",
+  };
   if (peer === undefined || !trust(peer, 0)) return own;
   const chain = proxyaddr.all(incoming, trust);
   const sent = headerValues(incoming.headers["x-forwarded-for"]);
@@ -56,7 +59,9 @@ function headerValues(value: string | string[] | undefined): string[] {
 export function writeRaw(response: Response, outgoing: ServerResponse): boolean {
   const head = rawHeadOf(response);
   if (!head) return false;
-  outgoing.sendDate = !head.rawHeaders.some((_, i) => i % 2 === 0 && head.rawHeaders[i]!.toLowerCase() === "date");
+  outgoing.sendDate = !head.rawHeaders.some(
+    (_, i) => i % 2 === 0 && head.rawHeaders[i]!.toLowerCase() === "date",
+  );
   outgoing.writeHead(response.status, head.statusText, head.rawHeaders);
   if (!response.body) {
     outgoing.end();
@@ -78,13 +83,19 @@ export function readTls(tls: { cert: string; key: string }): { cert: Buffer; key
 }
 
 /** Reloads the certificate and key on SIGHUP; a file that can't be read keeps the old pair. */
-export function reloadOnHangup(server: HttpsServer, tls: { cert: string; key: string }, say: (line: string) => void): () => void {
+export function reloadOnHangup(
+  server: HttpsServer,
+  tls: { cert: string; key: string },
+  say: (line: string) => void,
+): () => void {
   const reload = () => {
     try {
       server.setSecureContext(readTls(tls));
       say(`seatcap serve: TLS certificate reloaded from ${tls.cert}`);
     } catch (e) {
-      say(`seatcap serve: TLS certificate not reloaded (${(e as Error).message}); the old one stays`);
+      say(
+        `seatcap serve: TLS certificate not reloaded (${(e as Error).message}); the old one stays`,
+      );
     }
   };
   process.on("SIGHUP", reload);

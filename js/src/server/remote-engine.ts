@@ -5,7 +5,11 @@
 import { ENGINE_CALLS, type EngineApi, type EngineCall } from "../engine-calls.js";
 
 /** Sends one Engine call, for `actor` (the change log's "who"; `undefined`: not logged), and answers its result. */
-export type EngineTransport = (actor: string | undefined, call: EngineCall, args: unknown[]) => Promise<unknown>;
+export type EngineTransport = (
+  actor: string | undefined,
+  call: EngineCall,
+  args: unknown[],
+) => Promise<unknown>;
 
 export function remoteEngine(send: EngineTransport, actor?: string): EngineApi {
   const api: Record<string, unknown> = { by: (who: string) => remoteEngine(send, who) };

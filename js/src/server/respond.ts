@@ -4,7 +4,12 @@
 import type { ErrorBody } from "../types.js";
 
 /** Codes of the HTTP layer, beside SPEC's: authentication, routing, size and rate. */
-export type HttpErrorCode = "unauthorized" | "forbidden" | "not-found" | "payload-too-large" | "rate-limited";
+export type HttpErrorCode =
+  | "unauthorized"
+  | "forbidden"
+  | "not-found"
+  | "payload-too-large"
+  | "rate-limited";
 
 export interface ApiError {
   code: ErrorBody["code"] | HttpErrorCode;
@@ -47,18 +52,37 @@ export function retryAfterOf(code: ApiError["code"]): number | undefined {
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      ...headers,
+    },
   });
 }
 
 export function failure(error: ApiError, headers: Record<string, string> = {}): Response {
   const retry = retryAfterOf(error.code);
-  return json({ error }, statusOf(error.code), retry === undefined ? headers : { "retry-after": String(retry), ...headers });
+  return json(
+    { error },
+    statusOf(error.code),
+    retry === undefined ? headers : { "retry-after": String(retry), ...headers },
+  );
 }
 
 /** The gateway's own answers (never the mail server's): one `seatcap: …` line of text. */
-export function gatewayText(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(`seatcap: ${message}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...headers } });
+export function gatewayText(
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(`seatcap: ${message}\n`, {
+    status,
+    headers: {
+      "content-type": "text/plain; charset=utf-8",
+      "cache-control": "no-store",
+      ...headers,
+    },
+  });
 }
 
 /** Why an allowed request got no answer from the mail server. */
@@ -74,9 +98,13 @@ export function upstreamFailure(kind: UpstreamFailure): Response {
     case "not-configured":
       return gatewayText(502, "no mail server is configured behind this gateway");
     case "unreachable":
-      return gatewayText(502, "the mail server could not be reached; try again shortly", { "retry-after": "5" });
+      return gatewayText(502, "the mail server could not be reached; try again shortly", {
+        "retry-after": "5",
+      });
     case "timeout":
-      return gatewayText(504, "the mail server did not answer in time; try again shortly", { "retry-after": "5" });
+      return gatewayText(504, "the mail server did not answer in time; try again shortly", {
+        "retry-after": "5",
+      });
     case "busy":
       return gatewayText(503, "the mail server is busy; try again shortly", { "retry-after": "5" });
   }
@@ -135,7 +163,8 @@ export class HttpError extends Error {
 export async function readJson(request: Request, limit: number): Promise<unknown> {
   const length = request.headers.get("content-length");
   const declared = length === null ? undefined : Number(length);
-  if (declared !== undefined && declared > limit) throw new HttpError({ code: "payload-too-large", message: `the body is over ${limit} bytes` });
+  if (declared !== undefined && declared > limit)
+    throw new HttpError({ code: "payload-too-large", message: `the body is over ${limit} bytes` });
   // A declared length within the limit is read whole (the host enforces the length); a chunked body is counted as it comes.
   if (declared !== undefined) return parseJson(new Uint8Array(await request.arrayBuffer()));
   const chunks: Uint8Array[] = [];
@@ -148,7 +177,10 @@ export async function readJson(request: Request, limit: number): Promise<unknown
       size += value.byteLength;
       if (size > limit) {
         await reader.cancel();
-        throw new HttpError({ code: "payload-too-large", message: `the body is over ${limit} bytes` });
+        throw new HttpError({
+          code: "payload-too-large",
+          message: `the body is over ${limit} bytes`,
+        });
       }
       chunks.push(value);
     }
@@ -170,13 +202,24 @@ function parseJson(bytes: Uint8Array): unknown {
   } catch {
     throw new HttpError({ code: "invalid-input", message: "the body is not UTF-8 text" });
   }
-  if (text.trim() === "") throw new HttpError({ code: "invalid-input", message: "the body is empty; expected a JSON object" });
+  if (text.trim() === "")
+    throw new HttpError({
+      code: "invalid-input",
+      message: "the body is empty; expected a JSON object",
+    });
   const depth = jsonDepth(text);
-  if (depth > MAX_JSON_DEPTH) throw new HttpError({ code: "invalid-input", message: `the body nests deeper than ${MAX_JSON_DEPTH} levels` });
+  if (depth > MAX_JSON_DEPTH)
+    throw new HttpError({
+      code: "invalid-input",
+      message: `the body nests deeper than ${MAX_JSON_DEPTH} levels`,
+    });
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new HttpError({ code: "invalid-input", message: `the body is not JSON: ${(e as Error).message}` });
+    throw new HttpError({
+      code: "invalid-input",
+      message: `the body is not JSON: ${(e as Error).message}`,
+    });
   }
 }
 
@@ -195,7 +238,8 @@ export function jsonDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (inString) {
-      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (ch === 0x22) inString = false;
     } else if (ch === 0x22) inString = true;
     else if (ch === 0x7b || ch === 0x5b) {
@@ -207,25 +251,41 @@ export function jsonDepth(text: string): number {
 
 /** A JSON object body, with each named field's type checked (others are refused, so typos don't pass silently). */
 type Field = "string" | "object" | "array";
-export function objectBody(body: unknown, fields: Record<string, Field | `${Field}?`>): Record<string, unknown> {
+export function objectBody(
+  body: unknown,
+  fields: Record<string, Field | `${Field}?`>,
+): Record<string, unknown> {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw new HttpError({ code: "invalid-input", message: "expected a JSON object" });
   }
   const record = body as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!(key in fields)) throw new HttpError({ code: "invalid-input", message: `unknown field \`${key}\`; expected ${Object.keys(fields).join(", ")}` });
+    if (!(key in fields))
+      throw new HttpError({
+        code: "invalid-input",
+        message: `unknown field \`${key}\`; expected ${Object.keys(fields).join(", ")}`,
+      });
   }
   for (const [key, kind] of Object.entries(fields)) {
     const optional = kind.endsWith("?");
     const want = optional ? kind.slice(0, -1) : kind;
     const value = record[key];
     if (value === undefined) {
-      if (!optional) throw new HttpError({ code: "invalid-input", message: `missing field \`${key}\`` });
+      if (!optional)
+        throw new HttpError({ code: "invalid-input", message: `missing field \`${key}\`` });
       continue;
     }
     const ok =
-      want === "array" ? Array.isArray(value) : want === "object" ? value !== null && typeof value === "object" && !Array.isArray(value) : typeof value === want;
-    if (!ok) throw new HttpError({ code: "invalid-input", message: `\`${key}\`: expected ${want === "object" ? "an object" : want === "array" ? "an array" : "a string"}` });
+      want === "array"
+        ? Array.isArray(value)
+        : want === "object"
+          ? value !== null && typeof value === "object" && !Array.isArray(value)
+          : typeof value === want;
+    if (!ok)
+      throw new HttpError({
+        code: "invalid-input",
+        message: `\`${key}\`: expected ${want === "object" ? "an object" : want === "array" ? "an array" : "a string"}`,
+      });
   }
   return record;
 }

@@ -6,7 +6,12 @@ import type { Scenario } from "../types.js";
 export function axigenExample(accounts = 500, seats = 200): Scenario {
   return {
     licence: { mailboxes: accounts, features: { activesync: { seats } }, expires: null },
-    policy: { capping: "on-attempt", overflow: "disable", shrink: "grandfather", restoreOnGrow: false },
+    policy: {
+      capping: "on-attempt",
+      overflow: "disable",
+      shrink: "grandfather",
+      restoreOnGrow: false,
+    },
     directory: {
       server: { activesync: "disabled" },
       domains: { "example.com": { settings: { activesync: "enabled" }, classes: {} } },

@@ -28,7 +28,10 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function main(argv: string[], env: Record<string, string | undefined> = process.env): Promise<Running | undefined> {
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): Promise<Running | undefined> {
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(USAGE);
     return undefined;
@@ -56,33 +59,48 @@ export async function start(config: Config): Promise<Running> {
     const file = path.join(config.data, "admin-token");
     const generated = !existsSync(file);
     if (generated) {
-      writeFileSync(file, randomBytes(24).toString("base64url") + "\n", { mode: 0o600 });
+      writeFileSync(file, `${randomBytes(24).toString("base64url")}\n`, { mode: 0o600 });
       chmodSync(file, 0o600);
     }
     adminTokens = [readFileSync(file, "utf8").trim()];
     // Shown once, when it is made: later starts' output (logs, terminals, CI) never carries it.
-    notes.push(generated ? `  admin token  ${adminTokens[0]}   (generated, kept in ${file}; shown only this once)` : `  admin token  kept in ${file} (not printed)`);
+    notes.push(
+      generated
+        ? `  admin token  ${adminTokens[0]}   (generated, kept in ${file}; shown only this once)`
+        : `  admin token  kept in ${file} (not printed)`,
+    );
   } else {
     notes.push("  admin token  as configured (not printed)");
   }
   const sha256 = (text: string) => createHash("sha256").update(text).digest();
-  const tokens = await Tokens.from({ serverAdmin: adminTokens, domainAdmin: config.domainTokens, gateway: config.gatewayTokens }, { sha256 });
+  const tokens = await Tokens.from(
+    { serverAdmin: adminTokens, domainAdmin: config.domainTokens, gateway: config.gatewayTokens },
+    { sha256 },
+  );
 
   const trustedKeys = [...config.licenceKeys];
   if (config.demo) {
     const demoKey = demoVendorKey(config.data);
     trustedKeys.push(demoKey.publicHex);
     notes.push(`  demo vendor  licences signed with ${demoKey.keyFile} are trusted:`);
-    notes.push(`               npx seatcap licence sign --key ${demoKey.keyFile} licence.json > licence.signed.json`);
+    notes.push(
+      `               npx seatcap licence sign --key ${demoKey.keyFile} licence.json > licence.signed.json`,
+    );
     // The server seeds its own store: the example's unsigned licence is not a client's upload.
     const seeded = await seedIfEmpty(new Engine(store), store);
-    notes.push(seeded ? "  seeded       the Axigen example: example.com, 500 accounts, 200 ActiveSync seats" : "  store        already holds a directory (not seeded)");
+    notes.push(
+      seeded
+        ? "  seeded       the Axigen example: example.com, 500 accounts, 200 ActiveSync seats"
+        : "  store        already holds a directory (not seeded)",
+    );
   }
   // Every licence a client installs (upload, import, events) is verified by the core against these keys.
   const engine = new Engine(store, { licence: { trustedKeys, devMode: config.dev } });
 
   let upstream = config.upstream;
-  let upstreamNote = upstream ? upstream.href : "no upstream (--upstream <url>): allowed requests answer 502";
+  let upstreamNote = upstream
+    ? upstream.href
+    : "no upstream (--upstream <url>): allowed requests answer 502";
   let demoUpstream: Awaited<ReturnType<typeof startDemoUpstream>> | undefined;
   if (!upstream && config.demo) {
     demoUpstream = await startDemoUpstream();
@@ -91,7 +109,11 @@ export async function start(config: Config): Promise<Running> {
   }
 
   const requestLog = batchedLog((text) => process.stdout.write(text));
-  const forward = nodeForward({ keepAliveMs: config.upstreamKeepAliveMs, connections: config.upstreamConnections, idleTimeoutMs: config.upstreamTimeoutMs });
+  const forward = nodeForward({
+    keepAliveMs: config.upstreamKeepAliveMs,
+    connections: config.upstreamConnections,
+    idleTimeoutMs: config.upstreamTimeoutMs,
+  });
   const handler = createHandler({
     engine,
     tokens,
@@ -99,8 +121,16 @@ export async function start(config: Config): Promise<Running> {
       upstream,
       forward,
       verifyNewClaims: config.verifyNewClaims,
-      credentials: new CredentialCheck({ forward, mode: config.credentialCheck, cacheTtlMs: config.credentialCacheMs, timeoutMs: config.probeTimeoutMs }),
-      loginNames: { ...(config.defaultDomain === undefined ? {} : { defaultDomain: config.defaultDomain }), netbios: config.netbios },
+      credentials: new CredentialCheck({
+        forward,
+        mode: config.credentialCheck,
+        cacheTtlMs: config.credentialCacheMs,
+        timeoutMs: config.probeTimeoutMs,
+      }),
+      loginNames: {
+        ...(config.defaultDomain === undefined ? {} : { defaultDomain: config.defaultDomain }),
+        netbios: config.netbios,
+      },
       feature: config.feature,
       warn: (line) => process.stderr.write(`seatcap gateway: ${line}\n`),
     },
@@ -116,21 +146,34 @@ export async function start(config: Config): Promise<Running> {
   const trust = trustOf(config.trustProxy);
   const secure = config.tls !== undefined;
   const fetch = async (request: Request, bindings: HttpBindings | Http2Bindings) => {
-    const response = await handler.fetch(request, clientInfo(bindings.incoming as IncomingMessage, trust, secure));
+    const response = await handler.fetch(
+      request,
+      clientInfo(bindings.incoming as IncomingMessage, trust, secure),
+    );
     // The mail server's own head (status text, header order) where the gateway forwarded one.
-    return writeRaw(response, bindings.outgoing as ServerResponse) ? RESPONSE_ALREADY_SENT : response;
+    return writeRaw(response, bindings.outgoing as ServerResponse)
+      ? RESPONSE_ALREADY_SENT
+      : response;
   };
   const server = await new Promise<ReturnType<typeof listen>>((resolve, reject) => {
     const s = listen(
       config.tls
-        ? { hostname: config.host, port: config.port, fetch, createServer: createHttpsServer, serverOptions: { ...nodeServerOptions(), ...readTls(config.tls) } }
+        ? {
+            hostname: config.host,
+            port: config.port,
+            fetch,
+            createServer: createHttpsServer,
+            serverOptions: { ...nodeServerOptions(), ...readTls(config.tls) },
+          }
         : { hostname: config.host, port: config.port, fetch, serverOptions: nodeServerOptions() },
       () => resolve(s),
     );
     s.once("error", reject);
   });
   boundServer(server, { maxConnections: config.maxConnections });
-  const stopReloading = config.tls ? reloadOnHangup(server as HttpsServer, config.tls, (line) => process.stdout.write(line + "\n")) : () => {};
+  const stopReloading = config.tls
+    ? reloadOnHangup(server as HttpsServer, config.tls, (line) => process.stdout.write(`${line}\n`))
+    : () => {};
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -144,14 +187,17 @@ export async function start(config: Config): Promise<Running> {
     `  licences     ${config.dev ? "dev mode: unsigned licence files accepted" : `signed by ${trustedKeys.length} trusted vendor key(s)`}`,
     ...notes,
   ];
-  process.stdout.write(lines.join("\n") + "\n");
+  process.stdout.write(`${lines.join("\n")}\n`);
   return {
     url,
     close: async () => {
       stopReloading();
       // Long-polls don't end by themselves: idle connections go now, the rest after a short grace.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const http = server as unknown as { closeIdleConnections?(): void; closeAllConnections?(): void };
+      const http = server as unknown as {
+        closeIdleConnections?(): void;
+        closeAllConnections?(): void;
+      };
       http.closeIdleConnections?.();
       const grace = setTimeout(() => http.closeAllConnections?.(), 2000);
       await closed;
@@ -169,7 +215,10 @@ export async function start(config: Config): Promise<Running> {
  * costs ~15% of a gateway request (measured with bench:server); lines wait
  * at most 50 ms.
  */
-function batchedLog(write: (text: string) => void): { line: (text: string) => void; flush: () => void } {
+function batchedLog(write: (text: string) => void): {
+  line: (text: string) => void;
+  flush: () => void;
+} {
   let pending: string[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
@@ -189,7 +238,9 @@ function batchedLog(write: (text: string) => void): { line: (text: string) => vo
   };
 }
 
-async function openStore(config: Config): Promise<{ store: Store; describe: string; close: () => Promise<void> }> {
+async function openStore(
+  config: Config,
+): Promise<{ store: Store; describe: string; close: () => Promise<void> }> {
   if (config.postgres) {
     // A pool that outlives its database: requests answer `store-error` while it is away (see PostgresStore.open).
     const timeout = Number(process.env.SEATCAP_POSTGRES_TIMEOUT_MS);
@@ -199,7 +250,11 @@ async function openStore(config: Config): Promise<{ store: Store; describe: stri
     });
     await store.ready();
     const where = new URL(config.postgres);
-    return { store, describe: `PostgreSQL ${where.host}${where.pathname} (table ${store.table})`, close: () => store.close() };
+    return {
+      store,
+      describe: `PostgreSQL ${where.host}${where.pathname} (table ${store.table})`,
+      close: () => store.close(),
+    };
   }
   const file = path.join(config.data, "seatcap.db");
   const store = await SqliteStore.open(file);
@@ -225,7 +280,7 @@ function demoVendorKey(data: string): { keyFile: string; publicHex: string } {
   if (!existsSync(keyFile) || !existsSync(pubFile)) {
     const key = generateVendorKey();
     writeFileSync(keyFile, key.privatePem, { mode: 0o600 });
-    writeFileSync(pubFile, key.publicHex + "\n");
+    writeFileSync(pubFile, `${key.publicHex}\n`);
   }
   return { keyFile, publicHex: readFileSync(pubFile, "utf8").trim() };
 }

@@ -71,18 +71,31 @@ export class ApiError extends Error {
 }
 
 /** What `/v1/health` says: a seatcap server answers JSON `{status: "ok"}`; static hosting answers anything else. */
-export async function health(signal?: AbortSignal): Promise<{ ok: true; version: string | null } | { ok: false; why: string }> {
+export async function health(
+  signal?: AbortSignal,
+): Promise<{ ok: true; version: string | null } | { ok: false; why: string }> {
   try {
-    const res = await fetch("/v1/health", { headers: { accept: "application/json" }, ...(signal ? { signal } : {}) });
+    const res = await fetch("/v1/health", {
+      headers: { accept: "application/json" },
+      ...(signal ? { signal } : {}),
+    });
     const text = await res.text();
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      return { ok: false, why: `/v1/health answered ${res.status} with something that is not JSON` };
+      return {
+        ok: false,
+        why: `/v1/health answered ${res.status} with something that is not JSON`,
+      };
     }
-    if (res.ok && body && typeof body === "object" && (body as { status?: unknown }).status === "ok") {
-      return { ok: true, version: ((body as { version?: string | null }).version ?? null) };
+    if (
+      res.ok &&
+      body &&
+      typeof body === "object" &&
+      (body as { status?: unknown }).status === "ok"
+    ) {
+      return { ok: true, version: (body as { version?: string | null }).version ?? null };
     }
     return { ok: false, why: `/v1/health answered ${res.status}` };
   } catch (e) {
@@ -95,7 +108,10 @@ export class Api {
   constructor(private readonly token: string) {}
 
   async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: "application/json" };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.token}`,
+      accept: "application/json",
+    };
     let payload: string | undefined;
     if (body !== undefined) {
       headers["content-type"] = "application/json";
@@ -103,7 +119,12 @@ export class Api {
     }
     let res: Response;
     try {
-      res = await fetch(path, { method, headers, ...(payload === undefined ? {} : { body: payload }), ...(signal ? { signal } : {}) });
+      res = await fetch(path, {
+        method,
+        headers,
+        ...(payload === undefined ? {} : { body: payload }),
+        ...(signal ? { signal } : {}),
+      });
     } catch (e) {
       if ((e as Error).name === "AbortError") throw e;
       throw new ApiError(0, "network", `the server did not answer (${(e as Error).message})`);
@@ -113,11 +134,22 @@ export class Api {
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new ApiError(res.status, "not-json", `${method} ${path} answered ${res.status} with something that is not JSON`);
+      throw new ApiError(
+        res.status,
+        "not-json",
+        `${method} ${path} answered ${res.status} with something that is not JSON`,
+      );
     }
     if (!res.ok) {
-      const error = (json as { error?: { code?: string; message?: string; holders?: string[] } } | undefined)?.error;
-      throw new ApiError(res.status, error?.code ?? `http-${res.status}`, error?.message ?? `${method} ${path} answered ${res.status}`, error?.holders);
+      const error = (
+        json as { error?: { code?: string; message?: string; holders?: string[] } } | undefined
+      )?.error;
+      throw new ApiError(
+        res.status,
+        error?.code ?? `http-${res.status}`,
+        error?.message ?? `${method} ${path} answered ${res.status}`,
+        error?.holders,
+      );
     }
     return json as T;
   }
@@ -132,8 +164,15 @@ export class Api {
   directory(signal?: AbortSignal): Promise<DirectoryView> {
     return this.get("/v1/directory", signal);
   }
-  accounts(domain: string, options: { after?: string; limit?: number } = {}, signal?: AbortSignal): Promise<Page<AccountSummary>> {
-    return this.get(`/v1/domains/${enc(domain)}/accounts${query({ after: options.after, limit: options.limit })}`, signal);
+  accounts(
+    domain: string,
+    options: { after?: string; limit?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<Page<AccountSummary>> {
+    return this.get(
+      `/v1/domains/${enc(domain)}/accounts${query({ after: options.after, limit: options.limit })}`,
+      signal,
+    );
   }
   account(id: string, signal?: AbortSignal): Promise<AccountView> {
     return this.get(`/v1/accounts/${enc(id)}`, signal);
@@ -157,16 +196,33 @@ export class Api {
   featureSeats(feature: string, signal?: AbortSignal): Promise<FeatureSeatsAnswer> {
     return this.get(`/v1/seats/${enc(feature)}`, signal);
   }
-  capped(feature: string, options: { after?: string; limit?: number } = {}, signal?: AbortSignal): Promise<Page<CappedAccount>> {
-    return this.get(`/v1/seats/${enc(feature)}/capped${query({ after: options.after, limit: options.limit })}`, signal);
+  capped(
+    feature: string,
+    options: { after?: string; limit?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<Page<CappedAccount>> {
+    return this.get(
+      `/v1/seats/${enc(feature)}/capped${query({ after: options.after, limit: options.limit })}`,
+      signal,
+    );
   }
-  waitlist(feature: string, options: { offset?: number; limit?: number } = {}, signal?: AbortSignal): Promise<Page<string>> {
-    return this.get(`/v1/seats/${enc(feature)}/waitlist${query({ offset: options.offset, limit: options.limit })}`, signal);
+  waitlist(
+    feature: string,
+    options: { offset?: number; limit?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<Page<string>> {
+    return this.get(
+      `/v1/seats/${enc(feature)}/waitlist${query({ offset: options.offset, limit: options.limit })}`,
+      signal,
+    );
   }
   restoreCapped(feature: string): Promise<{ ok: true }> {
     return this.call("POST", `/v1/seats/${enc(feature)}/restore-capped`);
   }
-  log(options: { after?: string; limit?: number } = {}, signal?: AbortSignal): Promise<Page<LogEntry>> {
+  log(
+    options: { after?: string; limit?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<Page<LogEntry>> {
     return this.get(`/v1/log${query({ after: options.after, limit: options.limit })}`, signal);
   }
   exportScenario(signal?: AbortSignal): Promise<Scenario> {

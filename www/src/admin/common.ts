@@ -4,7 +4,14 @@
 import type { Route } from "../main.js";
 import { errorBox, h } from "../ui/dom.js";
 import { fmt } from "../ui/format.js";
-import { ApiError, type Api, type DirectoryView, type Role, type Setting, type Settings } from "./api.js";
+import {
+  ApiError,
+  type Api,
+  type DirectoryView,
+  type Role,
+  type Setting,
+  type Settings,
+} from "./api.js";
 
 export interface Ctx {
   api: Api;
@@ -28,10 +35,12 @@ export type View = (ctx: Ctx, root: HTMLElement) => Promise<void>;
 export const isServerAdmin = (ctx: Ctx): boolean => ctx.role.kind === "server-admin";
 
 export const href = {
-  seats: (feature?: string) => (feature ? `#/admin/seats/${encodeURIComponent(feature)}` : "#/admin/seats"),
+  seats: (feature?: string) =>
+    feature ? `#/admin/seats/${encodeURIComponent(feature)}` : "#/admin/seats",
   directory: () => "#/admin/directory",
   domain: (domain: string) => `#/admin/directory/${encodeURIComponent(domain)}`,
-  klass: (domain: string, name: string) => `#/admin/directory/${encodeURIComponent(domain)}/class/${encodeURIComponent(name)}`,
+  klass: (domain: string, name: string) =>
+    `#/admin/directory/${encodeURIComponent(domain)}/class/${encodeURIComponent(name)}`,
   account: (id: string) => `#/admin/accounts/${encodeURIComponent(id)}`,
   log: () => "#/admin/log",
   licence: () => "#/admin/licence",
@@ -62,11 +71,16 @@ export interface Resolved {
 }
 
 /** R1 above the accounts: the first non-`inherit` setting of class → domain → server. */
-export function resolve(dir: DirectoryView, feature: string, at: { domain?: string; klass?: string; account?: Settings; accountNode?: string }): Resolved {
+export function resolve(
+  dir: DirectoryView,
+  feature: string,
+  at: { domain?: string; klass?: string; account?: Settings; accountNode?: string },
+): Resolved {
   const chain: [string, Settings | undefined][] = [];
   if (at.account && at.accountNode) chain.push([at.accountNode, at.account]);
   const domain = at.domain ? dir.domains[at.domain] : undefined;
-  if (at.domain && at.klass) chain.push([`class:${at.domain}/${at.klass}`, domain?.classes[at.klass]]);
+  if (at.domain && at.klass)
+    chain.push([`class:${at.domain}/${at.klass}`, domain?.classes[at.klass]]);
   if (at.domain) chain.push([`domain:${at.domain}`, domain?.settings]);
   chain.push(["server", dir.server]);
   for (const [node, settings] of chain) {
@@ -87,11 +101,21 @@ export function sourceText(source: string | null, self: string): HTMLElement {
   if (source === null) return h("span", { class: "note" }, "—");
   if (source === self) return h("span", { class: "source" }, "set here");
   const link = nodeHref(source);
-  return h("span", { class: "source" }, "inherited from ", link ? h("a", { href: link }, h("code", {}, source)) : h("code", {}, source));
+  return h(
+    "span",
+    { class: "source" },
+    "inherited from ",
+    link ? h("a", { href: link }, h("code", {}, source)) : h("code", {}, source),
+  );
 }
 
 /** A table that scrolls sideways on a phone instead of squeezing. */
-export function table(caption: string, head: (string | { text: string; class: string })[], rows: HTMLElement[], attrs: Record<string, string> = {}): HTMLElement {
+export function table(
+  caption: string,
+  head: (string | { text: string; class: string })[],
+  rows: HTMLElement[],
+  attrs: Record<string, string> = {},
+): HTMLElement {
   return h(
     "div",
     { class: "table-wrap", ...attrs },
@@ -99,7 +123,19 @@ export function table(caption: string, head: (string | { text: string; class: st
       "table",
       {},
       h("caption", { class: "visually-hidden" }, caption),
-      h("thead", {}, h("tr", {}, head.map((c) => (typeof c === "string" ? h("th", { scope: "col" }, c) : h("th", { scope: "col", class: c.class }, c.text))))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          head.map((c) =>
+            typeof c === "string"
+              ? h("th", { scope: "col" }, c)
+              : h("th", { scope: "col", class: c.class }, c.text),
+          ),
+        ),
+      ),
       h("tbody", {}, rows),
     ),
   );
@@ -110,13 +146,22 @@ export function accountLink(id: string): HTMLElement {
 }
 
 /** A list of account ids, at most `max` shown, the rest counted. */
-export function idList(ids: readonly string[], label: string, options: { max?: number; testid?: string } = {}): HTMLElement {
+export function idList(
+  ids: readonly string[],
+  label: string,
+  options: { max?: number; testid?: string } = {},
+): HTMLElement {
   const max = options.max ?? 50;
-  if (ids.length === 0) return h("p", { class: "note", "data-list": options.testid ?? null }, "none");
+  if (ids.length === 0)
+    return h("p", { class: "note", "data-list": options.testid ?? null }, "none");
   return h(
     "div",
     { "data-list": options.testid ?? null },
-    h("ul", { class: "idlist", "aria-label": label }, ids.slice(0, max).map((id) => h("li", {}, accountLink(id)))),
+    h(
+      "ul",
+      { class: "idlist", "aria-label": label },
+      ids.slice(0, max).map((id) => h("li", {}, accountLink(id))),
+    ),
     ids.length > max ? h("p", { class: "note" }, `… and ${fmt(ids.length - max)} more`) : null,
   );
 }
@@ -144,8 +189,17 @@ export function flashBox(flash: Flash): HTMLElement {
 }
 
 /** A stat card: value over label. */
-export function stat(label: string, value: string, attrs: Record<string, string> = {}): HTMLElement {
-  return h("div", { class: "stat", ...attrs }, h("div", { class: "value" }, value), h("div", { class: "label" }, label));
+export function stat(
+  label: string,
+  value: string,
+  attrs: Record<string, string> = {},
+): HTMLElement {
+  return h(
+    "div",
+    { class: "stat", ...attrs },
+    h("div", { class: "value" }, value),
+    h("div", { class: "label" }, label),
+  );
 }
 
 export function seatNumber(n: number | null): string {
@@ -153,14 +207,22 @@ export function seatNumber(n: number | null): string {
 }
 
 /** The R6 refusal as an administrator needs it: who holds the seats, each a link to disable it. */
-export function seatsExhausted(message: string, holders: readonly string[] | undefined, lead: string): HTMLElement {
+export function seatsExhausted(
+  message: string,
+  holders: readonly string[] | undefined,
+  lead: string,
+): HTMLElement {
   return h(
     "div",
     { class: "error r6", role: "alert", "data-error": "seats-exhausted" },
     h("p", {}, h("strong", {}, lead), " ", message, " (seats-exhausted, R6)"),
     holders && holders.length > 0
       ? [
-          h("p", {}, `Holders in claim order (${fmt(holders.length)}): disable one of them first to free a seat.`),
+          h(
+            "p",
+            {},
+            `Holders in claim order (${fmt(holders.length)}): disable one of them first to free a seat.`,
+          ),
           idList(holders, "Seat holders", { max: 100, testid: "r6-holders" }),
         ]
       : h("p", {}, "No holder is listed for you (holders outside your domain are not shown)."),

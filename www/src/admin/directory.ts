@@ -5,7 +5,20 @@
 import { field, h, replace } from "../ui/dom.js";
 import { fmt, when } from "../ui/format.js";
 import { ApiError, type AccountSummary, type DirectoryView } from "./api.js";
-import { type Ctx, type View, accountLink, domainOf, failed, href, isAbort, isServerAdmin, loading, resolve, settingBadge, table } from "./common.js";
+import {
+  type Ctx,
+  type View,
+  accountLink,
+  domainOf,
+  failed,
+  href,
+  isAbort,
+  isServerAdmin,
+  loading,
+  resolve,
+  settingBadge,
+  table,
+} from "./common.js";
 import { settingsTable } from "./settings.js";
 
 const PAGE = 50;
@@ -24,7 +37,11 @@ function tree(ctx: Ctx, dir: DirectoryView, at: { domain?: string; klass?: strin
       h(
         "li",
         {},
-        h("a", { href: href.directory(), "aria-current": current(!at.domain) }, isServerAdmin(ctx) ? "Server" : "Server (defaults)"),
+        h(
+          "a",
+          { href: href.directory(), "aria-current": current(!at.domain) },
+          isServerAdmin(ctx) ? "Server" : "Server (defaults)",
+        ),
         h(
           "ul",
           {},
@@ -32,14 +49,35 @@ function tree(ctx: Ctx, dir: DirectoryView, at: { domain?: string; klass?: strin
             h(
               "li",
               {},
-              h("a", { href: href.domain(d), "aria-current": current(at.domain === d && !at.klass), "data-domain": d }, d),
+              h(
+                "a",
+                {
+                  href: href.domain(d),
+                  "aria-current": current(at.domain === d && !at.klass),
+                  "data-domain": d,
+                },
+                d,
+              ),
               Object.keys(dir.domains[d]!.classes).length
                 ? h(
                     "ul",
                     {},
                     Object.keys(dir.domains[d]!.classes)
                       .sort()
-                      .map((c) => h("li", {}, h("a", { href: href.klass(d, c), "aria-current": current(at.domain === d && at.klass === c) }, `class ${c}`))),
+                      .map((c) =>
+                        h(
+                          "li",
+                          {},
+                          h(
+                            "a",
+                            {
+                              href: href.klass(d, c),
+                              "aria-current": current(at.domain === d && at.klass === c),
+                            },
+                            `class ${c}`,
+                          ),
+                        ),
+                      ),
                   )
                 : null,
             ),
@@ -51,7 +89,10 @@ function tree(ctx: Ctx, dir: DirectoryView, at: { domain?: string; klass?: strin
 }
 
 async function basics(ctx: Ctx): Promise<{ dir: DirectoryView; features: string[] }> {
-  const [dir, licence] = await Promise.all([ctx.api.directory(ctx.signal), ctx.api.licence(ctx.signal)]);
+  const [dir, licence] = await Promise.all([
+    ctx.api.directory(ctx.signal),
+    ctx.api.licence(ctx.signal),
+  ]);
   return { dir, features: Object.keys(licence.licence.features).sort() };
 }
 
@@ -65,7 +106,12 @@ export const directoryView: View = async (ctx, root) => {
   const domains = Object.keys(dir.domains).sort();
   const serverRows = features.map((f) => {
     const r = resolve(dir, f, {});
-    return { feature: f, setting: dir.server[f] ?? "disabled", effective: r.effective, source: r.source };
+    return {
+      feature: f,
+      setting: dir.server[f] ?? "disabled",
+      effective: r.effective,
+      source: r.source,
+    };
   });
   replace(
     root,
@@ -76,18 +122,28 @@ export const directoryView: View = async (ctx, root) => {
         "section",
         { class: "panel", "aria-labelledby": "server-h" },
         h("h2", { id: "server-h" }, "Server defaults"),
-        h("p", { class: "note" }, "What every domain inherits unless it sets its own value (R1). The server can't inherit; it defaults to disabled."),
+        h(
+          "p",
+          { class: "note" },
+          "What every domain inherits unless it sets its own value (R1). The server can't inherit; it defaults to disabled.",
+        ),
         settingsTable(ctx, {
           node: "server",
           caption: "Server settings",
           rows: serverRows,
-          editable: isServerAdmin(ctx) ? true : "Only a server administrator can change the server's settings.",
+          editable: isServerAdmin(ctx)
+            ? true
+            : "Only a server administrator can change the server's settings.",
         }),
       ),
       h(
         "section",
         { class: "panel", "aria-labelledby": "domains-h" },
-        h("h2", { id: "domains-h" }, ctx.scope ? "Your domain" : `Domains (${fmt(domains.length)})`),
+        h(
+          "h2",
+          { id: "domains-h" },
+          ctx.scope ? "Your domain" : `Domains (${fmt(domains.length)})`,
+        ),
         table(
           "Domains",
           ["Domain", "Classes", ...features.map((f) => `${f} (effective)`)],
@@ -99,7 +155,17 @@ export const directoryView: View = async (ctx, root) => {
               h("td", {}, fmt(Object.keys(dir.domains[d]!.classes).length)),
               features.map((f) => {
                 const r = resolve(dir, f, { domain: d });
-                return h("td", {}, settingBadge(r.effective), " ", h("span", { class: "note" }, r.source === `domain:${d}` ? "set here" : `from ${r.source}`));
+                return h(
+                  "td",
+                  {},
+                  settingBadge(r.effective),
+                  " ",
+                  h(
+                    "span",
+                    { class: "note" },
+                    r.source === `domain:${d}` ? "set here" : `from ${r.source}`,
+                  ),
+                );
               }),
             ),
           ),
@@ -117,13 +183,35 @@ export const domainView: View = async (ctx, root) => {
   const { dir, features } = await basics(ctx);
   const view = dir.domains[domain];
   if (!view) {
-    replace(root, layout(tree(ctx, dir, {}), h("h1", { tabindex: "-1" }, domain), failed(new ApiError(404, "unknown-domain", ctx.scope && ctx.scope !== domain ? `you administer ${ctx.scope} only` : `no domain \`${domain}\``))));
+    replace(
+      root,
+      layout(
+        tree(ctx, dir, {}),
+        h("h1", { tabindex: "-1" }, domain),
+        failed(
+          new ApiError(
+            404,
+            "unknown-domain",
+            ctx.scope && ctx.scope !== domain
+              ? `you administer ${ctx.scope} only`
+              : `no domain \`${domain}\``,
+          ),
+        ),
+      ),
+    );
     return;
   }
   if (klass !== undefined) {
     const settings = view.classes[klass];
     if (!settings) {
-      replace(root, layout(tree(ctx, dir, { domain }), h("h1", { tabindex: "-1" }, `class ${klass}`), failed(new ApiError(404, "unknown-class", `no class \`${klass}\` in ${domain}`))));
+      replace(
+        root,
+        layout(
+          tree(ctx, dir, { domain }),
+          h("h1", { tabindex: "-1" }, `class ${klass}`),
+          failed(new ApiError(404, "unknown-class", `no class \`${klass}\` in ${domain}`)),
+        ),
+      );
       return;
     }
     const node = `class:${domain}/${klass}`;
@@ -131,18 +219,34 @@ export const domainView: View = async (ctx, root) => {
       root,
       layout(
         tree(ctx, dir, { domain, klass }),
-        h("h1", { tabindex: "-1" }, "Class ", h("code", {}, klass), " of ", h("a", { href: href.domain(domain) }, domain)),
+        h(
+          "h1",
+          { tabindex: "-1" },
+          "Class ",
+          h("code", {}, klass),
+          " of ",
+          h("a", { href: href.domain(domain) }, domain),
+        ),
         h(
           "section",
           { class: "panel" },
           h("h2", {}, "Class settings"),
-          h("p", { class: "note" }, "Accounts of this class inherit these before the domain's (R1). A change here releases the seats of holders it turns off (R8)."),
+          h(
+            "p",
+            { class: "note" },
+            "Accounts of this class inherit these before the domain's (R1). A change here releases the seats of holders it turns off (R8).",
+          ),
           settingsTable(ctx, {
             node,
             caption: `Settings of class ${klass}`,
             rows: features.map((f) => {
               const r = resolve(dir, f, { domain, klass });
-              return { feature: f, setting: settings[f] ?? "inherit", effective: r.effective, source: r.source };
+              return {
+                feature: f,
+                setting: settings[f] ?? "inherit",
+                effective: r.effective,
+                source: r.source,
+              };
             }),
             editable: true,
           }),
@@ -168,7 +272,12 @@ export const domainView: View = async (ctx, root) => {
           caption: `Settings of ${domain}`,
           rows: features.map((f) => {
             const r = resolve(dir, f, { domain });
-            return { feature: f, setting: view.settings[f] ?? "inherit", effective: r.effective, source: r.source };
+            return {
+              feature: f,
+              setting: view.settings[f] ?? "inherit",
+              effective: r.effective,
+              source: r.source,
+            };
           }),
           editable: true,
         }),
@@ -190,20 +299,41 @@ export const domainView: View = async (ctx, root) => {
                   features.map((f) => {
                     const r = resolve(dir, f, { domain, klass: c });
                     const own = view.classes[c]![f] ?? "inherit";
-                    return h("td", {}, settingBadge(r.effective), " ", h("span", { class: "note" }, own === "inherit" ? `from ${r.source}` : "set here"));
+                    return h(
+                      "td",
+                      {},
+                      settingBadge(r.effective),
+                      " ",
+                      h(
+                        "span",
+                        { class: "note" },
+                        own === "inherit" ? `from ${r.source}` : "set here",
+                      ),
+                    );
                   }),
                 ),
               ),
             ),
       ),
-      h("section", { class: "panel", "aria-labelledby": "dom-acc-h" }, h("h2", { id: "dom-acc-h" }, "Accounts"), accounts),
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": "dom-acc-h" },
+        h("h2", { id: "dom-acc-h" }, "Accounts"),
+        accounts,
+      ),
     ),
   );
   await accountList(ctx, accounts, dir, domain, features);
 };
 
 /** A domain's accounts, a page at a time, with a search by id. */
-async function accountList(ctx: Ctx, root: HTMLElement, dir: DirectoryView, domain: string, features: string[]): Promise<void> {
+async function accountList(
+  ctx: Ctx,
+  root: HTMLElement,
+  dir: DirectoryView,
+  domain: string,
+  features: string[],
+): Promise<void> {
   // Seat holders, to mark each listed account (a domain administrator reads its own domain's).
   const holders = new Map<string, Set<string>>();
   await Promise.all(
@@ -212,10 +342,26 @@ async function accountList(ctx: Ctx, root: HTMLElement, dir: DirectoryView, doma
       holders.set(f, new Set(seats.holders.map((x) => x.account)));
     }),
   );
-  const search = h("input", { type: "search", name: "q", autocomplete: "off", spellcheck: "false", placeholder: "user12 or user12@" + domain });
+  const search = h("input", {
+    type: "search",
+    name: "q",
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: `user12 or user12@${domain}`,
+  });
   const find = h("button", { type: "submit" }, "Find");
   const clear = h("button", { type: "button", class: "secondary" }, "Show all");
-  const form = h("form", { class: "row", role: "search" }, field("Find accounts by id", search, "Accounts whose id starts with this; a full id opens the account."), find, clear);
+  const form = h(
+    "form",
+    { class: "row", role: "search" },
+    field(
+      "Find accounts by id",
+      search,
+      "Accounts whose id starts with this; a full id opens the account.",
+    ),
+    find,
+    clear,
+  );
   const list = h("div", { "aria-live": "polite" });
   const pager = h("div", { class: "row pager" });
   replace(root, form, list, pager);
@@ -231,7 +377,11 @@ async function accountList(ctx: Ctx, root: HTMLElement, dir: DirectoryView, doma
     replace(list, loading());
     try {
       const after = cursors[index] ?? (prefix ? prefix : undefined);
-      const page = await ctx.api.accounts(domain, { ...(after === undefined ? {} : { after }), limit: PAGE }, signal);
+      const page = await ctx.api.accounts(
+        domain,
+        { ...(after === undefined ? {} : { after }), limit: PAGE },
+        signal,
+      );
       let items = page.items;
       let next = page.next;
       if (prefix) {
@@ -242,11 +392,24 @@ async function accountList(ctx: Ctx, root: HTMLElement, dir: DirectoryView, doma
       cursors.length = index + 1;
       if (next) cursors.push(next);
       replace(list, rowsTable(items, index));
-      const prev = h("button", { type: "button", class: "secondary", disabled: index === 0 }, "Previous page");
-      const more = h("button", { type: "button", class: "secondary", disabled: !next }, "Next page");
+      const prev = h(
+        "button",
+        { type: "button", class: "secondary", disabled: index === 0 },
+        "Previous page",
+      );
+      const more = h(
+        "button",
+        { type: "button", class: "secondary", disabled: !next },
+        "Next page",
+      );
       prev.addEventListener("click", () => void load(index - 1));
       more.addEventListener("click", () => void load(index + 1));
-      replace(pager, prev, more, h("span", { class: "note" }, `Page ${fmt(index + 1)} · ${PAGE} per page · id order`));
+      replace(
+        pager,
+        prev,
+        more,
+        h("span", { class: "note" }, `Page ${fmt(index + 1)} · ${PAGE} per page · id order`),
+      );
     } catch (e) {
       if (isAbort(e)) return;
       replace(list, failed(e));
@@ -254,10 +417,20 @@ async function accountList(ctx: Ctx, root: HTMLElement, dir: DirectoryView, doma
   };
 
   const rowsTable = (items: AccountSummary[], index: number) => {
-    if (items.length === 0) return h("p", { class: "note", "data-empty": "" }, prefix ? `No account of ${domain} starts with “${prefix}”.` : "No account.");
+    if (items.length === 0)
+      return h(
+        "p",
+        { class: "note", "data-empty": "" },
+        prefix ? `No account of ${domain} starts with “${prefix}”.` : "No account.",
+      );
     return table(
       `Accounts of ${domain}, page ${index + 1}`,
-      ["Account", { text: "Type", class: "hide-narrow" }, { text: "Class", class: "hide-narrow" }, ...features],
+      [
+        "Account",
+        { text: "Type", class: "hide-narrow" },
+        { text: "Class", class: "hide-narrow" },
+        ...features,
+      ],
       items.map((a) =>
         h(
           "tr",
@@ -267,7 +440,12 @@ async function accountList(ctx: Ctx, root: HTMLElement, dir: DirectoryView, doma
           h("td", { class: "hide-narrow" }, a.class ?? "—"),
           features.map((f) => {
             const node = `account:${a.id}`;
-            const r = resolve(dir, f, { domain, ...(a.class ? { klass: a.class } : {}), account: a.settings, accountNode: node });
+            const r = resolve(dir, f, {
+              domain,
+              ...(a.class ? { klass: a.class } : {}),
+              account: a.settings,
+              accountNode: node,
+            });
             const seat = holders.get(f)?.has(a.id);
             const capped = a.capped[f];
             return h(
@@ -277,7 +455,16 @@ async function accountList(ctx: Ctx, root: HTMLElement, dir: DirectoryView, doma
               " ",
               h("span", { class: "note" }, r.source === node ? "set here" : `from ${r.source}`),
               seat ? [" ", h("span", { class: "badge good", "data-seat": "" }, "seat")] : null,
-              capped ? [" ", h("span", { class: "badge warn", title: `capped ${when(capped)}`, "data-capped": "" }, "capped")] : null,
+              capped
+                ? [
+                    " ",
+                    h(
+                      "span",
+                      { class: "badge warn", title: `capped ${when(capped)}`, "data-capped": "" },
+                      "capped",
+                    ),
+                  ]
+                : null,
               a.type === "basic" ? [" ", h("span", { class: "badge" }, "basic: no seat")] : null,
             );
           }),
@@ -309,14 +496,21 @@ async function accountList(ctx: Ctx, root: HTMLElement, dir: DirectoryView, doma
 /** #/admin/accounts/:id */
 export const accountView: View = async (ctx, root) => {
   const id = (ctx.route.path[1] ?? "").toLowerCase();
-  const [account, licence] = await Promise.all([ctx.api.account(id, ctx.signal), ctx.api.licence(ctx.signal)]);
+  const [account, licence] = await Promise.all([
+    ctx.api.account(id, ctx.signal),
+    ctx.api.licence(ctx.signal),
+  ]);
   const features = Object.keys(licence.licence.features).sort();
   const domain = domainOf(id);
   const node = `account:${account.id}`;
   const explainOut = h("div", { class: "explain-out", "aria-live": "polite" });
   const rows = features.map((f) => {
     const x = account.features[f]!;
-    const explain = h("button", { type: "button", class: "secondary small", "aria-label": `Explain ${f} for ${account.id}` }, "Why?");
+    const explain = h(
+      "button",
+      { type: "button", class: "secondary small", "aria-label": `Explain ${f} for ${account.id}` },
+      "Why?",
+    );
     explain.addEventListener("click", async () => {
       replace(explainOut, loading("Asking the engine (GET /v1/explain)…"));
       try {
@@ -326,10 +520,36 @@ export const accountView: View = async (ctx, root) => {
           h(
             "div",
             { class: "panel explain" },
-            h("h3", {}, "Why ", h("code", {}, f), ": ", e.decision.allowed ? h("span", { class: "gain" }, `a connect now is allowed (${e.decision.reason})`) : h("span", { class: "loss" }, `a connect now is denied (${e.decision.reason})`)),
+            h(
+              "h3",
+              {},
+              "Why ",
+              h("code", {}, f),
+              ": ",
+              e.decision.allowed
+                ? h("span", { class: "gain" }, `a connect now is allowed (${e.decision.reason})`)
+                : h("span", { class: "loss" }, `a connect now is denied (${e.decision.reason})`),
+            ),
             h("p", {}, `${e.rule}: ${e.why}`),
-            h("ol", { class: "chain", "aria-label": "Inheritance chain" }, e.chain.map((link) => h("li", {}, h("code", {}, link.node), " → ", link.setting, link.capped ? ` (capped ${when(link.capped)})` : ""))),
-            h("p", { class: "note" }, `Seats: ${fmt(e.holders)} held of ${e.limit === null ? "unlimited" : fmt(e.limit)}.`),
+            h(
+              "ol",
+              { class: "chain", "aria-label": "Inheritance chain" },
+              e.chain.map((link) =>
+                h(
+                  "li",
+                  {},
+                  h("code", {}, link.node),
+                  " → ",
+                  link.setting,
+                  link.capped ? ` (capped ${when(link.capped)})` : "",
+                ),
+              ),
+            ),
+            h(
+              "p",
+              { class: "note" },
+              `Seats: ${fmt(e.holders)} held of ${e.limit === null ? "unlimited" : fmt(e.limit)}.`,
+            ),
           ),
         );
       } catch (err) {
@@ -343,33 +563,78 @@ export const accountView: View = async (ctx, root) => {
       source: x.source,
       extra: [
         x.seat
-          ? h("span", { "data-seat": "held" }, h("span", { class: "badge good" }, "held"), " ", h("span", { class: "note" }, `since ${when(x.seat.since)} via ${x.seat.via}, last seen ${when(x.seat.lastSeen)}`))
-          : h("span", { class: "note", "data-seat": "none" }, account.type === "basic" ? "none (basic account)" : "none"),
-        x.cappedAt ? h("span", { class: "badge warn", "data-capped": "" }, `capped ${when(x.cappedAt)}`) : h("span", { class: "note" }, "—"),
-        x.waiting ? h("span", { class: "badge warn" }, "waiting") : h("span", { class: "note" }, "—"),
+          ? h(
+              "span",
+              { "data-seat": "held" },
+              h("span", { class: "badge good" }, "held"),
+              " ",
+              h(
+                "span",
+                { class: "note" },
+                `since ${when(x.seat.since)} via ${x.seat.via}, last seen ${when(x.seat.lastSeen)}`,
+              ),
+            )
+          : h(
+              "span",
+              { class: "note", "data-seat": "none" },
+              account.type === "basic" ? "none (basic account)" : "none",
+            ),
+        x.cappedAt
+          ? h("span", { class: "badge warn", "data-capped": "" }, `capped ${when(x.cappedAt)}`)
+          : h("span", { class: "note" }, "—"),
+        x.waiting
+          ? h("span", { class: "badge warn" }, "waiting")
+          : h("span", { class: "note" }, "—"),
         explain,
       ],
     };
   });
   replace(
     root,
-    h("p", { class: "crumbs" }, h("a", { href: href.directory() }, "Directory"), " › ", h("a", { href: href.domain(domain) }, domain), account.class ? [" › ", h("a", { href: href.klass(domain, account.class) }, `class ${account.class}`)] : null),
+    h(
+      "p",
+      { class: "crumbs" },
+      h("a", { href: href.directory() }, "Directory"),
+      " › ",
+      h("a", { href: href.domain(domain) }, domain),
+      account.class
+        ? [" › ", h("a", { href: href.klass(domain, account.class) }, `class ${account.class}`)]
+        : null,
+    ),
     h("h1", { tabindex: "-1", class: "mono account-id" }, account.id),
     h(
       "dl",
       { class: "facts-list" },
       h("dt", {}, "Type"),
-      h("dd", {}, account.type, account.type === "basic" ? h("span", { class: "note" }, " — capped add-ons only take effect for premium accounts") : null),
+      h(
+        "dd",
+        {},
+        account.type,
+        account.type === "basic"
+          ? h("span", { class: "note" }, " — capped add-ons only take effect for premium accounts")
+          : null,
+      ),
       h("dt", {}, "Class"),
-      h("dd", {}, account.class ? h("a", { href: href.klass(domain, account.class) }, account.class) : "none (inherits from the domain)"),
+      h(
+        "dd",
+        {},
+        account.class
+          ? h("a", { href: href.klass(domain, account.class) }, account.class)
+          : "none (inherits from the domain)",
+      ),
     ),
     h(
       "section",
       { class: "panel", "aria-labelledby": "acc-f-h" },
       h("h2", { id: "acc-f-h" }, "Features"),
-      settingsTable(ctx, { node, caption: `Features of ${account.id}`, rows, extraHead: ["Seat", "Capped", "Waiting", ""], editable: true }),
+      settingsTable(ctx, {
+        node,
+        caption: `Features of ${account.id}`,
+        rows,
+        extraHead: ["Seat", "Capped", "Waiting", ""],
+        editable: true,
+      }),
       explainOut,
     ),
   );
 };
-

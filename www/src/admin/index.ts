@@ -13,26 +13,49 @@
 import type { Route, Unmount } from "../main.js";
 import { h, replace } from "../ui/dom.js";
 import { ApiError, health, type Api } from "./api.js";
-import { type Ctx, type Flash, type View, failed, flashBox, href, isAbort, loading } from "./common.js";
+import {
+  type Ctx,
+  type Flash,
+  type View,
+  failed,
+  flashBox,
+  href,
+  isAbort,
+  loading,
+} from "./common.js";
 import { accountView, directoryView, domainView } from "./directory.js";
 import { licenceView } from "./licence.js";
 import { logView } from "./log.js";
 import { featureSeatsView, seatsOverview } from "./seats.js";
-import { type AdminRole, check, noServer, roleText, signInForm, storedToken, storeToken } from "./session.js";
+import {
+  type AdminRole,
+  check,
+  noServer,
+  roleText,
+  signInForm,
+  storedToken,
+  storeToken,
+} from "./session.js";
 
 type Section = "seats" | "directory" | "log" | "licence";
 
 function pick(route: Route): { section: Section; view: View } | undefined {
   const [first = "seats", second] = route.path;
-  if (first === "seats") return { section: "seats", view: second === undefined ? seatsOverview : featureSeatsView };
-  if (first === "directory") return { section: "directory", view: second === undefined ? directoryView : domainView };
-  if (first === "accounts" && second !== undefined) return { section: "directory", view: accountView };
+  if (first === "seats")
+    return { section: "seats", view: second === undefined ? seatsOverview : featureSeatsView };
+  if (first === "directory")
+    return { section: "directory", view: second === undefined ? directoryView : domainView };
+  if (first === "accounts" && second !== undefined)
+    return { section: "directory", view: accountView };
   if (first === "log") return { section: "log", view: logView };
   if (first === "licence") return { section: "licence", view: licenceView };
   return undefined;
 }
 
-export function mountAdmin(root: HTMLElement, initial: Route): { unmount?: Unmount; update?: (route: Route) => void } {
+export function mountAdmin(
+  root: HTMLElement,
+  initial: Route,
+): { unmount?: Unmount; update?: (route: Route) => void } {
   let route = initial;
   let session: { api: Api; role: AdminRole } | undefined;
   let version: string | null = null;
@@ -76,7 +99,13 @@ export function mountAdmin(root: HTMLElement, initial: Route): { unmount?: Unmou
       h(
         "div",
         { class: "admin-bar", "data-role": session.role.kind },
-        h("p", { class: "who" }, "Signed in as ", roleText(session.role), version ? h("span", { class: "note" }, ` · seatcap ${version}`) : null),
+        h(
+          "p",
+          { class: "who" },
+          "Signed in as ",
+          roleText(session.role),
+          version ? h("span", { class: "note" }, ` · seatcap ${version}`) : null,
+        ),
         out,
       ),
       nav,
@@ -92,7 +121,24 @@ export function mountAdmin(root: HTMLElement, initial: Route): { unmount?: Unmou
       ["log", "Audit log", href.log()],
       ["licence", "Licence", href.licence()],
     ];
-    replace(nav, h("ul", {}, links.map(([id, text, link]) => h("li", {}, h("a", { href: link, "aria-current": id === section ? "page" : null, "data-nav": id }, text)))));
+    replace(
+      nav,
+      h(
+        "ul",
+        {},
+        links.map(([id, text, link]) =>
+          h(
+            "li",
+            {},
+            h(
+              "a",
+              { href: link, "aria-current": id === section ? "page" : null, "data-nav": id },
+              text,
+            ),
+          ),
+        ),
+      ),
+    );
   };
 
   /** Renders the route's view; `focus` moves focus to its heading (a navigation, not a refresh). */
@@ -113,7 +159,16 @@ export function mountAdmin(root: HTMLElement, initial: Route): { unmount?: Unmou
       refresh: (message) => show(false, message),
     };
     if (!picked) {
-      replace(viewRoot, h("h1", { tabindex: "-1" }, "Not found"), h("p", {}, "No such page in the admin console. ", h("a", { href: href.seats() }, "Go to Seats")));
+      replace(
+        viewRoot,
+        h("h1", { tabindex: "-1" }, "Not found"),
+        h(
+          "p",
+          {},
+          "No such page in the admin console. ",
+          h("a", { href: href.seats() }, "Go to Seats"),
+        ),
+      );
       return;
     }
     const target = h("div", { class: "view" });
@@ -159,7 +214,11 @@ export function mountAdmin(root: HTMLElement, initial: Route): { unmount?: Unmou
     } catch (e) {
       if (life.signal.aborted) return;
       storeToken(null);
-      return signIn(e instanceof ApiError && e.code === "unauthorized" ? "The server no longer accepts the saved token: sign in again." : `Not signed in: ${(e as Error).message}`);
+      return signIn(
+        e instanceof ApiError && e.code === "unauthorized"
+          ? "The server no longer accepts the saved token: sign in again."
+          : `Not signed in: ${(e as Error).message}`,
+      );
     }
     if (life.signal.aborted) return;
     frame();

@@ -4,7 +4,15 @@
 import { errorBox, field, h, replace } from "../ui/dom.js";
 import { fmt, when } from "../ui/format.js";
 import { ApiError, type Api } from "./api.js";
-import { type Ctx, type View, errorText, isServerAdmin, seatNumber, stat, table } from "./common.js";
+import {
+  type Ctx,
+  type View,
+  errorText,
+  isServerAdmin,
+  seatNumber,
+  stat,
+  table,
+} from "./common.js";
 
 /** #/admin/licence */
 export const licenceView: View = async (ctx, root) => {
@@ -16,18 +24,41 @@ export const licenceView: View = async (ctx, root) => {
     current,
     isServerAdmin(ctx)
       ? uploadForm(ctx.api, () => drawCurrent(ctx, current))
-      : h("section", { class: "panel" }, h("h2", {}, "Upload a licence"), h("p", { class: "note readonly-reason" }, "Only a server administrator can upload a licence.")),
+      : h(
+          "section",
+          { class: "panel" },
+          h("h2", {}, "Upload a licence"),
+          h(
+            "p",
+            { class: "note readonly-reason" },
+            "Only a server administrator can upload a licence.",
+          ),
+        ),
   );
 };
 
 async function drawCurrent(ctx: Ctx, root: HTMLElement): Promise<void> {
-  const [status, usage] = await Promise.all([ctx.api.licence(ctx.signal), ctx.api.seats(ctx.signal)]);
+  const [status, usage] = await Promise.all([
+    ctx.api.licence(ctx.signal),
+    ctx.api.seats(ctx.signal),
+  ]);
   const { licence, policy } = status;
   const used = new Map(usage.features.map((u) => [u.feature, u]));
   const signature =
     status.signature === "verified"
-      ? h("span", { "data-signature": "verified" }, h("span", { class: "badge good" }, "verified"), " signed by key ", h("code", { class: "key" }, status.signedBy ?? ""))
-      : h("span", { "data-signature": "unsigned" }, h("span", { class: "badge warn" }, "unsigned"), " — loaded in dev mode, by an import or a scenario event: no vendor vouched for it");
+      ? h(
+          "span",
+          { "data-signature": "verified" },
+          h("span", { class: "badge good" }, "verified"),
+          " signed by key ",
+          h("code", { class: "key" }, status.signedBy ?? ""),
+        )
+      : h(
+          "span",
+          { "data-signature": "unsigned" },
+          h("span", { class: "badge warn" }, "unsigned"),
+          " — loaded in dev mode, by an import or a scenario event: no vendor vouched for it",
+        );
   const expired = licence.expires != null && Date.parse(licence.expires) <= Date.now();
   replace(
     root,
@@ -35,16 +66,33 @@ async function drawCurrent(ctx: Ctx, root: HTMLElement): Promise<void> {
     h(
       "div",
       { class: "stats" },
-      stat("Mailboxes", licence.mailboxes == null ? "unlimited" : fmt(licence.mailboxes), { "data-stat": "mailboxes" }),
+      stat("Mailboxes", licence.mailboxes == null ? "unlimited" : fmt(licence.mailboxes), {
+        "data-stat": "mailboxes",
+      }),
       stat("Features", fmt(Object.keys(licence.features).length)),
-      stat("Expires", licence.expires ? when(licence.expires) : "never", { "data-stat": "expires" }),
+      stat("Expires", licence.expires ? when(licence.expires) : "never", {
+        "data-stat": "expires",
+      }),
     ),
-    expired ? errorBox("This licence has expired: every connect is denied (licence-expired, R2); administration still works.") : null,
+    expired
+      ? errorBox(
+          "This licence has expired: every connect is denied (licence-expired, R2); administration still works.",
+        )
+      : null,
     h("p", { class: "signature" }, h("strong", {}, "Signature: "), signature),
-    h("p", { class: "note" }, status.since ? `Set ${when(status.since)}.` : "In force since the store was seeded."),
+    h(
+      "p",
+      { class: "note" },
+      status.since ? `Set ${when(status.since)}.` : "In force since the store was seeded.",
+    ),
     table(
       "Seats per feature",
-      ["Feature", { text: "Seats", class: "num" }, { text: "Used", class: "num" }, { text: "Free", class: "num" }],
+      [
+        "Feature",
+        { text: "Seats", class: "num" },
+        { text: "Used", class: "num" },
+        { text: "Free", class: "num" },
+      ],
       Object.entries(licence.features)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([f, x]) => {
@@ -64,20 +112,51 @@ async function drawCurrent(ctx: Ctx, root: HTMLElement): Promise<void> {
       "dl",
       { class: "facts-list" },
       h("dt", {}, "Capping"),
-      h("dd", {}, h("code", {}, policy.capping), policy.capping === "at-cap" ? " — the last seat claimed disables every other enabled account at once" : " — each account is capped at its own next connect"),
+      h(
+        "dd",
+        {},
+        h("code", {}, policy.capping),
+        policy.capping === "at-cap"
+          ? " — the last seat claimed disables every other enabled account at once"
+          : " — each account is capped at its own next connect",
+      ),
       h("dt", {}, "Overflow"),
-      h("dd", {}, h("code", {}, policy.overflow), policy.overflow === "waitlist" ? " — capped connects wait for a seat (R12)" : " — capped accounts get disabled written (R5)"),
+      h(
+        "dd",
+        {},
+        h("code", {}, policy.overflow),
+        policy.overflow === "waitlist"
+          ? " — capped connects wait for a seat (R12)"
+          : " — capped accounts get disabled written (R5)",
+      ),
       h("dt", {}, "Shrink"),
-      h("dd", {}, h("code", {}, policy.shrink), " — when a licence has fewer seats than holders (R10)"),
+      h(
+        "dd",
+        {},
+        h("code", {}, policy.shrink),
+        " — when a licence has fewer seats than holders (R10)",
+      ),
       h("dt", {}, "Restore on grow"),
-      h("dd", {}, policy.restoreOnGrow ? "yes — more seats restore capped accounts" : "no — capped accounts stay capped when seats grow, as in Axigen"),
+      h(
+        "dd",
+        {},
+        policy.restoreOnGrow
+          ? "yes — more seats restore capped accounts"
+          : "no — capped accounts stay capped when seats grow, as in Axigen",
+      ),
     ),
   );
 }
 
 function uploadForm(api: Api, uploaded: () => Promise<void>): HTMLElement {
   const file = h("input", { type: "file", name: "file", accept: ".json,application/json" });
-  const text = h("textarea", { name: "licence", rows: 8, spellcheck: "false", placeholder: '{"mailboxes": 500, "features": {"activesync": {"seats": 200}}, "signature": {"key": "…", "value": "…"}}' });
+  const text = h("textarea", {
+    name: "licence",
+    rows: 8,
+    spellcheck: "false",
+    placeholder:
+      '{"mailboxes": 500, "features": {"activesync": {"seats": 200}}, "signature": {"key": "…", "value": "…"}}',
+  });
   const submit = h("button", { type: "submit" }, "Upload licence");
   const answer = h("div", { class: "upload-answer", "aria-live": "polite" });
   // Edited text is no longer the chosen file's.
@@ -91,7 +170,11 @@ function uploadForm(api: Api, uploaded: () => Promise<void>): HTMLElement {
   const form = h(
     "form",
     { class: "stack", "aria-labelledby": "lic-up-h" },
-    field("Licence file", file, "A vendor-signed licence file (JSON). Choosing one puts its text below."),
+    field(
+      "Licence file",
+      file,
+      "A vendor-signed licence file (JSON). Choosing one puts its text below.",
+    ),
     field("Or paste the file's text", text),
     h("div", { class: "row" }, submit),
     answer,
@@ -105,7 +188,10 @@ function uploadForm(api: Api, uploaded: () => Promise<void>): HTMLElement {
       return;
     }
     submit.disabled = true;
-    replace(answer, h("p", { class: "note", role: "status" }, "Sending to the server (PUT /v1/licence)…"));
+    replace(
+      answer,
+      h("p", { class: "note", role: "status" }, "Sending to the server (PUT /v1/licence)…"),
+    );
     try {
       const result = await api.uploadLicence(body);
       replace(
@@ -114,14 +200,29 @@ function uploadForm(api: Api, uploaded: () => Promise<void>): HTMLElement {
           "p",
           { class: "flash good", role: "status", "data-upload": result.signature },
           result.signature === "verified"
-            ? ["Accepted: the signature verified against trusted key ", h("code", {}, result.signedBy ?? ""), ". The licence is now in force."]
+            ? [
+                "Accepted: the signature verified against trusted key ",
+                h("code", {}, result.signedBy ?? ""),
+                ". The licence is now in force.",
+              ]
             : "Accepted unsigned: the server is in dev mode, which trusts files without a signature. The licence is now in force.",
         ),
       );
       // The panel above shows the licence now in force.
-      await uploaded().catch((e: unknown) => answer.append(errorBox(`Could not read the licence back: ${errorText(e)}`)));
+      await uploaded().catch((e: unknown) =>
+        answer.append(errorBox(`Could not read the licence back: ${errorText(e)}`)),
+      );
     } catch (e) {
-      replace(answer, h("div", { class: "error", role: "alert", "data-upload": "refused" }, h("strong", {}, "Refused: "), e instanceof ApiError ? `${e.message} (${e.code})` : errorText(e), ". The licence in force is unchanged."));
+      replace(
+        answer,
+        h(
+          "div",
+          { class: "error", role: "alert", "data-upload": "refused" },
+          h("strong", {}, "Refused: "),
+          e instanceof ApiError ? `${e.message} (${e.code})` : errorText(e),
+          ". The licence in force is unchanged.",
+        ),
+      );
     } finally {
       submit.disabled = false;
     }
@@ -130,7 +231,11 @@ function uploadForm(api: Api, uploaded: () => Promise<void>): HTMLElement {
     "section",
     { class: "panel", "aria-labelledby": "lic-up-h" },
     h("h2", { id: "lic-up-h" }, "Upload a licence"),
-    h("p", { class: "note" }, "The server checks the file's Ed25519 signature against its trusted vendor keys; unsigned files are accepted only when the server runs in dev mode. More seats keep capped accounts capped unless the policy restores on grow (R10)."),
+    h(
+      "p",
+      { class: "note" },
+      "The server checks the file's Ed25519 signature against its trusted vendor keys; unsigned files are accepted only when the server runs in dev mode. More seats keep capped accounts capped unless the policy restores on grow (R10).",
+    ),
     form,
   );
 }

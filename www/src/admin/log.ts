@@ -4,7 +4,16 @@
 import { h, replace } from "../ui/dom.js";
 import { count, fmt } from "../ui/format.js";
 import type { LogChange, LogEntry, LogSeatChange } from "./api.js";
-import { type Ctx, type View, accountLink, failed, isAbort, loading, nodeHref, table } from "./common.js";
+import {
+  type Ctx,
+  type View,
+  accountLink,
+  failed,
+  isAbort,
+  loading,
+  nodeHref,
+  table,
+} from "./common.js";
 
 const PAGE = 50;
 
@@ -16,7 +25,15 @@ function at(iso: string): string {
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d/;
 const show = (v: unknown): string =>
-  v === undefined ? "—" : v === null ? "none" : typeof v === "string" ? (ISO.test(v) ? at(v) : v) : JSON.stringify(v);
+  v === undefined
+    ? "—"
+    : v === null
+      ? "none"
+      : typeof v === "string"
+        ? ISO.test(v)
+          ? at(v)
+          : v
+        : JSON.stringify(v);
 
 function nodeCode(node: string): HTMLElement {
   const link = nodeHref(node);
@@ -28,13 +45,33 @@ function what(entry: LogEntry): (HTMLElement | string)[] {
   const r = entry.request;
   switch (r.op) {
     case "set":
-      return ["set ", h("code", {}, String(r.feature)), " at ", nodeCode(String(r.node)), " to ", h("strong", {}, String(r.value))];
+      return [
+        "set ",
+        h("code", {}, String(r.feature)),
+        " at ",
+        nodeCode(String(r.node)),
+        " to ",
+        h("strong", {}, String(r.value)),
+      ];
     case "connect":
-      return ["connect of ", accountLink(String(r.account)), " to ", h("code", {}, String(r.feature))];
+      return [
+        "connect of ",
+        accountLink(String(r.account)),
+        " to ",
+        h("code", {}, String(r.feature)),
+      ];
     case "licence": {
-      const lic = r.licence as { mailboxes: number | null; features: Record<string, { seats: number | null }> };
-      const seats = Object.entries(lic.features).map(([f, x]) => `${f} ${x.seats === null ? "unlimited" : fmt(x.seats)}`).join(", ");
-      return [`licence: ${lic.mailboxes === null ? "unlimited" : fmt(lic.mailboxes)} mailboxes; seats ${seats || "none"} — `, r.signedBy ? `signed by ${String(r.signedBy).slice(0, 12)}…` : "unsigned"];
+      const lic = r.licence as {
+        mailboxes: number | null;
+        features: Record<string, { seats: number | null }>;
+      };
+      const seats = Object.entries(lic.features)
+        .map(([f, x]) => `${f} ${x.seats === null ? "unlimited" : fmt(x.seats)}`)
+        .join(", ");
+      return [
+        `licence: ${lic.mailboxes === null ? "unlimited" : fmt(lic.mailboxes)} mailboxes; seats ${seats || "none"} — `,
+        r.signedBy ? `signed by ${String(r.signedBy).slice(0, 12)}…` : "unsigned",
+      ];
     }
     case "create":
       return ["create account ", accountLink(String(r.account)), ` (${String(r.type)})`];
@@ -49,7 +86,9 @@ function what(entry: LogEntry): (HTMLElement | string)[] {
     case "create-class":
       return ["create class ", h("code", {}, `${String(r.domain)}/${String(r.class)}`)];
     case "import":
-      return [`import a scenario${r.replace ? ", replacing the store" : ""} (${count(Number(r.keysWritten), "key")} written)`];
+      return [
+        `import a scenario${r.replace ? ", replacing the store" : ""} (${count(Number(r.keysWritten), "key")} written)`,
+      ];
     default:
       return [JSON.stringify(r)];
   }
@@ -60,7 +99,8 @@ function diff(change: LogChange): string[] {
   const { before, after } = change;
   if (before === null) return [`created: ${show(after)}`];
   if (after === null) return ["deleted"];
-  if (typeof before !== "object" || typeof after !== "object") return [`${show(before)} → ${show(after)}`];
+  if (typeof before !== "object" || typeof after !== "object")
+    return [`${show(before)} → ${show(after)}`];
   const b = before as Record<string, unknown>;
   const a = after as Record<string, unknown>;
   const lines: string[] = [];
@@ -68,7 +108,14 @@ function diff(change: LogChange): string[] {
     if (JSON.stringify(b[key]) === JSON.stringify(a[key])) continue;
     const bo = b[key];
     const ao = a[key];
-    if (bo && ao && typeof bo === "object" && typeof ao === "object" && !Array.isArray(bo) && !Array.isArray(ao)) {
+    if (
+      bo &&
+      ao &&
+      typeof bo === "object" &&
+      typeof ao === "object" &&
+      !Array.isArray(bo) &&
+      !Array.isArray(ao)
+    ) {
       const bi = bo as Record<string, unknown>;
       const ai = ao as Record<string, unknown>;
       for (const k of [...new Set([...Object.keys(bi), ...Object.keys(ai)])].sort()) {
@@ -102,14 +149,24 @@ function changesCell(entry: LogEntry): HTMLElement {
   const items = entry.changes.map((c) => h("li", {}, nodeCode(c.node), ": ", diff(c).join("; ")));
   if (items.length === 0) return h("span", { class: "note" }, "—");
   if (items.length <= 4) return h("ul", { class: "plain" }, items);
-  return h("details", {}, h("summary", {}, `${count(items.length, "record")} changed`), h("ul", { class: "plain" }, items));
+  return h(
+    "details",
+    {},
+    h("summary", {}, `${count(items.length, "record")} changed`),
+    h("ul", { class: "plain" }, items),
+  );
 }
 
 function seatsCell(entry: LogEntry): HTMLElement {
   const items = entry.seats.map(seatLine);
   if (items.length === 0) return h("span", { class: "note" }, "—");
   if (items.length <= 4) return h("ul", { class: "plain" }, items);
-  return h("details", {}, h("summary", {}, `${count(items.length, "seat change")}`), h("ul", { class: "plain" }, items));
+  return h(
+    "details",
+    {},
+    h("summary", {}, `${count(items.length, "seat change")}`),
+    h("ul", { class: "plain" }, items),
+  );
 }
 
 /** #/admin/log */
@@ -154,10 +211,22 @@ export const logView: View = async (ctx: Ctx, root) => {
             { "data-list": "log" },
           ),
     );
-    const first = h("button", { type: "button", class: "secondary", disabled: stack.length === 1 }, "Oldest");
-    const prev = h("button", { type: "button", class: "secondary", disabled: stack.length === 1 }, "Previous page");
+    const first = h(
+      "button",
+      { type: "button", class: "secondary", disabled: stack.length === 1 },
+      "Oldest",
+    );
+    const prev = h(
+      "button",
+      { type: "button", class: "secondary", disabled: stack.length === 1 },
+      "Previous page",
+    );
     const newer = h("button", { type: "button", class: "secondary", disabled: !next }, "Next page");
-    const newest = h("button", { type: "button", class: "secondary", disabled: !next, "data-log-newest": "" }, "Newest");
+    const newest = h(
+      "button",
+      { type: "button", class: "secondary", disabled: !next, "data-log-newest": "" },
+      "Newest",
+    );
     first.addEventListener("click", () => {
       stack = [undefined];
       void load();
@@ -171,7 +240,14 @@ export const logView: View = async (ctx: Ctx, root) => {
       void load();
     });
     newest.addEventListener("click", () => void jump());
-    replace(pager, first, prev, newer, newest, h("span", { class: "note" }, `Page ${fmt(stack.length)}`));
+    replace(
+      pager,
+      first,
+      prev,
+      newer,
+      newest,
+      h("span", { class: "note" }, `Page ${fmt(stack.length)}`),
+    );
   };
 
   const fresh = () => {
@@ -185,7 +261,10 @@ export const logView: View = async (ctx: Ctx, root) => {
     replace(body, loading());
     try {
       const after = stack.at(-1);
-      const page = await ctx.api.log({ ...(after === undefined ? {} : { after }), limit: PAGE }, signal);
+      const page = await ctx.api.log(
+        { ...(after === undefined ? {} : { after }), limit: PAGE },
+        signal,
+      );
       draw(page.items, page.next);
     } catch (e) {
       if (!isAbort(e)) replace(body, failed(e));
@@ -202,7 +281,10 @@ export const logView: View = async (ctx: Ctx, root) => {
       let read = 0;
       for (;;) {
         const after = cursors.at(-1);
-        const page = await ctx.api.log({ ...(after === undefined ? {} : { after }), limit: PAGE }, signal);
+        const page = await ctx.api.log(
+          { ...(after === undefined ? {} : { after }), limit: PAGE },
+          signal,
+        );
         read += page.items.length;
         status.textContent = `Walking to the newest entries… ${count(read, "entry", "entries")} read`;
         if (!page.next) {

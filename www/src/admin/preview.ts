@@ -32,26 +32,47 @@ export interface Preview {
   enabled: string[];
   disabled: string[];
   /** Newly enabled premium accounts without a seat, connecting first in id order. */
-  projection: { connecting: number; claim: string[]; capped: string[]; waitlisted: string[]; overflow: string };
+  projection: {
+    connecting: number;
+    claim: string[];
+    capped: string[];
+    waitlisted: string[];
+    overflow: string;
+  };
 }
 
 async function simulate(scenario: Scenario, signal: AbortSignal): Promise<Outcome> {
   const result = await runJob<SimulateResult>("simulate", { scenario }, { signal });
-  if (result.type === "failure") throw new Error(`the live state does not simulate: ${result.error.message} (${result.error.code})`);
+  if (result.type === "failure")
+    throw new Error(
+      `the live state does not simulate: ${result.error.message} (${result.error.code})`,
+    );
   return result.outcome;
 }
 
 /** `scenario` is the export; it is not modified. */
-export async function previewChange(scenario: Scenario, change: Change, signal: AbortSignal, exportedAt = new Date()): Promise<Preview> {
+export async function previewChange(
+  scenario: Scenario,
+  change: Change,
+  signal: AbortSignal,
+  exportedAt = new Date(),
+): Promise<Preview> {
   const base: Scenario = { ...scenario, events: [] };
-  const setEvent = { op: "set" as const, node: change.node, feature: change.feature, value: change.value };
+  const setEvent = {
+    op: "set" as const,
+    node: change.node,
+    feature: change.feature,
+    value: change.value,
+  };
   const changed: Scenario = { ...scenario, events: [setEvent] };
   const [before, after] = await Promise.all([simulate(base, signal), simulate(changed, signal)]);
   const f = change.feature;
   const result = after.events[0];
   const refused = result && "ok" in result && !result.ok ? result.error : undefined;
 
-  const types = new Map((scenario.directory.accounts ?? []).map((a) => [a.id.toLowerCase(), a.type ?? "premium"]));
+  const types = new Map(
+    (scenario.directory.accounts ?? []).map((a) => [a.id.toLowerCase(), a.type ?? "premium"]),
+  );
   const preview: Preview = {
     change,
     exportedAt,
@@ -66,7 +87,13 @@ export async function previewChange(scenario: Scenario, change: Change, signal: 
     uncapped: [],
     enabled: [],
     disabled: [],
-    projection: { connecting: 0, claim: [], capped: [], waitlisted: [], overflow: scenario.policy?.overflow ?? "disable" },
+    projection: {
+      connecting: 0,
+      claim: [],
+      capped: [],
+      waitlisted: [],
+      overflow: scenario.policy?.overflow ?? "disable",
+    },
   };
   const fresh: string[] = [];
   for (const [id, features] of Object.entries(after.state.accounts)) {
@@ -88,7 +115,8 @@ export async function previewChange(scenario: Scenario, change: Change, signal: 
   preview.gains.sort((x, y) => (order.get(x) ?? 0) - (order.get(y) ?? 0));
   const beforeOrder = new Map((before.state.seats[f]?.holders ?? []).map((id, i) => [id, i]));
   preview.losses.sort((x, y) => (beforeOrder.get(x) ?? 0) - (beforeOrder.get(y) ?? 0));
-  for (const list of [preview.capped, preview.uncapped, preview.enabled, preview.disabled, fresh]) list.sort();
+  for (const list of [preview.capped, preview.uncapped, preview.enabled, preview.disabled, fresh])
+    list.sort();
 
   if (!refused && fresh.length > 0) {
     const connects = fresh.map((account) => ({ op: "connect" as const, account, feature: f }));

@@ -5,7 +5,20 @@
 import { field, h, replace } from "../ui/dom.js";
 import { count, fmt, pct, when } from "../ui/format.js";
 import type { CappedAccount, FeatureSeats, FeatureUsage, Holder, Page, Policy } from "./api.js";
-import { type Ctx, type View, accountLink, errorText, failed, href, isAbort, isServerAdmin, loading, seatNumber, stat, table } from "./common.js";
+import {
+  type Ctx,
+  type View,
+  accountLink,
+  errorText,
+  failed,
+  href,
+  isAbort,
+  isServerAdmin,
+  loading,
+  seatNumber,
+  stat,
+  table,
+} from "./common.js";
 import { errorBox } from "../ui/dom.js";
 
 const HOLDERS_PAGE = 100;
@@ -13,11 +26,21 @@ const LIST_PAGE = 100;
 
 function meter(used: number, limit: number | null): HTMLElement | null {
   if (limit === null || limit === 0) return null;
-  const m = h("meter", { min: "0", max: String(limit), value: String(Math.min(used, limit)), high: String(Math.max(0, limit - 1)), optimum: "0", "aria-label": "Seats used" });
+  const m = h("meter", {
+    min: "0",
+    max: String(limit),
+    value: String(Math.min(used, limit)),
+    high: String(Math.max(0, limit - 1)),
+    optimum: "0",
+    "aria-label": "Seats used",
+  });
   return h("div", { class: "meter" }, m, h("span", { class: "note" }, `${pct(used / limit)} used`));
 }
 
-function usageStats(u: { limit: number | null; used: number; free: number | null; waiting: number }, feature: string): HTMLElement {
+function usageStats(
+  u: { limit: number | null; used: number; free: number | null; waiting: number },
+  feature: string,
+): HTMLElement {
   return h(
     "div",
     { class: "stats", "data-seats": feature },
@@ -34,17 +57,40 @@ export const seatsOverview: View = async (ctx, root) => {
   replace(
     root,
     h("h1", { tabindex: "-1" }, "Seats"),
-    h("p", { class: "note" }, "Seats go first come, first served (R4) and stay with their holders (the ledger is retained). ", ctx.scope ? `Counts are for the whole licence; lists show ${ctx.scope} only.` : ""),
+    h(
+      "p",
+      { class: "note" },
+      "Seats go first come, first served (R4) and stay with their holders (the ledger is retained). ",
+      ctx.scope ? `Counts are for the whole licence; lists show ${ctx.scope} only.` : "",
+    ),
     features.length === 0 ? h("p", { class: "note" }, "The licence names no feature.") : null,
     features.map((u: FeatureUsage) =>
       h(
         "section",
         { class: "panel", "aria-labelledby": `seat-h-${u.feature}` },
-        h("h2", { id: `seat-h-${u.feature}` }, h("a", { href: href.seats(u.feature) }, h("code", {}, u.feature))),
+        h(
+          "h2",
+          { id: `seat-h-${u.feature}` },
+          h("a", { href: href.seats(u.feature) }, h("code", {}, u.feature)),
+        ),
         usageStats(u, u.feature),
         meter(u.used, u.limit),
-        u.limit !== null && u.used > u.limit ? h("p", { class: "badge warn" }, `${fmt(u.used - u.limit)} over the limit, grandfathered (R10)`) : null,
-        h("p", {}, h("a", { href: href.seats(u.feature), class: "button secondary" }, `Holders, capped and waiting for ${u.feature}`)),
+        u.limit !== null && u.used > u.limit
+          ? h(
+              "p",
+              { class: "badge warn" },
+              `${fmt(u.used - u.limit)} over the limit, grandfathered (R10)`,
+            )
+          : null,
+        h(
+          "p",
+          {},
+          h(
+            "a",
+            { href: href.seats(u.feature), class: "button secondary" },
+            `Holders, capped and waiting for ${u.feature}`,
+          ),
+        ),
       ),
     ),
   );
@@ -53,7 +99,10 @@ export const seatsOverview: View = async (ctx, root) => {
 /** #/admin/seats/:feature */
 export const featureSeatsView: View = async (ctx, root) => {
   const feature = ctx.route.path[1] ?? "";
-  const [seats, licence] = await Promise.all([ctx.api.featureSeats(feature, ctx.signal), ctx.api.licence(ctx.signal)]);
+  const [seats, licence] = await Promise.all([
+    ctx.api.featureSeats(feature, ctx.signal),
+    ctx.api.licence(ctx.signal),
+  ]);
   const holders = h("section", { class: "panel", "aria-labelledby": "holders-h" });
   const capped = h("section", { class: "panel", "aria-labelledby": "capped-h" });
   const waiting = h("section", { class: "panel", "aria-labelledby": "waiting-h" });
@@ -63,16 +112,30 @@ export const featureSeatsView: View = async (ctx, root) => {
     h("h1", { tabindex: "-1" }, h("code", {}, feature), " seats"),
     usageStats(seats, feature),
     meter(seats.used, seats.limit),
-    ctx.scope ? h("p", { class: "note scope-note" }, `Counts are for the whole licence; the lists below show ${ctx.scope} only.`) : null,
+    ctx.scope
+      ? h(
+          "p",
+          { class: "note scope-note" },
+          `Counts are for the whole licence; the lists below show ${ctx.scope} only.`,
+        )
+      : null,
     holders,
     h("div", { class: "grid" }, capped, waiting),
   );
   holderList(holders, seats);
-  await Promise.all([cappedList(ctx, capped, feature, licence.policy), waitList(ctx, waiting, feature, licence.policy)]);
+  await Promise.all([
+    cappedList(ctx, capped, feature, licence.policy),
+    waitList(ctx, waiting, feature, licence.policy),
+  ]);
 };
 
 function holderList(root: HTMLElement, seats: FeatureSeats): void {
-  const filter = h("input", { type: "search", name: "filter", autocomplete: "off", spellcheck: "false" });
+  const filter = h("input", {
+    type: "search",
+    name: "filter",
+    autocomplete: "off",
+    spellcheck: "false",
+  });
   const body = h("div", {});
   const pager = h("div", { class: "row pager" });
   let shown = HOLDERS_PAGE;
@@ -85,7 +148,13 @@ function holderList(root: HTMLElement, seats: FeatureSeats): void {
     replace(
       body,
       matching.length === 0
-        ? h("p", { class: "note" }, q ? `No holder matches “${q}”.` : "Nobody holds a seat yet: an enabled account claims one at its first connect.")
+        ? h(
+            "p",
+            { class: "note" },
+            q
+              ? `No holder matches “${q}”.`
+              : "Nobody holds a seat yet: an enabled account claims one at its first connect.",
+          )
         : table(
             `Holders of ${seats.feature} in claim order`,
             [{ text: "#", class: "num" }, "Account", "Since", "Last seen", "Via"],
@@ -103,12 +172,24 @@ function holderList(root: HTMLElement, seats: FeatureSeats): void {
             { "data-list": "holders" },
           ),
     );
-    const more = h("button", { type: "button", class: "secondary" }, `Show ${fmt(Math.min(HOLDERS_PAGE, matching.length - shown))} more`);
+    const more = h(
+      "button",
+      { type: "button", class: "secondary" },
+      `Show ${fmt(Math.min(HOLDERS_PAGE, matching.length - shown))} more`,
+    );
     more.addEventListener("click", () => {
       shown += HOLDERS_PAGE;
       draw();
     });
-    replace(pager, h("span", { class: "note" }, `Showing ${fmt(page.length)} of ${count(matching.length, "holder")}`), matching.length > shown ? more : null);
+    replace(
+      pager,
+      h(
+        "span",
+        { class: "note" },
+        `Showing ${fmt(page.length)} of ${count(matching.length, "holder")}`,
+      ),
+      matching.length > shown ? more : null,
+    );
   };
   filter.addEventListener("input", () => {
     shown = HOLDERS_PAGE;
@@ -117,7 +198,11 @@ function holderList(root: HTMLElement, seats: FeatureSeats): void {
   replace(
     root,
     h("h2", { id: "holders-h" }, `Holders (${fmt(seats.holders.length)})`),
-    h("p", { class: "note" }, "In claim order: the first accounts to connect keep their seats until an administrator disables them (R4, R7). Via: connect (R4), admin (R6) or waitlist (R12)."),
+    h(
+      "p",
+      { class: "note" },
+      "In claim order: the first accounts to connect keep their seats until an administrator disables them (R4, R7). Via: connect (R4), admin (R6) or waitlist (R12).",
+    ),
     h("div", { class: "row" }, field("Filter holders", filter, "Part of an account id")),
     body,
     pager,
@@ -152,21 +237,35 @@ function growingList<T>(
   return { items, load, complete: () => next === null };
 }
 
-async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: Policy): Promise<void> {
+async function cappedList(
+  ctx: Ctx,
+  root: HTMLElement,
+  feature: string,
+  policy: Policy,
+): Promise<void> {
   const body = h("div", {});
   const footer = h("div", { class: "row pager" });
   const action = h("div", { class: "restore" });
   replace(
     root,
     h("h2", { id: "capped-h" }, "Capped accounts"),
-    h("p", { class: "note" }, "Accounts the cap disabled (R5): their setting is `disabled` with the capped marker. An administrator's own write on one clears its marker."),
+    h(
+      "p",
+      { class: "note" },
+      "Accounts the cap disabled (R5): their setting is `disabled` with the capped marker. An administrator's own write on one clears its marker.",
+    ),
     action,
     body,
     footer,
   );
   const list = growingList<CappedAccount>(
     footer,
-    (cursor) => ctx.api.capped(feature, { ...(cursor ? { after: cursor } : {}), limit: LIST_PAGE }, ctx.signal),
+    (cursor) =>
+      ctx.api.capped(
+        feature,
+        { ...(cursor ? { after: cursor } : {}), limit: LIST_PAGE },
+        ctx.signal,
+      ),
     (rows, more) => {
       replace(
         body,
@@ -175,11 +274,24 @@ async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: 
           : table(
               `Capped accounts of ${feature}`,
               ["Account", "Capped at"],
-              rows.map((c) => h("tr", { "data-capped": c.account }, h("th", { scope: "row" }, accountLink(c.account)), h("td", {}, when(c.at)))),
+              rows.map((c) =>
+                h(
+                  "tr",
+                  { "data-capped": c.account },
+                  h("th", { scope: "row" }, accountLink(c.account)),
+                  h("td", {}, when(c.at)),
+                ),
+              ),
               { "data-list": "capped" },
             ),
       );
-      replace(footer, rows.length ? h("span", { class: "note" }, `${count(rows.length, "account")}${more ? " so far" : ""}`) : null, more);
+      replace(
+        footer,
+        rows.length
+          ? h("span", { class: "note" }, `${count(rows.length, "account")}${more ? " so far" : ""}`)
+          : null,
+        more,
+      );
     },
   );
   const rows = list.items;
@@ -187,13 +299,28 @@ async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: 
   await list.load();
 
   if (!isServerAdmin(ctx)) {
-    replace(action, h("p", { class: "note readonly-reason" }, "Only a server administrator can restore capped accounts (R11)."));
+    replace(
+      action,
+      h(
+        "p",
+        { class: "note readonly-reason" },
+        "Only a server administrator can restore capped accounts (R11).",
+      ),
+    );
     return;
   }
   if (rows.length === 0) return;
-  const start = h("button", { type: "button", class: "secondary", "data-restore": "start" }, "Restore capped accounts…");
+  const start = h(
+    "button",
+    { type: "button", class: "secondary", "data-restore": "start" },
+    "Restore capped accounts…",
+  );
   start.addEventListener("click", () => {
-    const confirm = h("button", { type: "button", class: "danger", "data-restore": "confirm" }, `Restore every capped account of ${feature}`);
+    const confirm = h(
+      "button",
+      { type: "button", class: "danger", "data-restore": "confirm" },
+      `Restore every capped account of ${feature}`,
+    );
     const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
     const answer = h("div", { "aria-live": "polite" });
     const howMany = list.complete() ? fmt(rows.length) : `at least ${fmt(rows.length)}`;
@@ -205,7 +332,10 @@ async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: 
       confirm.disabled = true;
       try {
         await ctx.api.restoreCapped(feature);
-        ctx.refresh({ kind: "good", text: `Restored ${howMany} capped ${rows.length === 1 && list.complete() ? "account" : "accounts"} of ${feature}: set back to inherit, they claim again at their next connect (R11).` });
+        ctx.refresh({
+          kind: "good",
+          text: `Restored ${howMany} capped ${rows.length === 1 && list.complete() ? "account" : "accounts"} of ${feature}: set back to inherit, they claim again at their next connect (R11).`,
+        });
       } catch (e) {
         confirm.disabled = false;
         replace(answer, errorBox(`The server refused: ${errorText(e)}`));
@@ -216,7 +346,11 @@ async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: 
       h(
         "div",
         { class: "confirm panel", role: "group", "aria-label": "Confirm restore" },
-        h("p", {}, `Set ${howMany} capped accounts of ${feature} back to inherit and clear their marker (R11)? They claim a seat again at their next connect, first come first served${policy.overflow === "disable" ? "; past the limit the cap disables them again" : ""}.`),
+        h(
+          "p",
+          {},
+          `Set ${howMany} capped accounts of ${feature} back to inherit and clear their marker (R11)? They claim a seat again at their next connect, first come first served${policy.overflow === "disable" ? "; past the limit the cap disables them again" : ""}.`,
+        ),
         h("div", { class: "row" }, confirm, cancel),
         answer,
       ),
@@ -226,7 +360,12 @@ async function cappedList(ctx: Ctx, root: HTMLElement, feature: string, policy: 
   replace(action, start);
 }
 
-async function waitList(ctx: Ctx, root: HTMLElement, feature: string, policy: Policy): Promise<void> {
+async function waitList(
+  ctx: Ctx,
+  root: HTMLElement,
+  feature: string,
+  policy: Policy,
+): Promise<void> {
   const body = h("div", {});
   const footer = h("div", { class: "row pager" });
   replace(
@@ -244,7 +383,12 @@ async function waitList(ctx: Ctx, root: HTMLElement, feature: string, policy: Po
   );
   const list = growingList<string>(
     footer,
-    (cursor) => ctx.api.waitlist(feature, { offset: cursor ? Number(cursor) : 0, limit: LIST_PAGE }, ctx.signal),
+    (cursor) =>
+      ctx.api.waitlist(
+        feature,
+        { offset: cursor ? Number(cursor) : 0, limit: LIST_PAGE },
+        ctx.signal,
+      ),
     (ids, more) => {
       replace(
         body,
@@ -253,7 +397,14 @@ async function waitList(ctx: Ctx, root: HTMLElement, feature: string, policy: Po
           : table(
               `Waiting list of ${feature}`,
               [{ text: "#", class: "num" }, "Account"],
-              ids.map((id, i) => h("tr", { "data-waiting": id }, h("td", { class: "num" }, fmt(i + 1)), h("th", { scope: "row" }, accountLink(id)))),
+              ids.map((id, i) =>
+                h(
+                  "tr",
+                  { "data-waiting": id },
+                  h("td", { class: "num" }, fmt(i + 1)),
+                  h("th", { scope: "row" }, accountLink(id)),
+                ),
+              ),
               { "data-list": "waiting" },
             ),
       );

@@ -30,7 +30,11 @@ export async function check(token: string): Promise<{ api: Api; role: AdminRole 
   const api = new Api(token);
   const role = await api.whoami();
   if (role.kind === "gateway") {
-    throw new ApiError(403, "forbidden", "this is a gateway token: it may only ask POST /v1/decide. Sign in with a server or domain administrator's token");
+    throw new ApiError(
+      403,
+      "forbidden",
+      "this is a gateway token: it may only ask POST /v1/decide. Sign in with a server or domain administrator's token",
+    );
   }
   return { api, role };
 }
@@ -38,18 +42,37 @@ export async function check(token: string): Promise<{ api: Api; role: AdminRole 
 export function roleText(role: AdminRole): (HTMLElement | string)[] {
   return role.kind === "server-admin"
     ? [h("strong", {}, "server administrator")]
-    : [h("strong", {}, "domain administrator"), " of ", h("strong", { class: "mono" }, role.domain)];
+    : [
+        h("strong", {}, "domain administrator"),
+        " of ",
+        h("strong", { class: "mono" }, role.domain),
+      ];
 }
 
 /** The sign-in form; `signedIn` runs after the server accepted the token. */
-export function signInForm(version: string | null, signedIn: (session: { api: Api; role: AdminRole }) => void, notice?: string): HTMLElement {
-  const input = h("input", { type: "password", name: "token", autocomplete: "off", spellcheck: "false", required: true, minlength: 1 });
+export function signInForm(
+  version: string | null,
+  signedIn: (session: { api: Api; role: AdminRole }) => void,
+  notice?: string,
+): HTMLElement {
+  const input = h("input", {
+    type: "password",
+    name: "token",
+    autocomplete: "off",
+    spellcheck: "false",
+    required: true,
+    minlength: 1,
+  });
   const submit = h("button", { type: "submit" }, "Sign in");
   const answer = h("div", { "aria-live": "polite" }, notice ? errorBox(notice) : null);
   const form = h(
     "form",
     { class: "stack", "aria-labelledby": "signin-h" },
-    field("Administrator token", input, "A server administrator's token (seatcap serve --admin-token, or the one it printed) or a domain administrator's (--domain-token). Kept in this tab only, until you sign out."),
+    field(
+      "Administrator token",
+      input,
+      "A server administrator's token (seatcap serve --admin-token, or the one it printed) or a domain administrator's (--domain-token). Kept in this tab only, until you sign out.",
+    ),
     h("div", { class: "row" }, submit),
     answer,
   );
@@ -58,13 +81,20 @@ export function signInForm(version: string | null, signedIn: (session: { api: Ap
     const token = input.value.trim();
     if (!token) return;
     submit.disabled = true;
-    answer.replaceChildren(h("p", { class: "note", role: "status" }, "Checking the token (GET /v1/whoami)…"));
+    answer.replaceChildren(
+      h("p", { class: "note", role: "status" }, "Checking the token (GET /v1/whoami)…"),
+    );
     try {
       const session = await check(token);
       storeToken(token);
       signedIn(session);
     } catch (e) {
-      const message = e instanceof ApiError && e.code === "unauthorized" ? "The server does not know this token." : e instanceof ApiError ? e.message : (e as Error).message;
+      const message =
+        e instanceof ApiError && e.code === "unauthorized"
+          ? "The server does not know this token."
+          : e instanceof ApiError
+            ? e.message
+            : (e as Error).message;
       answer.replaceChildren(errorBox(`Not signed in: ${message}`));
       input.focus();
       input.select();
@@ -77,7 +107,11 @@ export function signInForm(version: string | null, signedIn: (session: { api: Ap
     "section",
     { class: "panel signin" },
     h("h1", { id: "signin-h", tabindex: "-1" }, "Sign in to the admin console"),
-    h("p", { class: "note" }, `Connected to the seatcap server${version ? ` ${version}` : ""} at ${location.host}. Its admin API is at /v1.`),
+    h(
+      "p",
+      { class: "note" },
+      `Connected to the seatcap server${version ? ` ${version}` : ""} at ${location.host}. Its admin API is at /v1.`,
+    ),
     form,
   );
 }
@@ -91,9 +125,25 @@ export function noServer(why: string): HTMLElement {
     h(
       "div",
       { class: "error", role: "alert" },
-      h("p", {}, h("strong", {}, "No seatcap server here. "), `The admin console talks to a seatcap server's API at /v1 on this address, and ${why}: this page is probably served as static files.`),
+      h(
+        "p",
+        {},
+        h("strong", {}, "No seatcap server here. "),
+        `The admin console talks to a seatcap server's API at /v1 on this address, and ${why}: this page is probably served as static files.`,
+      ),
     ),
-    h("p", {}, "Start the server and open its address instead: ", h("code", {}, "npx seatcap serve --demo"), "."),
-    h("p", {}, "The what-if simulator works without a server, entirely in this browser: ", h("a", { href: "#/sim", class: "button secondary" }, "Open the simulator")),
+    h(
+      "p",
+      {},
+      "Start the server and open its address instead: ",
+      h("code", {}, "npx seatcap serve --demo"),
+      ".",
+    ),
+    h(
+      "p",
+      {},
+      "The what-if simulator works without a server, entirely in this browser: ",
+      h("a", { href: "#/sim", class: "button secondary" }, "Open the simulator"),
+    ),
   );
 }

@@ -6,7 +6,17 @@ import { Cancelled } from "../engine-client.js";
 import { errorBox, field, h, replace } from "../ui/dom.js";
 import { count, fmt, when } from "../ui/format.js";
 import { ApiError, type Setting } from "./api.js";
-import { type Ctx, errorText, idList, isAbort, seatNumber, seatsExhausted, settingBadge, sourceText, table } from "./common.js";
+import {
+  type Ctx,
+  errorText,
+  idList,
+  isAbort,
+  seatNumber,
+  seatsExhausted,
+  settingBadge,
+  sourceText,
+  table,
+} from "./common.js";
 import { previewChange, type Change, type Preview } from "./preview.js";
 
 export interface FeatureRow {
@@ -31,17 +41,29 @@ export interface SettingsTableOptions {
 export function settingsTable(ctx: Ctx, options: SettingsTableOptions): HTMLElement {
   const slot = h("div", { class: "editor-slot" });
   const open = (row: FeatureRow, opener: HTMLButtonElement) => {
-    replace(slot, settingEditor(ctx, { node: options.node, feature: row.feature, current: row.setting }, () => {
-      replace(slot);
-      opener.focus();
-    }));
+    replace(
+      slot,
+      settingEditor(ctx, { node: options.node, feature: row.feature, current: row.setting }, () => {
+        replace(slot);
+        opener.focus();
+      }),
+    );
     slot.querySelector<HTMLElement>("h3")?.focus();
   };
   const rows = options.rows.map((row) => {
     const change =
       options.editable === true
         ? (() => {
-            const b = h("button", { type: "button", class: "secondary small", "data-change": row.feature, "aria-label": `Change ${row.feature} at ${options.node}` }, "Change…");
+            const b = h(
+              "button",
+              {
+                type: "button",
+                class: "secondary small",
+                "data-change": row.feature,
+                "aria-label": `Change ${row.feature} at ${options.node}`,
+              },
+              "Change…",
+            );
             b.addEventListener("click", () => open(row, b));
             return b;
           })()
@@ -52,12 +74,25 @@ export function settingsTable(ctx: Ctx, options: SettingsTableOptions): HTMLElem
       h("th", { scope: "row", "data-label": "Feature" }, h("code", {}, row.feature)),
       h("td", { "data-col": "setting", "data-label": "Setting" }, settingBadge(row.setting)),
       h("td", { "data-col": "effective", "data-label": "Effective" }, settingBadge(row.effective)),
-      h("td", { "data-col": "source", "data-label": "Source" }, sourceText(row.source, options.node)),
-      (row.extra ?? []).map((cell, i) => h("td", { "data-label": options.extraHead?.[i] ?? "" }, cell)),
+      h(
+        "td",
+        { "data-col": "source", "data-label": "Source" },
+        sourceText(row.source, options.node),
+      ),
+      (row.extra ?? []).map((cell, i) =>
+        h("td", { "data-label": options.extraHead?.[i] ?? "" }, cell),
+      ),
       options.editable === true ? h("td", { "data-label": "" }, change) : null,
     );
   });
-  const head = ["Feature", "Setting", "Effective", "Source", ...(options.extraHead ?? []), ...(options.editable === true ? [""] : [])];
+  const head = [
+    "Feature",
+    "Setting",
+    "Effective",
+    "Source",
+    ...(options.extraHead ?? []),
+    ...(options.editable === true ? [""] : []),
+  ];
   return h(
     "div",
     { class: "settings", "data-node": options.node },
@@ -74,8 +109,13 @@ interface EditorTarget {
 }
 
 function settingEditor(ctx: Ctx, target: EditorTarget, close: () => void): HTMLElement {
-  const values: Setting[] = target.node === "server" ? ["enabled", "disabled"] : ["enabled", "disabled", "inherit"];
-  const select = h("select", { name: "value" }, values.map((v) => h("option", { value: v, selected: v === target.current }, v)));
+  const values: Setting[] =
+    target.node === "server" ? ["enabled", "disabled"] : ["enabled", "disabled", "inherit"];
+  const select = h(
+    "select",
+    { name: "value" },
+    values.map((v) => h("option", { value: v, selected: v === target.current }, v)),
+  );
   const previewButton = h("button", { type: "submit" }, "Preview change");
   const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
   const result = h("div", { class: "preview-area", "aria-live": "polite" });
@@ -93,7 +133,13 @@ function settingEditor(ctx: Ctx, target: EditorTarget, close: () => void): HTMLE
   const form = h(
     "form",
     { class: "row" },
-    field("New setting", select, target.node === "server" ? "The server can't inherit." : "inherit: take the value from the level above"),
+    field(
+      "New setting",
+      select,
+      target.node === "server"
+        ? "The server can't inherit."
+        : "inherit: take the value from the level above",
+    ),
     previewButton,
     cancel,
   );
@@ -101,24 +147,57 @@ function settingEditor(ctx: Ctx, target: EditorTarget, close: () => void): HTMLE
     event.preventDefault();
     job?.abort();
     job = new AbortController();
-    void runPreview(ctx, { node: target.node, feature: target.feature, value: select.value as Setting }, result, job.signal, previewButton);
+    void runPreview(
+      ctx,
+      { node: target.node, feature: target.feature, value: select.value as Setting },
+      result,
+      job.signal,
+      previewButton,
+    );
   });
   return h(
     "section",
-    { class: "panel editor", "aria-labelledby": titleId, "data-editor": `${target.node} ${target.feature}` },
-    h("h3", { id: titleId, tabindex: "-1" }, "Change ", h("code", {}, target.feature), " at ", h("code", {}, target.node)),
-    h("p", { class: "note" }, "Currently ", h("strong", {}, target.current), ". Nothing is written until you press Apply after the preview."),
+    {
+      class: "panel editor",
+      "aria-labelledby": titleId,
+      "data-editor": `${target.node} ${target.feature}`,
+    },
+    h(
+      "h3",
+      { id: titleId, tabindex: "-1" },
+      "Change ",
+      h("code", {}, target.feature),
+      " at ",
+      h("code", {}, target.node),
+    ),
+    h(
+      "p",
+      { class: "note" },
+      "Currently ",
+      h("strong", {}, target.current),
+      ". Nothing is written until you press Apply after the preview.",
+    ),
     form,
     result,
   );
 }
 
-async function runPreview(ctx: Ctx, change: Change, out: HTMLElement, signal: AbortSignal, button: HTMLButtonElement): Promise<void> {
-  const status = h("p", { class: "note", role: "status" }, "Reading the live state (GET /v1/export)…");
+async function runPreview(
+  ctx: Ctx,
+  change: Change,
+  out: HTMLElement,
+  signal: AbortSignal,
+  button: HTMLButtonElement,
+): Promise<void> {
+  const status = h(
+    "p",
+    { class: "note", role: "status" },
+    "Reading the live state (GET /v1/export)…",
+  );
   replace(out, status);
   button.disabled = true;
   try {
-    let exported;
+    let exported: Awaited<ReturnType<typeof ctx.api.exportScenario>>;
     try {
       exported = await ctx.api.exportScenario(signal);
     } catch (e) {
@@ -144,7 +223,11 @@ async function runPreview(ctx: Ctx, change: Change, out: HTMLElement, signal: Ab
 
 function renderPreview(p: Preview): HTMLElement {
   const { change } = p;
-  const noSeatChange = p.gains.length === 0 && p.losses.length === 0 && p.capped.length === 0 && p.uncapped.length === 0;
+  const noSeatChange =
+    p.gains.length === 0 &&
+    p.losses.length === 0 &&
+    p.capped.length === 0 &&
+    p.uncapped.length === 0;
   const section = (title: string, ids: string[], kind: string, cls: string, lead?: string) =>
     h(
       "div",
@@ -157,10 +240,20 @@ function renderPreview(p: Preview): HTMLElement {
   if (p.refused) {
     body.push(
       p.refused.code === "seats-exhausted"
-        ? seatsExhausted(p.refused.message, p.refused.holders, "The server would refuse this change:")
+        ? seatsExhausted(
+            p.refused.message,
+            p.refused.holders,
+            "The server would refuse this change:",
+          )
         : errorBox(`The server would refuse this change: ${p.refused.message} (${p.refused.code})`),
     );
-    body.push(h("p", { class: "note" }, "Nothing would change. The server decides on Apply, from the state at that moment."));
+    body.push(
+      h(
+        "p",
+        { class: "note" },
+        "Nothing would change. The server decides on Apply, from the state at that moment.",
+      ),
+    );
   } else {
     body.push(
       h(
@@ -171,17 +264,56 @@ function renderPreview(p: Preview): HTMLElement {
         statCell("Limit", seatNumber(p.limit), "limit"),
       ),
     );
-    if (noSeatChange) body.push(h("p", { "data-preview": "no-seat-change" }, "No account gains or loses a seat, and no one is capped or restored, at the moment of the write."));
-    if (p.gains.length) body.push(section("Gains a seat", p.gains, "gains", "gain", "R6: an administrator's enable reserves a seat at once."));
-    if (p.losses.length) body.push(section("Loses its seat", p.losses, "losses", "loss", "R7/R8: the seat is released and free for the next connect."));
-    if (p.capped.length) body.push(section("Capped", p.capped, "capped", "loss", "R5: `disabled` is written with the capped marker."));
-    if (p.uncapped.length) body.push(section("Capped marker cleared", p.uncapped, "uncapped", "gain"));
+    if (noSeatChange)
+      body.push(
+        h(
+          "p",
+          { "data-preview": "no-seat-change" },
+          "No account gains or loses a seat, and no one is capped or restored, at the moment of the write.",
+        ),
+      );
+    if (p.gains.length)
+      body.push(
+        section(
+          "Gains a seat",
+          p.gains,
+          "gains",
+          "gain",
+          "R6: an administrator's enable reserves a seat at once.",
+        ),
+      );
+    if (p.losses.length)
+      body.push(
+        section(
+          "Loses its seat",
+          p.losses,
+          "losses",
+          "loss",
+          "R7/R8: the seat is released and free for the next connect.",
+        ),
+      );
+    if (p.capped.length)
+      body.push(
+        section(
+          "Capped",
+          p.capped,
+          "capped",
+          "loss",
+          "R5: `disabled` is written with the capped marker.",
+        ),
+      );
+    if (p.uncapped.length)
+      body.push(section("Capped marker cleared", p.uncapped, "uncapped", "gain"));
     if (p.enabled.length || p.disabled.length) {
       body.push(
         h(
           "details",
           { class: "effective-changes", "data-preview": "effective" },
-          h("summary", {}, `Effective value changes: ${fmt(p.enabled.length)} turned on, ${fmt(p.disabled.length)} turned off`),
+          h(
+            "summary",
+            {},
+            `Effective value changes: ${fmt(p.enabled.length)} turned on, ${fmt(p.disabled.length)} turned off`,
+          ),
           p.enabled.length ? [h("h4", {}, "Turned on"), idList(p.enabled, "Turned on")] : null,
           p.disabled.length ? [h("h4", {}, "Turned off"), idList(p.disabled, "Turned off")] : null,
         ),
@@ -189,7 +321,8 @@ function renderPreview(p: Preview): HTMLElement {
     }
     const pr = p.projection;
     if (pr.connecting > 0) {
-      const verb = pr.overflow === "waitlist" ? "wait for a seat (R12)" : "be capped: `disabled` written (R5)";
+      const verb =
+        pr.overflow === "waitlist" ? "wait for a seat (R12)" : "be capped: `disabled` written (R5)";
       body.push(
         h(
           "div",
@@ -201,12 +334,22 @@ function renderPreview(p: Preview): HTMLElement {
             `${count(pr.connecting, "account")} this change turns on hold no seat. If they connect before anyone else, `,
             h("strong", { class: "gain" }, `${fmt(pr.claim.length)} would claim a seat`),
             " and ",
-            h("strong", { class: "loss" }, `${fmt(pr.capped.length + pr.waitlisted.length)} would ${verb}`),
+            h(
+              "strong",
+              { class: "loss" },
+              `${fmt(pr.capped.length + pr.waitlisted.length)} would ${verb}`,
+            ),
             ". Seats go first come, first served (R4), so which ones depends on who connects first; the lists assume id order.",
           ),
-          pr.claim.length ? section("Would claim at first connect", pr.claim, "would-claim", "gain") : null,
-          pr.capped.length ? section("Would be capped at first connect", pr.capped, "would-cap", "loss") : null,
-          pr.waitlisted.length ? section("Would wait at first connect", pr.waitlisted, "would-wait", "warn") : null,
+          pr.claim.length
+            ? section("Would claim at first connect", pr.claim, "would-claim", "gain")
+            : null,
+          pr.capped.length
+            ? section("Would be capped at first connect", pr.capped, "would-cap", "loss")
+            : null,
+          pr.waitlisted.length
+            ? section("Would wait at first connect", pr.waitlisted, "would-wait", "warn")
+            : null,
         ),
       );
     }
@@ -214,7 +357,16 @@ function renderPreview(p: Preview): HTMLElement {
   return h(
     "div",
     { class: "preview", "data-preview-of": `${change.node} ${change.feature} ${change.value}` },
-    h("h4", { class: "preview-title" }, "Preview: set ", h("code", {}, change.feature), " at ", h("code", {}, change.node), " to ", h("strong", {}, change.value)),
+    h(
+      "h4",
+      { class: "preview-title" },
+      "Preview: set ",
+      h("code", {}, change.feature),
+      " at ",
+      h("code", {}, change.node),
+      " to ",
+      h("strong", {}, change.value),
+    ),
     h(
       "p",
       { class: "note" },
@@ -225,22 +377,41 @@ function renderPreview(p: Preview): HTMLElement {
 }
 
 function statCell(label: string, value: string, key: string): HTMLElement {
-  return h("div", { class: "stat", "data-stat": key }, h("div", { class: "value" }, value), h("div", { class: "label" }, label));
+  return h(
+    "div",
+    { class: "stat", "data-stat": key },
+    h("div", { class: "value" }, value),
+    h("div", { class: "label" }, label),
+  );
 }
 
 /** For a domain administrator (no export): the facts it can read, said to be a limited preview. */
-async function limitedPreview(ctx: Ctx, change: Change, why: ApiError, signal: AbortSignal): Promise<HTMLElement> {
+async function limitedPreview(
+  ctx: Ctx,
+  change: Change,
+  why: ApiError,
+  signal: AbortSignal,
+): Promise<HTMLElement> {
   const facts: (HTMLElement | string)[] = [];
   try {
     const seats = await ctx.api.featureSeats(change.feature, signal);
-    const limitText = seats.limit === null ? "unlimited seats" : `${fmt(seats.used)} of ${fmt(seats.limit)} seats held, ${fmt(seats.free ?? 0)} free`;
+    const limitText =
+      seats.limit === null
+        ? "unlimited seats"
+        : `${fmt(seats.used)} of ${fmt(seats.limit)} seats held, ${fmt(seats.free ?? 0)} free`;
     facts.push(h("li", {}, `${change.feature}: ${limitText} (whole licence).`));
     if (change.node.startsWith("account:")) {
       const id = change.node.slice("account:".length);
       const account = await ctx.api.account(id, signal);
       const f = account.features[change.feature];
       if (f) {
-        facts.push(h("li", {}, `${id} ${f.seat ? `holds a seat since ${when(f.seat.since)}` : "holds no seat"}; effective ${f.effective} from ${f.source}.`));
+        facts.push(
+          h(
+            "li",
+            {},
+            `${id} ${f.seat ? `holds a seat since ${when(f.seat.since)}` : "holds no seat"}; effective ${f.effective} from ${f.source}.`,
+          ),
+        );
         if (change.value === "enabled" && !f.seat && account.type === "premium") {
           facts.push(
             h(
@@ -252,12 +423,26 @@ async function limitedPreview(ctx: Ctx, change: Change, why: ApiError, signal: A
             ),
           );
         }
-        if (change.value === "disabled" && f.seat) facts.push(h("li", { class: "loss" }, "Disabling releases its seat (R7)."));
-        if (change.value === "inherit" && f.seat) facts.push(h("li", {}, "It keeps its seat if the inherited value is enabled, else releases it (R8)."));
+        if (change.value === "disabled" && f.seat)
+          facts.push(h("li", { class: "loss" }, "Disabling releases its seat (R7)."));
+        if (change.value === "inherit" && f.seat)
+          facts.push(
+            h(
+              "li",
+              {},
+              "It keeps its seat if the inherited value is enabled, else releases it (R8).",
+            ),
+          );
       }
     } else {
       const domain = change.node.replace(/^(domain|class):/, "").split("/")[0] ?? "";
-      facts.push(h("li", {}, `Holders in ${domain} whose effective value becomes disabled release their seats (R8); accounts it turns on claim at their next connect.`));
+      facts.push(
+        h(
+          "li",
+          {},
+          `Holders in ${domain} whose effective value becomes disabled release their seats (R8); accounts it turns on claim at their next connect.`,
+        ),
+      );
     }
   } catch (e) {
     if (isAbort(e)) throw e;
@@ -289,10 +474,14 @@ function applyBlock(ctx: Ctx, change: Change, refusedInPreview: boolean): HTMLEl
     replace(answer, h("p", { class: "note", role: "status" }, "Writing…"));
     try {
       await ctx.api.setSetting(change.node, change.feature, change.value);
-      ctx.refresh({ kind: "good", text: `Applied: ${change.feature} at ${change.node} is now ${change.value}.` });
+      ctx.refresh({
+        kind: "good",
+        text: `Applied: ${change.feature} at ${change.node} is now ${change.value}.`,
+      });
     } catch (e) {
       apply.disabled = false;
-      if (e instanceof ApiError && e.code === "seats-exhausted") replace(answer, seatsExhausted(e.message, e.holders, "The server refused the change:"));
+      if (e instanceof ApiError && e.code === "seats-exhausted")
+        replace(answer, seatsExhausted(e.message, e.holders, "The server refused the change:"));
       else replace(answer, errorBox(`The server refused the change: ${errorText(e)}`));
     }
   });

@@ -22,33 +22,46 @@ const SETTINGS: readonly string[] = ["inherit", "enabled", "disabled"];
 
 export function parseAccounts(text: string): ParsedAccounts {
   const out: ParsedAccounts = { accounts: [], lines: [], problems: [] };
-  text.split(/\r\n|\n|\r/).forEach((raw, i) => {
+  for (const [i, raw] of text.split(/\r\n|\n|\r/).entries()) {
     const line = i + 1;
-    const words = raw.trim().split(/[\s,]+/).filter(Boolean);
-    if (words.length === 0 || words[0]!.startsWith("#")) return;
+    const words = raw
+      .trim()
+      .split(/[\s,]+/)
+      .filter(Boolean);
+    if (words.length === 0 || words[0]!.startsWith("#")) continue;
     const [id, ...rest] = words as [string, ...string[]];
-    const bad = accountProblem(id);
-    if (bad) return out.problems.push({ line, message: bad });
-    const account: AccountConfig = { id };
-    for (const word of rest) {
-      const eq = word.indexOf("=");
-      if (word === "premium" || word === "basic") account.type = word;
-      else if (word.startsWith("class=") && word.length > 6) account.class = word.slice(6);
-      else if (eq > 0) {
-        const feature = word.slice(0, eq);
-        const value = word.slice(eq + 1);
-        if (value.startsWith("capped@")) {
-          (account.settings ??= {})[feature] = "disabled";
-          (account.capped ??= {})[feature] = value.slice(7);
-        } else if (SETTINGS.includes(value)) (account.settings ??= {})[feature] = value as Setting;
-        else return out.problems.push({ line, message: `\`${value}\` is not inherit, enabled, disabled or capped@<time> (in \`${word}\`)` });
-      } else return out.problems.push({ line, message: `\`${word}\` is not premium, basic, class=<name> or <feature>=<setting>` });
+    const problem = accountProblem(id) ?? wordsProblem(rest, { id });
+    if (typeof problem === "string") out.problems.push({ line, message: problem });
+    else {
+      out.accounts.push(problem);
+      out.lines.push(line);
     }
-    out.accounts.push(account);
-    out.lines.push(line);
-    return undefined;
-  });
+  }
   return out;
+}
+
+/** Reads one line's words after the id into `account`, or says what is wrong with them. */
+function wordsProblem(words: readonly string[], account: AccountConfig): string | AccountConfig {
+  for (const word of words) {
+    const eq = word.indexOf("=");
+    if (word === "premium" || word === "basic") account.type = word;
+    else if (word.startsWith("class=") && word.length > 6) account.class = word.slice(6);
+    else if (eq > 0) {
+      const feature = word.slice(0, eq);
+      const value = word.slice(eq + 1);
+      if (value.startsWith("capped@")) {
+        account.settings ??= {};
+        account.settings[feature] = "disabled";
+        account.capped ??= {};
+        account.capped[feature] = value.slice(7);
+      } else if (SETTINGS.includes(value)) {
+        account.settings ??= {};
+        account.settings[feature] = value as Setting;
+      } else
+        return `\`${value}\` is not inherit, enabled, disabled or capped@<time> (in \`${word}\`)`;
+    } else return `\`${word}\` is not premium, basic, class=<name> or <feature>=<setting>`;
+  }
+  return account;
 }
 
 /** The inverse of `parseAccounts`: one line per account, defaults left out. */
@@ -63,7 +76,8 @@ export function formatAccounts(accounts: readonly AccountConfig[]): string {
         words.push(capped ? `${feature}=capped@${capped}` : `${feature}=${value}`);
       }
       // A capped marker without its setting is invalid (the engine says so); keep it visible rather than lose it.
-      for (const [feature, at] of Object.entries(a.capped ?? {})) if (!(feature in (a.settings ?? {}))) words.push(`${feature}=capped@${at}`);
+      for (const [feature, at] of Object.entries(a.capped ?? {}))
+        if (!(feature in (a.settings ?? {}))) words.push(`${feature}=capped@${at}`);
       return words.join(" ");
     })
     .join("\n");

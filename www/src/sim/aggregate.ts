@@ -26,7 +26,10 @@ export function eachEvent(meta: EventsMeta, visit: Visit): void {
     const e = (raw ?? {}) as Record<string, unknown>;
     const at = typeof e.at === "string" ? parseIso(e.at) : null;
     clock = at ?? clock + 1000;
-    const connect = e.op === "connect" && typeof e.feature === "string" ? { account: String(e.account ?? ""), feature: e.feature } : null;
+    const connect =
+      e.op === "connect" && typeof e.feature === "string"
+        ? { account: String(e.account ?? ""), feature: e.feature }
+        : null;
     visit(i++, clock, connect);
   }
   const t = meta.timeline;
@@ -79,11 +82,19 @@ export function cappedAccounts(outcome: Outcome, feature: string): string[] {
 }
 
 /** Counters at the start, from the recorded state a loaded scenario may carry. */
-function recordedCounts(scenario: Scenario, feature: string): { seats: number; capped: Set<string>; waiting: Set<string> } {
+function recordedCounts(
+  scenario: Scenario,
+  feature: string,
+): { seats: number; capped: Set<string>; waiting: Set<string> } {
   const seats = scenario.seats?.[feature];
   const capped = new Set<string>();
-  for (const a of scenario.directory?.accounts ?? []) if (a.capped?.[feature]) capped.add(String(a.id).toLowerCase());
-  return { seats: seats?.holders?.length ?? 0, capped, waiting: new Set((seats?.waitlist ?? []).map((w) => w.toLowerCase())) };
+  for (const a of scenario.directory?.accounts ?? [])
+    if (a.capped?.[feature]) capped.add(String(a.id).toLowerCase());
+  return {
+    seats: seats?.holders?.length ?? 0,
+    capped,
+    waiting: new Set((seats?.waitlist ?? []).map((w) => w.toLowerCase())),
+  };
 }
 
 /**
@@ -92,8 +103,21 @@ function recordedCounts(scenario: Scenario, feature: string): { seats: number; c
  * account once, from its first denied connect. Admin events are not replayed
  * here (the page says so when a run has any).
  */
-export function seriesByFeature(outcome: Outcome, scenario: Scenario, meta: EventsMeta, features: string[]): Map<string, Series> {
-  const state = new Map(features.map((f) => [f, { ...recordedCounts(scenario, f), series: { t: [], seats: [], capped: [], waitlisted: [] } as Series }]));
+export function seriesByFeature(
+  outcome: Outcome,
+  scenario: Scenario,
+  meta: EventsMeta,
+  features: string[],
+): Map<string, Series> {
+  const state = new Map(
+    features.map((f) => [
+      f,
+      {
+        ...recordedCounts(scenario, f),
+        series: { t: [], seats: [], capped: [], waitlisted: [] } as Series,
+      },
+    ]),
+  );
   const total = outcome.events.length;
   const step = Math.max(1, Math.ceil(total / MAX_POINTS));
   let last = -Infinity;
@@ -126,7 +150,11 @@ export function seriesByFeature(outcome: Outcome, scenario: Scenario, meta: Even
   return new Map([...state].map(([f, s]) => [f, s.series]));
 }
 
-export function featureResults(outcome: Outcome, scenario: Scenario, meta: EventsMeta): FeatureResult[] {
+export function featureResults(
+  outcome: Outcome,
+  scenario: Scenario,
+  meta: EventsMeta,
+): FeatureResult[] {
   const features = Object.keys(outcome.state.seats);
   const series = seriesByFeature(outcome, scenario, meta, features);
   return features.map((feature) => {
@@ -147,7 +175,13 @@ export function deniedConnects(outcome: Outcome, meta: EventsMeta, feature: stri
   let denied = 0;
   eachEvent(meta, (i, _at, connect) => {
     const r = outcome.events[i];
-    if (connect?.feature === feature && r && "allowed" in r && (r.reason === "capped" || r.reason === "waitlisted")) denied++;
+    if (
+      connect?.feature === feature &&
+      r &&
+      "allowed" in r &&
+      (r.reason === "capped" || r.reason === "waitlisted")
+    )
+      denied++;
   });
   return denied;
 }

@@ -13,47 +13,94 @@ export interface FormContext {
   slots: ProblemSlots;
 }
 
-export function textInput(value: string, set: (v: string) => void, attrs: Record<string, string> = {}): HTMLInputElement {
+export function textInput(
+  value: string,
+  set: (v: string) => void,
+  attrs: Record<string, string> = {},
+): HTMLInputElement {
   const input = h("input", { type: "text", autocomplete: "off", spellcheck: "false", ...attrs });
   input.value = value;
   input.addEventListener("input", () => set(input.value));
   return input;
 }
 
-export function numberInput(value: string, set: (v: string) => void, attrs: Record<string, string> = {}): HTMLInputElement {
+export function numberInput(
+  value: string,
+  set: (v: string) => void,
+  attrs: Record<string, string> = {},
+): HTMLInputElement {
   return textInput(value, set, { inputmode: "numeric", class: "sim-num", ...attrs });
 }
 
-export function selectInput<T extends string>(options: readonly (readonly [T, string])[], value: string, set: (v: T) => void, attrs: Record<string, string> = {}): HTMLSelectElement {
-  const select = h("select", attrs, ...options.map(([v, label]) => h("option", { value: v }, label)));
+export function selectInput<T extends string>(
+  options: readonly (readonly [T, string])[],
+  value: string,
+  set: (v: T) => void,
+  attrs: Record<string, string> = {},
+): HTMLSelectElement {
+  const select = h(
+    "select",
+    attrs,
+    ...options.map(([v, label]) => h("option", { value: v }, label)),
+  );
   // A value the options don't have (from a file) is shown, not silently replaced.
-  if (!options.some(([v]) => v === value)) select.append(h("option", { value }, `${value || "(empty)"} — not valid`));
+  if (!options.some(([v]) => v === value))
+    select.append(h("option", { value }, `${value || "(empty)"} — not valid`));
   select.value = value;
   select.addEventListener("change", () => set(select.value as T));
   return select;
 }
 
-export function checkbox(label: string, checked: boolean, set: (v: boolean) => void, hint?: string): HTMLLabelElement {
+export function checkbox(
+  label: string,
+  checked: boolean,
+  set: (v: boolean) => void,
+  hint?: string,
+): HTMLLabelElement {
   const box = h("input", { type: "checkbox" });
   box.checked = checked;
   box.addEventListener("change", () => set(box.checked));
-  return h("label", { class: "sim-check" }, box, h("span", {}, label), hint ? h("small", { class: "hint" }, hint) : null);
+  return h(
+    "label",
+    { class: "sim-check" },
+    box,
+    h("span", {}, label),
+    hint ? h("small", { class: "hint" }, hint) : null,
+  );
 }
 
-export function button(label: string, onclick: () => void, attrs: Record<string, string> = {}): HTMLButtonElement {
+export function button(
+  label: string,
+  onclick: () => void,
+  attrs: Record<string, string> = {},
+): HTMLButtonElement {
   return h("button", { type: "button", class: "secondary", ...attrs, onclick }, label);
 }
 
-const NODE_SETTINGS = [["inherit", "inherit"], ["enabled", "enabled"], ["disabled", "disabled"]] as const;
-const SERVER_SETTINGS = [["disabled", "disabled"], ["enabled", "enabled"]] as const;
+const NODE_SETTINGS = [
+  ["inherit", "inherit"],
+  ["enabled", "enabled"],
+  ["disabled", "disabled"],
+] as const;
+const SERVER_SETTINGS = [
+  ["disabled", "disabled"],
+  ["enabled", "enabled"],
+] as const;
 
 /**
  * One select per licence feature for one node's settings. `inherit` (below
  * the server) removes the entry; the server can't inherit (SPEC Model).
  */
-export function settingsFieldset(legend: string, settings: Record<string, Setting>, features: string[], ctx: FormContext, server = false): HTMLElement {
+export function settingsFieldset(
+  legend: string,
+  settings: Record<string, Setting>,
+  features: string[],
+  ctx: FormContext,
+  server = false,
+): HTMLElement {
   const set = h("fieldset", { class: "sim-settings" }, h("legend", {}, legend));
-  if (features.length === 0) set.append(h("p", { class: "note" }, "Add a feature to the licence to set it here."));
+  if (features.length === 0)
+    set.append(h("p", { class: "note" }, "Add a feature to the licence to set it here."));
   for (const feature of features) {
     const value = settings[feature] ?? (server ? "disabled" : "inherit");
     const select = selectInput<Setting>(server ? SERVER_SETTINGS : NODE_SETTINGS, value, (v) => {

@@ -16,7 +16,12 @@ const MAX_REPORTED = 200;
 
 /** Splits one line on `,` `;` or tab, dropping surrounding quotes and spaces. A trailing empty field (`a,b,`) is ignored. */
 function fields(line: string): string[] {
-  const parts = line.split(/[,;\t]/).map((f) => f.trim().replace(/^"(.*)"$/, "$1").trim());
+  const parts = line.split(/[,;\t]/).map((f) =>
+    f
+      .trim()
+      .replace(/^"(.*)"$/, "$1")
+      .trim(),
+  );
   if (parts.length > 2 && parts[parts.length - 1] === "") parts.pop();
   return parts;
 }
@@ -26,7 +31,8 @@ export function accountProblem(id: string): string | null {
   if (id === "") return "the account is empty";
   if (id.length > 254) return `the account is longer than 254 characters (${id.length})`;
   const at = id.indexOf("@");
-  if (at <= 0 || at !== id.lastIndexOf("@") || at === id.length - 1 || /\s/.test(id)) return `\`${id}\` is not an account id (local@domain)`;
+  if (at <= 0 || at !== id.lastIndexOf("@") || at === id.length - 1 || /\s/.test(id))
+    return `\`${id}\` is not an account id (local@domain)`;
   return null;
 }
 
@@ -40,7 +46,8 @@ export function parseCsvLog(text: string): CsvLog {
   let seenContent = false;
   const problem = (line: number, raw: string, why: string) => {
     badTotal++;
-    if (bad.length < MAX_REPORTED) bad.push({ line, text: raw.length > 120 ? `${raw.slice(0, 117)}…` : raw, why });
+    if (bad.length < MAX_REPORTED)
+      bad.push({ line, text: raw.length > 120 ? `${raw.slice(0, 117)}…` : raw, why });
   };
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
@@ -66,7 +73,13 @@ export function parseCsvLog(text: string): CsvLog {
     }
     const at = parseIso(stamp);
     if (at === null) {
-      problem(i + 1, raw, stamp === "" ? "the timestamp is missing" : `\`${stamp}\` is not an ISO-8601 time such as 2026-01-05T09:00:00Z`);
+      problem(
+        i + 1,
+        raw,
+        stamp === ""
+          ? "the timestamp is missing"
+          : `\`${stamp}\` is not an ISO-8601 time such as 2026-01-05T09:00:00Z`,
+      );
       continue;
     }
     accounts.push(account.toLowerCase());

@@ -3,16 +3,45 @@
 // is never lost; `toScenario` checks them and names the section of every
 // problem. The engine checks the rest (validateScenario), and `engineSection`
 // points its messages at the same sections.
-import type { AccountConfig, AccountType, Capping, Overflow, Scenario, Setting, Shrink } from "../../../js/src/types.js";
+import type {
+  AccountConfig,
+  AccountType,
+  Capping,
+  Overflow,
+  Scenario,
+  Setting,
+  Shrink,
+} from "../../../js/src/types.js";
 import { formatAccounts, parseAccounts } from "./accounts-text.js";
 import type { TimelineSpec } from "./shared.js";
 import { isoText, parseIso } from "./time.js";
 
-export interface FeatureDraft { name: string; seats: string }
-export interface ClassDraft { name: string; settings: Record<string, Setting> }
-export interface DomainDraft { name: string; settings: Record<string, Setting>; classes: ClassDraft[] }
-export interface GenerateDraft { domain: string; count: string; prefix: string; type: AccountType; class: string }
-export interface PolicyDraft { capping: Capping; overflow: Overflow; shrink: Shrink; restoreOnGrow: boolean }
+export interface FeatureDraft {
+  name: string;
+  seats: string;
+}
+export interface ClassDraft {
+  name: string;
+  settings: Record<string, Setting>;
+}
+export interface DomainDraft {
+  name: string;
+  settings: Record<string, Setting>;
+  classes: ClassDraft[];
+}
+export interface GenerateDraft {
+  domain: string;
+  count: string;
+  prefix: string;
+  type: AccountType;
+  class: string;
+}
+export interface PolicyDraft {
+  capping: Capping;
+  overflow: Overflow;
+  shrink: Shrink;
+  restoreOnGrow: boolean;
+}
 
 export interface Draft {
   licence: { mailboxes: string; expires: string; features: FeatureDraft[] };
@@ -43,8 +72,15 @@ export interface TimelineDraft {
   csvName: string;
 }
 
-export interface SizingDraft { from: string; to: string; points: string }
-export interface CompareDraft extends PolicyDraft { seats: string; mailboxes: string }
+export interface SizingDraft {
+  from: string;
+  to: string;
+  points: string;
+}
+export interface CompareDraft extends PolicyDraft {
+  seats: string;
+  mailboxes: string;
+}
 
 /** Everything the page's forms hold; the URL carries exactly this. */
 export interface SimState {
@@ -54,23 +90,52 @@ export interface SimState {
   compare: CompareDraft;
 }
 
-export type Section = "file" | "licence" | "policy" | "server" | "domains" | "generate" | "accounts" | "events" | "recorded" | "timeline" | "sizing" | "compare";
-export interface Problem { section: Section; message: string }
+export type Section =
+  | "file"
+  | "licence"
+  | "policy"
+  | "server"
+  | "domains"
+  | "generate"
+  | "accounts"
+  | "events"
+  | "recorded"
+  | "timeline"
+  | "sizing"
+  | "compare";
+export interface Problem {
+  section: Section;
+  message: string;
+}
 
 /** Above this many listed accounts a loaded file's accounts are kept as a list, not put into the text box. */
 export const MAX_EDITABLE_ACCOUNTS = 20_000;
 
-export const DEFAULT_POLICY: PolicyDraft = { capping: "on-attempt", overflow: "disable", shrink: "grandfather", restoreOnGrow: false };
+export const DEFAULT_POLICY: PolicyDraft = {
+  capping: "on-attempt",
+  overflow: "disable",
+  shrink: "grandfather",
+  restoreOnGrow: false,
+};
 
 /** A whole number ≥ 0 from a text field, `null` for an empty one when `blank` allows, or a problem. */
-export function wholeNumber(text: string, what: string, blank: "null" | "error" = "error"): number | null | { problem: string } {
+export function wholeNumber(
+  text: string,
+  what: string,
+  blank: "null" | "error" = "error",
+): number | null | { problem: string } {
   const t = text.trim();
   if (t === "" && blank === "null") return null;
-  if (!/^\d+$/.test(t)) return { problem: t === "" ? `${what}: enter a whole number` : `${what}: \`${t}\` is not a whole number ≥ 0` };
+  if (!/^\d+$/.test(t))
+    return {
+      problem:
+        t === "" ? `${what}: enter a whole number` : `${what}: \`${t}\` is not a whole number ≥ 0`,
+    };
   return Number(t);
 }
 
-const isProblem = (v: unknown): v is { problem: string } => typeof v === "object" && v !== null && "problem" in v;
+const isProblem = (v: unknown): v is { problem: string } =>
+  typeof v === "object" && v !== null && "problem" in v;
 
 /** Settings without the `inherit` entries (they are the default below the server). */
 function explicit(settings: Record<string, Setting>): Record<string, Setting> | undefined {
@@ -94,7 +159,11 @@ export function toScenario(d: Draft): Built {
   let expires: string | null = null;
   if (d.licence.expires.trim()) {
     const ms = parseIso(d.licence.expires);
-    if (ms === null) say("licence", `Expires: \`${d.licence.expires}\` is not a date or time such as 2026-12-31 or 2026-12-31T23:59:59Z`);
+    if (ms === null)
+      say(
+        "licence",
+        `Expires: \`${d.licence.expires}\` is not a date or time such as 2026-12-31 or 2026-12-31T23:59:59Z`,
+      );
     else expires = isoText(ms);
   }
   const features: Record<string, { seats: number | null }> = {};
@@ -128,14 +197,23 @@ export function toScenario(d: Draft): Built {
       }
     }
     const settings = explicit(dom.settings);
-    domains[name] = { ...(settings ? { settings } : {}), ...(Object.keys(classes).length ? { classes } : {}) };
+    domains[name] = {
+      ...(settings ? { settings } : {}),
+      ...(Object.keys(classes).length ? { classes } : {}),
+    };
   }
 
   const generate = d.generate.map((g, i) => {
     const count = wholeNumber(g.count, `Generated block ${i + 1}: count`);
     if (isProblem(count)) say("generate", count.problem);
     if (!g.prefix.trim()) say("generate", `Generated block ${i + 1}: the prefix is empty`);
-    return { domain: g.domain.trim(), count: isProblem(count) || count === null ? 0 : count, prefix: g.prefix.trim(), ...(g.type === "basic" ? { type: g.type } : {}), ...(g.class.trim() ? { class: g.class.trim() } : {}) };
+    return {
+      domain: g.domain.trim(),
+      count: isProblem(count) || count === null ? 0 : count,
+      prefix: g.prefix.trim(),
+      ...(g.type === "basic" ? { type: g.type } : {}),
+      ...(g.class.trim() ? { class: g.class.trim() } : {}),
+    };
   });
 
   let accounts: AccountConfig[];
@@ -167,10 +245,16 @@ const SETTING_VALUES: readonly string[] = ["inherit", "enabled", "disabled"];
 function settingsOf(v: unknown): Record<string, Setting> {
   if (!v || typeof v !== "object") return {};
   // Keep every entry, even one the engine will refuse: its message then points at it.
-  return Object.fromEntries(Object.entries(v).map(([k, s]) => [k, (SETTING_VALUES.includes(String(s)) ? s : String(s)) as Setting]));
+  return Object.fromEntries(
+    Object.entries(v).map(([k, s]) => [
+      k,
+      (SETTING_VALUES.includes(String(s)) ? s : String(s)) as Setting,
+    ]),
+  );
 }
 const text = (v: unknown): string => (v === null || v === undefined ? "" : String(v));
-const record = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const record = (v: unknown): Record<string, unknown> =>
+  v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /** The forms for a loaded scenario. Loosely read: what the engine will refuse is shown by its message, not guessed here. */
 export function fromScenario(input: unknown): Draft {
@@ -183,7 +267,10 @@ export function fromScenario(input: unknown): Draft {
     licence: {
       mailboxes: text(licence.mailboxes),
       expires: text(licence.expires),
-      features: Object.entries(record(licence.features)).map(([name, f]) => ({ name, seats: text(record(f).seats) })),
+      features: Object.entries(record(licence.features)).map(([name, f]) => ({
+        name,
+        seats: text(record(f).seats),
+      })),
     },
     policy: {
       capping: (policy.capping as Capping) ?? DEFAULT_POLICY.capping,
@@ -195,11 +282,20 @@ export function fromScenario(input: unknown): Draft {
     domains: Object.entries(record(directory.domains)).map(([name, dom]) => ({
       name,
       settings: settingsOf(record(dom).settings),
-      classes: Object.entries(record(record(dom).classes)).map(([cname, c]) => ({ name: cname, settings: settingsOf(record(c).settings) })),
+      classes: Object.entries(record(record(dom).classes)).map(([cname, c]) => ({
+        name: cname,
+        settings: settingsOf(record(c).settings),
+      })),
     })),
     generate: (Array.isArray(directory.generate) ? directory.generate : []).map((g) => {
       const r = record(g);
-      return { domain: text(r.domain), count: text(r.count), prefix: text(r.prefix), type: r.type === "basic" ? "basic" : "premium", class: text(r.class) };
+      return {
+        domain: text(r.domain),
+        count: text(r.count),
+        prefix: text(r.prefix),
+        type: r.type === "basic" ? "basic" : "premium",
+        class: text(r.class),
+      };
     }),
     accountsText: accounts.length <= MAX_EDITABLE_ACCOUNTS ? formatAccounts(accounts) : "",
     bulkAccounts: accounts.length > MAX_EDITABLE_ACCOUNTS ? accounts : null,
@@ -229,8 +325,13 @@ export function engineSection(message: string, accountLines: number[]): Problem 
 
 /** How many accounts the directory has (for the timeline's "of N accounts"). */
 export function accountTotal(d: Draft): number {
-  const listed = d.bulkAccounts ? d.bulkAccounts.length : parseAccounts(d.accountsText).accounts.length;
-  return d.generate.reduce((sum, g) => sum + (/^\d+$/.test(g.count.trim()) ? Number(g.count) : 0), listed);
+  const listed = d.bulkAccounts
+    ? d.bulkAccounts.length
+    : parseAccounts(d.accountsText).accounts.length;
+  return d.generate.reduce(
+    (sum, g) => sum + (/^\d+$/.test(g.count.trim()) ? Number(g.count) : 0),
+    listed,
+  );
 }
 
 export function featureNames(d: Draft): string[] {
@@ -238,18 +339,30 @@ export function featureNames(d: Draft): string[] {
 }
 
 /** The timeline spec the worker runs, or the problems that stop it. */
-export function toTimeline(t: TimelineDraft, d: Draft): { spec: TimelineSpec; problems: Problem[] } {
+export function toTimeline(
+  t: TimelineDraft,
+  d: Draft,
+): { spec: TimelineSpec; problems: Problem[] } {
   const problems: Problem[] = [];
   const say = (message: string) => problems.push({ section: "timeline", message });
   if (t.kind === "none") return { spec: { kind: "none" }, problems };
-  if (!featureNames(d).includes(t.feature)) say(`Feature: choose one of the licence's features (${featureNames(d).join(", ") || "the licence has none"})`);
+  if (!featureNames(d).includes(t.feature))
+    say(
+      `Feature: choose one of the licence's features (${featureNames(d).join(", ") || "the licence has none"})`,
+    );
   if (t.kind === "csv") {
     if (!t.csvText.trim()) say("No log yet: choose a CSV file, drop one here or paste its lines");
-    return { spec: { kind: "csv", feature: t.feature, text: t.csvText, name: t.csvName }, problems };
+    return {
+      spec: { kind: "csv", feature: t.feature, text: t.csvText, name: t.csvName },
+      problems,
+    };
   }
   const num = (v: string, what: string, min: number): number => {
     const n = wholeNumber(v, what);
-    if (isProblem(n) || n === null) return say(isProblem(n) ? n.problem : `${what}: enter a whole number`), 0;
+    if (isProblem(n) || n === null) {
+      say(isProblem(n) ? n.problem : `${what}: enter a whole number`);
+      return 0;
+    }
     if (n < min) say(`${what}: at least ${min}`);
     return n;
   };
@@ -258,10 +371,24 @@ export function toTimeline(t: TimelineDraft, d: Draft): { spec: TimelineSpec; pr
   const days = num(t.days, "Days", 1);
   const seed = num(t.seed, "Seed", 0);
   const total = accountTotal(d);
-  if (users > total) say(`Accounts that connect: the directory has ${total.toLocaleString("en-US")} accounts, not ${users.toLocaleString("en-US")}`);
+  if (users > total)
+    say(
+      `Accounts that connect: the directory has ${total.toLocaleString("en-US")} accounts, not ${users.toLocaleString("en-US")}`,
+    );
   const startMs = parseIso(t.start);
   if (startMs === null) say(`Start: \`${t.start}\` is not a date such as 2026-01-05`);
-  return { spec: { kind: "generated", feature: t.feature, users, repeats, days, seed, start: isoText(startMs ?? 0) }, problems };
+  return {
+    spec: {
+      kind: "generated",
+      feature: t.feature,
+      users,
+      repeats,
+      days,
+      seed,
+      start: isoText(startMs ?? 0),
+    },
+    problems,
+  };
 }
 
 /** The sizing curve's seat counts: `points` evenly spread from `from` to `to`, without repeats. */
@@ -279,19 +406,33 @@ export function sizingSeats(s: SizingDraft): { seats: number[]; problems: Proble
   const to = get(s.to, "To");
   const points = get(s.points, "Points");
   if (to < from) problems.push({ section: "sizing", message: "To must be at least From" });
-  if (points < 2 || points > 25) problems.push({ section: "sizing", message: "Points: between 2 and 25" });
+  if (points < 2 || points > 25)
+    problems.push({ section: "sizing", message: "Points: between 2 and 25" });
   if (problems.length) return { seats: [], problems };
-  const seats = [...new Set(Array.from({ length: points }, (_, k) => Math.round(from + ((to - from) * k) / (points - 1))))];
+  const seats = [
+    ...new Set(
+      Array.from({ length: points }, (_, k) => Math.round(from + ((to - from) * k) / (points - 1))),
+    ),
+  ];
   return { seats, problems };
 }
 
 /** Licence B of the comparison: A's scenario with B's seats, mailboxes and policy. */
-export function compareScenario(a: Scenario, c: CompareDraft, feature: string): { scenario: Scenario; problems: Problem[] } {
+export function compareScenario(
+  a: Scenario,
+  c: CompareDraft,
+  feature: string,
+): { scenario: Scenario; problems: Problem[] } {
   const problems: Problem[] = [];
   const seats = wholeNumber(c.seats, `B: seats of ${feature}`, "null");
   const mailboxes = wholeNumber(c.mailboxes, "B: mailboxes", "null");
-  for (const v of [seats, mailboxes]) if (isProblem(v)) problems.push({ section: "compare", message: v.problem });
-  if (!(feature in a.licence.features)) problems.push({ section: "compare", message: `\`${feature}\` is not a feature of the licence` });
+  for (const v of [seats, mailboxes])
+    if (isProblem(v)) problems.push({ section: "compare", message: v.problem });
+  if (!(feature in a.licence.features))
+    problems.push({
+      section: "compare",
+      message: `\`${feature}\` is not a feature of the licence`,
+    });
   const { seats: _s, mailboxes: _m, ...policy } = c;
   return {
     scenario: {

@@ -15,33 +15,98 @@ export interface ExplainHooks {
 
 export function explanationView(x: Explanation): HTMLElement {
   const decided = x.decision;
-  return h("div", { class: "sim-explanation", "data-explained": x.account },
+  return h(
+    "div",
+    { class: "sim-explanation", "data-explained": x.account },
     h("h3", {}, `${x.account} — ${x.feature}`),
-    h("p", {},
-      h("span", { class: `badge ${decided.allowed ? "good" : "bad"}`, "data-decision": decided.reason }, `${decided.allowed ? "A connect now is allowed" : "A connect now is denied"}: ${decided.reason}`),
+    h(
+      "p",
+      {},
+      h(
+        "span",
+        { class: `badge ${decided.allowed ? "good" : "bad"}`, "data-decision": decided.reason },
+        `${decided.allowed ? "A connect now is allowed" : "A connect now is denied"}: ${decided.reason}`,
+      ),
       " ",
-      h("span", { class: "badge", "data-rule": x.rule }, `Rule ${x.rule}`)),
+      h("span", { class: "badge", "data-rule": x.rule }, `Rule ${x.rule}`),
+    ),
     h("p", { "data-why": "" }, x.why),
-    h("table", { class: "sim-chain" },
+    h(
+      "table",
+      { class: "sim-chain" },
       h("caption", {}, "Inheritance chain, account first (R1)"),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Node"), h("th", { scope: "col" }, "Setting"), h("th", { scope: "col" }, "Note"))),
-      h("tbody", {}, x.chain.map((link) =>
-        h("tr", { class: link.node === x.source ? "sim-deciding" : "" },
-          h("td", { class: "mono" }, link.node),
-          h("td", {}, link.setting),
-          h("td", {}, [link.node === x.source ? "Decides: the first value that isn't inherit." : "", link.capped ? `Written by the cap at ${when(link.capped)} (R5).` : ""].filter(Boolean).join(" ") || "—"))))),
-    h("dl", { class: "sim-facts" },
-      h("dt", {}, "Account type"), h("dd", {}, x.type ?? "unknown account"),
-      h("dt", {}, "Effective value"), h("dd", {}, x.effective ? `${x.effective} (from ${x.source})` : "—"),
-      h("dt", {}, "Seat"), h("dd", {}, x.seat ? `held since ${when(x.seat.since)} (via ${x.seat.via}), last seen ${when(x.seat.lastSeen)}` : x.waiting ? "none — waiting for one (R12)" : "none"),
-      h("dt", {}, "Seats held"), h("dd", {}, `${fmt(x.holders)} of ${x.limit === null ? "unlimited" : fmt(x.limit)}`)));
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, "Node"),
+          h("th", { scope: "col" }, "Setting"),
+          h("th", { scope: "col" }, "Note"),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        x.chain.map((link) =>
+          h(
+            "tr",
+            { class: link.node === x.source ? "sim-deciding" : "" },
+            h("td", { class: "mono" }, link.node),
+            h("td", {}, link.setting),
+            h(
+              "td",
+              {},
+              [
+                link.node === x.source ? "Decides: the first value that isn't inherit." : "",
+                link.capped ? `Written by the cap at ${when(link.capped)} (R5).` : "",
+              ]
+                .filter(Boolean)
+                .join(" ") || "—",
+            ),
+          ),
+        ),
+      ),
+    ),
+    h(
+      "dl",
+      { class: "sim-facts" },
+      h("dt", {}, "Account type"),
+      h("dd", {}, x.type ?? "unknown account"),
+      h("dt", {}, "Effective value"),
+      h("dd", {}, x.effective ? `${x.effective} (from ${x.source})` : "—"),
+      h("dt", {}, "Seat"),
+      h(
+        "dd",
+        {},
+        x.seat
+          ? `held since ${when(x.seat.since)} (via ${x.seat.via}), last seen ${when(x.seat.lastSeen)}`
+          : x.waiting
+            ? "none — waiting for one (R12)"
+            : "none",
+      ),
+      h("dt", {}, "Seats held"),
+      h("dd", {}, `${fmt(x.holders)} of ${x.limit === null ? "unlimited" : fmt(x.limit)}`),
+    ),
+  );
 }
 
-export function explainPanel(features: string[], hooks: ExplainHooks): { element: HTMLElement; explain(account: string, feature?: string): void } {
+export function explainPanel(
+  features: string[],
+  hooks: ExplainHooks,
+): { element: HTMLElement; explain(account: string, feature?: string): void } {
   let account = "";
   let feature = features[0] ?? "";
-  const accountInput = textInput("", (v) => (account = v), { placeholder: "user1@example.com", "data-input": "explain-account" });
-  const featureSelect = selectInput(features.map((f) => [f, f] as const), feature, (v) => (feature = v));
+  const accountInput = textInput("", (v) => (account = v), {
+    placeholder: "user1@example.com",
+    "data-input": "explain-account",
+  });
+  const featureSelect = selectInput(
+    features.map((f) => [f, f] as const),
+    feature,
+    (v) => (feature = v),
+  );
   const out = h("div", { "aria-live": "polite" });
   const go = async () => {
     if (!account.trim()) {
@@ -57,11 +122,24 @@ export function explainPanel(features: string[], hooks: ExplainHooks): { element
   };
   const run = hooks.starter(h("button", { type: "button", "data-action": "explain" }, "Explain"));
   run.addEventListener("click", () => void go());
-  const element = h("section", { class: "panel", "aria-labelledby": "sim-h-explain" },
+  const element = h(
+    "section",
+    { class: "panel", "aria-labelledby": "sim-h-explain" },
     h("h2", { id: "sim-h-explain" }, "Explain one account"),
-    h("p", { class: "hint" }, "What a connect would get after the run, the inheritance chain behind it and the rule that decides. Or press Explain on any row above."),
-    h("div", { class: "row" }, field("Account", accountInput), features.length > 1 ? field("Feature", featureSelect) : null, run),
-    out);
+    h(
+      "p",
+      { class: "hint" },
+      "What a connect would get after the run, the inheritance chain behind it and the rule that decides. Or press Explain on any row above.",
+    ),
+    h(
+      "div",
+      { class: "row" },
+      field("Account", accountInput),
+      features.length > 1 ? field("Feature", featureSelect) : null,
+      run,
+    ),
+    out,
+  );
   return {
     element,
     explain: (id, f) => {

@@ -19,13 +19,20 @@ export interface FilePanelHooks {
 
 /** JSON.parse's complaint, with the line and column where the text goes wrong. */
 export function jsonError(text: string, e: unknown): string {
-  const message = (e instanceof Error ? e.message : String(e)).replace(/ in JSON at position \d+( \(line \d+ column \d+\))?/, "");
+  const message = (e instanceof Error ? e.message : String(e)).replace(
+    / in JSON at position \d+( \(line \d+ column \d+\))?/,
+    "",
+  );
   return `${message} (at ${lineColumn(text, jsonErrorOffset(text))})`;
 }
 
 export function filePanel(hooks: FilePanelHooks): HTMLElement {
   const status = h("div", { class: "sim-file-status", "aria-live": "polite" });
-  const paste = h("textarea", { rows: 5, spellcheck: "false", placeholder: '{"licence": {…}, "directory": {…}, "events": […]}' });
+  const paste = h("textarea", {
+    rows: 5,
+    spellcheck: "false",
+    placeholder: '{"licence": {…}, "directory": {…}, "events": […]}',
+  });
 
   const take = async (text: string, name: string) => {
     replace(status);
@@ -40,47 +47,100 @@ export function filePanel(hooks: FilePanelHooks): HTMLElement {
     replace(status, h("p", { class: "note" }, said));
   };
 
-  const { input, drop } = fileDrop({ accept: ".json,application/json", dropText: "…or drop a scenario file here", name: "scenario", onFile: take });
+  const { input, drop } = fileDrop({
+    accept: ".json,application/json",
+    dropText: "…or drop a scenario file here",
+    name: "scenario",
+    onFile: take,
+  });
 
-  const download = hooks.starter(button("Download scenario JSON", async () => {
-    const out = await hooks.exportText();
-    if (!out) return;
-    const url = URL.createObjectURL(new Blob([out.text], { type: "application/json" }));
-    const a = h("a", { href: url, download: "seatcap-scenario.json" });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    replace(status, h("p", { class: "note" }, `Downloaded seatcap-scenario.json (${count(out.events, "event")}).`));
-  }, { "data-action": "download" }));
+  const download = hooks.starter(
+    button(
+      "Download scenario JSON",
+      async () => {
+        const out = await hooks.exportText();
+        if (!out) return;
+        const url = URL.createObjectURL(new Blob([out.text], { type: "application/json" }));
+        const a = h("a", { href: url, download: "seatcap-scenario.json" });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+        replace(
+          status,
+          h(
+            "p",
+            { class: "note" },
+            `Downloaded seatcap-scenario.json (${count(out.events, "event")}).`,
+          ),
+        );
+      },
+      { "data-action": "download" },
+    ),
+  );
 
-  const copy = hooks.starter(button("Copy scenario JSON", async () => {
-    const out = await hooks.exportText();
-    if (!out) return;
-    if (out.text.length > 20_000_000) {
-      replace(status, errorBox("The scenario is too big for the clipboard; download it instead."));
-      return;
-    }
-    try {
-      await navigator.clipboard.writeText(out.text);
-      replace(status, h("p", { class: "note" }, `Copied the scenario (${count(out.events, "event")}) to the clipboard.`));
-    } catch {
-      // No clipboard permission: put it where it can be copied by hand.
-      paste.value = out.text;
-      paste.select();
-      replace(status, h("p", { class: "note" }, "The browser refused the clipboard: the scenario is in the box below, selected — press Ctrl+C (⌘C)."));
-    }
-  }, { "data-action": "copy" }));
+  const copy = hooks.starter(
+    button(
+      "Copy scenario JSON",
+      async () => {
+        const out = await hooks.exportText();
+        if (!out) return;
+        if (out.text.length > 20_000_000) {
+          replace(
+            status,
+            errorBox("The scenario is too big for the clipboard; download it instead."),
+          );
+          return;
+        }
+        try {
+          await navigator.clipboard.writeText(out.text);
+          replace(
+            status,
+            h(
+              "p",
+              { class: "note" },
+              `Copied the scenario (${count(out.events, "event")}) to the clipboard.`,
+            ),
+          );
+        } catch {
+          // No clipboard permission: put it where it can be copied by hand.
+          paste.value = out.text;
+          paste.select();
+          replace(
+            status,
+            h(
+              "p",
+              { class: "note" },
+              "The browser refused the clipboard: the scenario is in the box below, selected — press Ctrl+C (⌘C).",
+            ),
+          );
+        }
+      },
+      { "data-action": "copy" },
+    ),
+  );
 
-  return h("section", { class: "panel", "aria-labelledby": "sim-h-file" },
+  return h(
+    "section",
+    { class: "panel", "aria-labelledby": "sim-h-file" },
     h("h2", { id: "sim-h-file" }, "Scenario file"),
-    h("p", { class: "hint" }, "A SPEC scenario (licence, policy, directory, events). Loading one replaces the forms below."),
+    h(
+      "p",
+      { class: "hint" },
+      "A SPEC scenario (licence, policy, directory, events). Loading one replaces the forms below.",
+    ),
     h("div", { class: "row" }, field("Load a scenario file", input), drop),
     field("…or paste scenario JSON", paste),
-    h("div", { class: "row sim-plain" },
-      button("Load pasted JSON", () => void take(paste.value, "The pasted text"), { "data-action": "load-pasted" }),
+    h(
+      "div",
+      { class: "row sim-plain" },
+      button("Load pasted JSON", () => void take(paste.value, "The pasted text"), {
+        "data-action": "load-pasted",
+      }),
       download,
-      copy),
+      copy,
+    ),
     status,
-    hooks.slot);
+    hooks.slot,
+  );
 }

@@ -6,11 +6,18 @@ import { button, settingsFieldset, textInput, type FormContext } from "./control
 
 export function serverPanel(ctx: FormContext): HTMLElement {
   const features = featureNames(ctx.state.draft);
-  return h("section", { class: "panel", "aria-labelledby": "sim-h-server" },
+  return h(
+    "section",
+    { class: "panel", "aria-labelledby": "sim-h-server" },
     h("h2", { id: "sim-h-server" }, "Server settings"),
-    h("p", { class: "hint" }, "The top of the inheritance chain: never `inherit`, `disabled` unless set."),
+    h(
+      "p",
+      { class: "hint" },
+      "The top of the inheritance chain: never `inherit`, `disabled` unless set.",
+    ),
     settingsFieldset("Server", ctx.state.draft.server, features, ctx, true),
-    ctx.slots.slot("server"));
+    ctx.slots.slot("server"),
+  );
 }
 
 export function domainsPanel(ctx: FormContext): HTMLElement {
@@ -30,39 +37,80 @@ export function domainsPanel(ctx: FormContext): HTMLElement {
     });
     const label = dom.name || `domain ${i + 1}`;
     const classes = dom.classes.map((c, k) =>
-      h("div", { class: "sim-class" },
-        h("div", { class: "row" },
-          field("Class name", textInput(c.name, (v) => {
-            c.name = v;
-            ctx.changed();
-          })),
-          button("Remove class", () => {
-            dom.classes.splice(k, 1);
-            ctx.changed(true);
-          }, { "aria-label": `Remove class ${c.name} of ${label}` })),
-        settingsFieldset(`Settings of class ${c.name || k + 1}`, c.settings, features, ctx)));
-    return h("div", { class: "sim-domain", "data-domain": dom.name },
-      h("div", { class: "row" },
+      h(
+        "div",
+        { class: "sim-class" },
+        h(
+          "div",
+          { class: "row" },
+          field(
+            "Class name",
+            textInput(c.name, (v) => {
+              c.name = v;
+              ctx.changed();
+            }),
+          ),
+          button(
+            "Remove class",
+            () => {
+              dom.classes.splice(k, 1);
+              ctx.changed(true);
+            },
+            { "aria-label": `Remove class ${c.name} of ${label}` },
+          ),
+        ),
+        settingsFieldset(`Settings of class ${c.name || k + 1}`, c.settings, features, ctx),
+      ),
+    );
+    return h(
+      "div",
+      { class: "sim-domain", "data-domain": dom.name },
+      h(
+        "div",
+        { class: "row" },
         field("Domain name", name),
-        button("Remove domain", () => {
-          d.domains.splice(i, 1);
-          ctx.changed(true);
-        }, { "aria-label": `Remove domain ${label}` })),
+        button(
+          "Remove domain",
+          () => {
+            d.domains.splice(i, 1);
+            ctx.changed(true);
+          },
+          { "aria-label": `Remove domain ${label}` },
+        ),
+      ),
       settingsFieldset(`Settings of ${label}`, dom.settings, features, ctx),
       h("h3", {}, `Account classes of ${label}`),
-      classes.length ? classes : h("p", { class: "note" }, "No classes: accounts inherit from the domain."),
-      button("Add class", () => {
-        dom.classes.push({ name: `class${dom.classes.length + 1}`, settings: {} });
-        ctx.changed(true);
-      }, { "aria-label": `Add a class to ${label}` }));
+      classes.length
+        ? classes
+        : h("p", { class: "note" }, "No classes: accounts inherit from the domain."),
+      button(
+        "Add class",
+        () => {
+          dom.classes.push({ name: `class${dom.classes.length + 1}`, settings: {} });
+          ctx.changed(true);
+        },
+        { "aria-label": `Add a class to ${label}` },
+      ),
+    );
   });
-  return h("section", { class: "panel", "aria-labelledby": "sim-h-domains" },
+  return h(
+    "section",
+    { class: "panel", "aria-labelledby": "sim-h-domains" },
     h("h2", { id: "sim-h-domains" }, "Domains and classes"),
-    h("p", { class: "hint" }, "An account's value is the first setting that isn't `inherit` on account → class → domain → server (R1)."),
+    h(
+      "p",
+      { class: "hint" },
+      "An account's value is the first setting that isn't `inherit` on account → class → domain → server (R1).",
+    ),
     ...blocks,
     button("Add domain", () => {
-      d.domains.push({ name: d.domains.length ? `domain${d.domains.length + 1}.com` : "example.com", settings: {}, classes: [] });
+      d.domains.push({
+        name: d.domains.length ? `domain${d.domains.length + 1}.com` : "example.com",
+        settings: {},
+        classes: [],
+      });
       ctx.changed(true);
     }),
-    ctx.slots.slot("domains"));
+    ctx.slots.slot("domains"),
+  );
 }

@@ -2,11 +2,28 @@
 // options of SPEC R5, R10, R12.
 import { field, h } from "../ui/dom.js";
 import type { Capping, Overflow, Shrink } from "../../../js/src/types.js";
-import { button, checkbox, numberInput, selectInput, textInput, type FormContext } from "./controls.js";
+import {
+  button,
+  checkbox,
+  numberInput,
+  selectInput,
+  textInput,
+  type FormContext,
+} from "./controls.js";
 
-export const CAPPING = [["on-attempt", "on attempt"], ["at-cap", "at cap"]] as const;
-export const OVERFLOW = [["disable", "disable (as Axigen)"], ["waitlist", "waitlist"]] as const;
-export const SHRINK = [["grandfather", "grandfather"], ["evict-newest", "evict newest"], ["evict-idle", "evict idle"]] as const;
+export const CAPPING = [
+  ["on-attempt", "on attempt"],
+  ["at-cap", "at cap"],
+] as const;
+export const OVERFLOW = [
+  ["disable", "disable (as Axigen)"],
+  ["waitlist", "waitlist"],
+] as const;
+export const SHRINK = [
+  ["grandfather", "grandfather"],
+  ["evict-newest", "evict newest"],
+  ["evict-idle", "evict idle"],
+] as const;
 
 /** Renames a feature everywhere the forms key settings by it. */
 function renameFeature(ctx: FormContext, from: string, to: string): void {
@@ -28,10 +45,14 @@ function renameFeature(ctx: FormContext, from: string, to: string): void {
 export function licencePanel(ctx: FormContext): HTMLElement {
   const l = ctx.state.draft.licence;
   const rows = l.features.map((f, i) => {
-    const name = textInput(f.name, (v) => {
-      f.name = v;
-      ctx.changed();
-    }, { "aria-describedby": "sim-feature-hint" });
+    const name = textInput(
+      f.name,
+      (v) => {
+        f.name = v;
+        ctx.changed();
+      },
+      { "aria-describedby": "sim-feature-hint" },
+    );
     // Settings are keyed by the name: rename them once the edit is finished, then redraw.
     let before = f.name;
     name.addEventListener("change", () => {
@@ -39,58 +60,125 @@ export function licencePanel(ctx: FormContext): HTMLElement {
       before = f.name;
       ctx.changed(true);
     });
-    return h("div", { class: "row sim-feature" },
+    return h(
+      "div",
+      { class: "row sim-feature" },
       field("Feature", name),
-      field("Seats", numberInput(f.seats, (v) => {
-        f.seats = v;
-        ctx.changed();
-      }, { placeholder: "unlimited" }), "Empty: unlimited"),
-      button(`Remove ${f.name || "feature"}`, () => {
-        l.features.splice(i, 1);
-        ctx.changed(true);
-      }, { "aria-label": `Remove feature ${f.name}` }));
+      field(
+        "Seats",
+        numberInput(
+          f.seats,
+          (v) => {
+            f.seats = v;
+            ctx.changed();
+          },
+          { placeholder: "unlimited" },
+        ),
+        "Empty: unlimited",
+      ),
+      button(
+        `Remove ${f.name || "feature"}`,
+        () => {
+          l.features.splice(i, 1);
+          ctx.changed(true);
+        },
+        { "aria-label": `Remove feature ${f.name}` },
+      ),
+    );
   });
-  return h("section", { class: "panel", "aria-labelledby": "sim-h-licence" },
+  return h(
+    "section",
+    { class: "panel", "aria-labelledby": "sim-h-licence" },
     h("h2", { id: "sim-h-licence" }, "Licence"),
-    h("div", { class: "row" },
-      field("Mailboxes", numberInput(l.mailboxes, (v) => {
-        l.mailboxes = v;
-        ctx.changed();
-      }, { placeholder: "unlimited" }), "Most accounts the licence allows (R9); empty: unlimited"),
-      field("Expires", textInput(l.expires, (v) => {
-        l.expires = v;
-        ctx.changed();
-      }, { placeholder: "never" }), "ISO date or time, e.g. 2026-12-31; empty: never")),
+    h(
+      "div",
+      { class: "row" },
+      field(
+        "Mailboxes",
+        numberInput(
+          l.mailboxes,
+          (v) => {
+            l.mailboxes = v;
+            ctx.changed();
+          },
+          { placeholder: "unlimited" },
+        ),
+        "Most accounts the licence allows (R9); empty: unlimited",
+      ),
+      field(
+        "Expires",
+        textInput(
+          l.expires,
+          (v) => {
+            l.expires = v;
+            ctx.changed();
+          },
+          { placeholder: "never" },
+        ),
+        "ISO date or time, e.g. 2026-12-31; empty: never",
+      ),
+    ),
     h("h3", {}, "Features and seats"),
-    h("p", { class: "hint", id: "sim-feature-hint" }, "Feature names as the server knows them, e.g. activesync, outlook-connector."),
+    h(
+      "p",
+      { class: "hint", id: "sim-feature-hint" },
+      "Feature names as the server knows them, e.g. activesync, outlook-connector.",
+    ),
     ...rows,
     button("Add feature", () => {
-      l.features.push({ name: l.features.length ? `feature${l.features.length + 1}` : "activesync", seats: "" });
+      l.features.push({
+        name: l.features.length ? `feature${l.features.length + 1}` : "activesync",
+        seats: "",
+      });
       ctx.changed(true);
     }),
-    ctx.slots.slot("licence"));
+    ctx.slots.slot("licence"),
+  );
 }
 
 export function policyPanel(ctx: FormContext): HTMLElement {
   const p = ctx.state.draft.policy;
-  return h("section", { class: "panel", "aria-labelledby": "sim-h-policy" },
+  return h(
+    "section",
+    { class: "panel", "aria-labelledby": "sim-h-policy" },
     h("h2", { id: "sim-h-policy" }, "Policy"),
-    h("div", { class: "grid" },
-      field("When the cap applies (capping)", selectInput<Capping>(CAPPING, p.capping, (v) => {
-        p.capping = v;
+    h(
+      "div",
+      { class: "grid" },
+      field(
+        "When the cap applies (capping)",
+        selectInput<Capping>(CAPPING, p.capping, (v) => {
+          p.capping = v;
+          ctx.changed();
+        }),
+        "R5. On attempt: each account is capped at its own next connect. At cap: every other enabled account at once, when the last seat goes.",
+      ),
+      field(
+        "What happens past the cap (overflow)",
+        selectInput<Overflow>(OVERFLOW, p.overflow, (v) => {
+          p.overflow = v;
+          ctx.changed();
+        }),
+        "R5, R12. Disable: the account's setting becomes disabled. Waitlist: denied and queued for the next free seat.",
+      ),
+      field(
+        "When the licence shrinks (shrink)",
+        selectInput<Shrink>(SHRINK, p.shrink, (v) => {
+          p.shrink = v;
+          ctx.changed();
+        }),
+        "R10. Grandfather: holders keep their seats. Evict newest / idle: latest claims / least recently seen lose theirs first.",
+      ),
+    ),
+    checkbox(
+      "Restore capped accounts when the licence grows (restoreOnGrow)",
+      p.restoreOnGrow,
+      (v) => {
+        p.restoreOnGrow = v;
         ctx.changed();
-      }), "R5. On attempt: each account is capped at its own next connect. At cap: every other enabled account at once, when the last seat goes."),
-      field("What happens past the cap (overflow)", selectInput<Overflow>(OVERFLOW, p.overflow, (v) => {
-        p.overflow = v;
-        ctx.changed();
-      }), "R5, R12. Disable: the account's setting becomes disabled. Waitlist: denied and queued for the next free seat."),
-      field("When the licence shrinks (shrink)", selectInput<Shrink>(SHRINK, p.shrink, (v) => {
-        p.shrink = v;
-        ctx.changed();
-      }), "R10. Grandfather: holders keep their seats. Evict newest / idle: latest claims / least recently seen lose theirs first.")),
-    checkbox("Restore capped accounts when the licence grows (restoreOnGrow)", p.restoreOnGrow, (v) => {
-      p.restoreOnGrow = v;
-      ctx.changed();
-    }, "R10, R11"),
-    ctx.slots.slot("policy"));
+      },
+      "R10, R11",
+    ),
+    ctx.slots.slot("policy"),
+  );
 }

@@ -23,7 +23,10 @@ export function jsonErrorOffset(text: string): number {
     i++; // the opening quote
     while (i < text.length) {
       const c = text.charCodeAt(i);
-      if (c === 0x22) return void i++;
+      if (c === 0x22) {
+        i++;
+        return;
+      }
       if (c < 0x20) fail();
       if (c === 0x5c) {
         i++;
@@ -47,7 +50,10 @@ export function jsonErrorOffset(text: string): number {
     if (c === "{") {
       i++;
       ws();
-      if (text[i] === "}") return void i++;
+      if (text[i] === "}") {
+        i++;
+        return;
+      }
       for (;;) {
         ws();
         if (text[i] !== '"') fail();
@@ -58,33 +64,55 @@ export function jsonErrorOffset(text: string): number {
         value();
         ws();
         if (text[i] === ",") i++;
-        else if (text[i] === "}") return void i++;
-        else fail();
+        else if (text[i] === "}") {
+          i++;
+          return;
+        } else fail();
       }
     }
     if (c === "[") {
       i++;
       ws();
-      if (text[i] === "]") return void i++;
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
       for (;;) {
         value();
         ws();
         if (text[i] === ",") i++;
-        else if (text[i] === "]") return void i++;
-        else fail();
+        else if (text[i] === "]") {
+          i++;
+          return;
+        } else fail();
       }
     }
-    if (c === '"') return string();
-    if (c === "t") return literal("true");
-    if (c === "f") return literal("false");
-    if (c === "n") return literal("null");
-    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return number();
+    if (c === '"') {
+      string();
+      return;
+    }
+    if (c === "t") {
+      literal("true");
+      return;
+    }
+    if (c === "f") {
+      literal("false");
+      return;
+    }
+    if (c === "n") {
+      literal("null");
+      return;
+    }
+    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) {
+      number();
+      return;
+    }
     fail();
   };
   try {
     value();
     ws();
-    return i < text.length ? i : text.length;
+    return Math.min(i, text.length);
   } catch (at) {
     return typeof at === "number" ? at : 0;
   }

@@ -23,7 +23,12 @@ export class ListView {
   #all: readonly string[] = [];
   #positions: number[] | null = null;
   readonly #list: VirtualList<string>;
-  readonly #search = h("input", { type: "search", autocomplete: "off", spellcheck: "false", placeholder: "part of an account id" });
+  readonly #search = h("input", {
+    type: "search",
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: "part of an account id",
+  });
   readonly #shown = h("p", { class: "note sim-list-count", "aria-live": "polite" });
   readonly #options: ListViewOptions;
   #debounce = 0;
@@ -36,14 +41,28 @@ export class ListView {
       label: options.label,
       render: (id, i) => {
         const position = this.#positions ? this.#positions[i]! : i;
-        return h("div", {}, h("span", { class: "sim-pos" }, `${fmt(position + 1)}.`), ...options.row(id, position));
+        return h(
+          "div",
+          {},
+          h("span", { class: "sim-pos" }, `${fmt(position + 1)}.`),
+          ...options.row(id, position),
+        );
       },
     });
     this.#search.addEventListener("input", () => {
       clearTimeout(this.#debounce);
-      this.#debounce = window.setTimeout(() => this.#filter(), this.#all.length > 50_000 ? 200 : 60);
+      this.#debounce = window.setTimeout(
+        () => this.#filter(),
+        this.#all.length > 50_000 ? 200 : 60,
+      );
     });
-    this.element = h("div", { class: "sim-list", "data-list": options.name }, field(`Search ${options.label.toLowerCase()}`, this.#search), this.#shown, this.#list.element);
+    this.element = h(
+      "div",
+      { class: "sim-list", "data-list": options.name },
+      field(`Search ${options.label.toLowerCase()}`, this.#search),
+      this.#shown,
+      this.#list.element,
+    );
   }
 
   setItems(items: readonly string[]): void {
@@ -72,6 +91,11 @@ export class ListView {
     const shown = this.#list.items.length;
     this.#shown.dataset.shown = String(shown);
     this.#shown.dataset.total = String(this.#all.length);
-    this.#shown.textContent = this.#all.length === 0 ? this.#options.empty : q ? `Showing ${fmt(shown)} of ${fmt(this.#all.length)} (matching “${q}”)` : `${fmt(this.#all.length)} in all`;
+    this.#shown.textContent =
+      this.#all.length === 0
+        ? this.#options.empty
+        : q
+          ? `Showing ${fmt(shown)} of ${fmt(this.#all.length)} (matching “${q}”)`
+          : `${fmt(this.#all.length)} in all`;
   }
 }

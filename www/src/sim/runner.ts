@@ -6,13 +6,19 @@ import { Cancelled, runJob, type Progress } from "../engine-client.js";
 import { h, replace } from "../ui/dom.js";
 import { fmt } from "../ui/format.js";
 
-export type JobOutcome<T> = { ok: true; value: T } | { ok: false; cancelled: boolean; message: string };
+export type JobOutcome<T> =
+  | { ok: true; value: T }
+  | { ok: false; cancelled: boolean; message: string };
 
 export class Runner {
   readonly element: HTMLElement;
   readonly #bar = h("progress", { max: 1, "aria-label": "Progress of the running job" });
   readonly #text = h("span", { class: "sim-runner-text" });
-  readonly #cancel = h("button", { type: "button", class: "danger", "data-action": "cancel" }, "Cancel");
+  readonly #cancel = h(
+    "button",
+    { type: "button", class: "danger", "data-action": "cancel" },
+    "Cancel",
+  );
   readonly #starters = new Set<HTMLButtonElement>();
   readonly #announce = h("span", { class: "sim-sr", role: "status" });
   #abort: AbortController | null = null;
@@ -21,7 +27,14 @@ export class Runner {
   constructor() {
     // The text below changes four times a second while a job runs: too often for a live region.
     // Screen readers hear the start and the end through #announce instead.
-    this.element = h("div", { class: "sim-runner", "data-state": "idle" }, this.#bar, this.#text, this.#cancel, this.#announce);
+    this.element = h(
+      "div",
+      { class: "sim-runner", "data-state": "idle" },
+      this.#bar,
+      this.#text,
+      this.#cancel,
+      this.#announce,
+    );
     this.#cancel.addEventListener("click", () => this.cancel());
     this.#cancel.hidden = true;
     this.#bar.hidden = true;
@@ -44,12 +57,18 @@ export class Runner {
   }
 
   async run<T>(kind: string, input: unknown, title: string): Promise<JobOutcome<T>> {
-    if (this.#abort) return { ok: false, cancelled: false, message: "Another job is running; wait for it or cancel it." };
+    if (this.#abort)
+      return {
+        ok: false,
+        cancelled: false,
+        message: "Another job is running; wait for it or cancel it.",
+      };
     const abort = new AbortController();
     this.#abort = abort;
     const began = performance.now();
     // Starters are disabled while the job runs, which drops their focus: give it back at the end.
-    const returnFocus = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const returnFocus =
+      document.activeElement instanceof HTMLElement ? document.activeElement : null;
     let last: Progress = { phase: "starting the engine", done: 0, total: 0 };
     const show = () => {
       const seconds = ((performance.now() - began) / 1000).toFixed(1);
@@ -72,12 +91,22 @@ export class Runner {
           show();
         },
       });
-      this.#finish(returnFocus, `${title}: done in ${fmt(Math.round(performance.now() - began))} ms.`, "done");
+      this.#finish(
+        returnFocus,
+        `${title}: done in ${fmt(Math.round(performance.now() - began))} ms.`,
+        "done",
+      );
       return { ok: true, value };
     } catch (e) {
       const cancelled = e instanceof Cancelled;
       const message = cancelled ? "Cancelled" : e instanceof Error ? e.message : String(e);
-      this.#finish(returnFocus, cancelled ? `${title}: cancelled. Nothing was kept; run again whenever you like.` : `${title} failed: ${message}`, cancelled ? "cancelled" : "failed");
+      this.#finish(
+        returnFocus,
+        cancelled
+          ? `${title}: cancelled. Nothing was kept; run again whenever you like.`
+          : `${title} failed: ${message}`,
+        cancelled ? "cancelled" : "failed",
+      );
       return { ok: false, cancelled, message };
     }
   }
@@ -93,7 +122,8 @@ export class Runner {
   #finish(returnFocus: HTMLElement | null, text: string, state: string): void {
     clearInterval(this.#timer);
     this.#abort = null;
-    const lost = document.activeElement === this.#cancel || document.activeElement === document.body;
+    const lost =
+      document.activeElement === this.#cancel || document.activeElement === document.body;
     this.#setBusy(false);
     if (lost && returnFocus?.isConnected) returnFocus.focus();
     this.element.dataset.state = state;
@@ -102,7 +132,7 @@ export class Runner {
   }
 
   #setBusy(busy: boolean): void {
-    this.element.dataset.state = busy ? "running" : this.element.dataset.state ?? "idle";
+    this.element.dataset.state = busy ? "running" : (this.element.dataset.state ?? "idle");
     this.#bar.hidden = !busy;
     this.#cancel.hidden = !busy;
     for (const b of this.#starters) {

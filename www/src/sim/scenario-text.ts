@@ -13,7 +13,9 @@ export function eventsText(scenario: Scenario, timeline: Timeline | null): strin
     const feature = JSON.stringify(timeline.feature);
     const { accounts, times } = timeline;
     for (let i = 0; i < accounts.length; i++) {
-      parts.push(`{"op":"connect","account":${JSON.stringify(accounts[i])},"feature":${feature},"at":"${isoText(times[i]!)}"}`);
+      parts.push(
+        `{"op":"connect","account":${JSON.stringify(accounts[i])},"feature":${feature},"at":"${isoText(times[i]!)}"}`,
+      );
     }
   }
   return `[${parts.join(",")}]`;
@@ -29,5 +31,11 @@ export function scenarioText(scenario: Scenario, events: string): string {
 /** A copy of `scenario` whose licence gives `feature` `seats` seats (the sizing curve's points). */
 export function withSeats(scenario: Scenario, feature: string, seats: number | null): Scenario {
   const licence = scenario.licence;
-  return { ...scenario, licence: { ...licence, features: { ...licence.features, [feature]: { ...licence.features[feature], seats } } } };
+  return {
+    ...scenario,
+    licence: {
+      ...licence,
+      features: { ...licence.features, [feature]: { ...licence.features[feature], seats } },
+    },
+  };
 }

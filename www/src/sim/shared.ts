@@ -116,7 +116,9 @@ export interface SizingPoint {
   /** Connects denied by the cap (capped or waitlisted), repeats included. */
   denied: number;
 }
-export type SizingResult = { type: "success"; feature: string; points: SizingPoint[]; notes: string[] } | JobFailure;
+export type SizingResult =
+  | { type: "success"; feature: string; points: SizingPoint[]; notes: string[] }
+  | JobFailure;
 
 /** An account's standing with one feature at the end of a run. */
 export const STANDINGS = ["no seat", "holder", "capped", "waitlisted"] as const;

@@ -22,7 +22,19 @@ export class Tabs {
     this.list = h("div", { class: "tabs", role: "tablist", "aria-label": label });
     this.panels = h("div", {});
     for (const spec of specs) {
-      const button = h("button", { type: "button", role: "tab", id: `${prefix}-tab-${spec.id}`, "aria-controls": `${prefix}-panel-${spec.id}`, "aria-selected": "false", tabindex: "-1", "data-tab": spec.id }, spec.label);
+      const button = h(
+        "button",
+        {
+          type: "button",
+          role: "tab",
+          id: `${prefix}-tab-${spec.id}`,
+          "aria-controls": `${prefix}-panel-${spec.id}`,
+          "aria-selected": "false",
+          tabindex: "-1",
+          "data-tab": spec.id,
+        },
+        spec.label,
+      );
       button.addEventListener("click", () => this.select(spec.id));
       button.addEventListener("keydown", (e) => this.#key(e, spec.id));
       this.#buttons.set(spec.id, button);

@@ -11,7 +11,8 @@ export const MAX_LINK_CHARS = 60_000;
 
 function toBase64Url(bytes: Uint8Array): string {
   let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
@@ -31,12 +32,20 @@ export function linkFor(state: SimState): { s: string; omitted: string | null } 
   if (s.length <= MAX_LINK_CHARS) return { s, omitted: null };
   if (state.timeline.csvText) {
     const without = encodeState({ ...state, timeline: { ...state.timeline, csvText: "" } });
-    if (without.length <= MAX_LINK_CHARS) return { s: without, omitted: `the CSV log (${state.timeline.csvName || "pasted lines"}) is too big for a link; whoever opens it must load the log again` };
+    if (without.length <= MAX_LINK_CHARS)
+      return {
+        s: without,
+        omitted: `the CSV log (${state.timeline.csvName || "pasted lines"}) is too big for a link; whoever opens it must load the log again`,
+      };
   }
-  return { s: "", omitted: `this scenario is too big for a link (${Math.round(s.length / 1024)} KB encoded); use Export to share it as a file` };
+  return {
+    s: "",
+    omitted: `this scenario is too big for a link (${Math.round(s.length / 1024)} KB encoded); use Export to share it as a file`,
+  };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * The state a link holds, checked part by part against the page's own
@@ -47,12 +56,20 @@ export function decodeState(s: string): { state: SimState } | { error: string } 
   try {
     json = JSON.parse(strFromU8(inflateSync(fromBase64Url(s))));
   } catch (e) {
-    return { error: `The link's scenario (the \`s=\` part) is damaged and can't be read: ${e instanceof Error ? e.message : String(e)}. Was it cut short when copied?` };
+    return {
+      error: `The link's scenario (the \`s=\` part) is damaged and can't be read: ${e instanceof Error ? e.message : String(e)}. Was it cut short when copied?`,
+    };
   }
-  if (!isObject(json) || json.v !== 1) return { error: "The link's scenario is not one this console wrote (no version 1 marker)." };
+  if (!isObject(json) || json.v !== 1)
+    return { error: "The link's scenario is not one this console wrote (no version 1 marker)." };
   const base = defaultState();
   const example = axigenExample();
-  const state: SimState = { draft: base.draft, timeline: base.timeline, sizing: base.sizing, compare: base.compare };
+  const state: SimState = {
+    draft: base.draft,
+    timeline: base.timeline,
+    sizing: base.sizing,
+    compare: base.compare,
+  };
   const problems: string[] = [];
   for (const key of ["draft", "timeline", "sizing", "compare"] as const) {
     const part = json[key];
@@ -62,32 +79,63 @@ export function decodeState(s: string): { state: SimState } | { error: string } 
       continue;
     }
     // Every field must have the type the default has; a wrong one means a damaged or foreign link.
-    const template = (key === "draft" ? example.draft : base[key]) as unknown as Record<string, unknown>;
+    const template = (key === "draft" ? example.draft : base[key]) as unknown as Record<
+      string,
+      unknown
+    >;
     for (const [field, value] of Object.entries(part)) {
       const want = template[field];
       if (!(field in template)) problems.push(`${key}.${field}`);
-      else if (want !== null && value !== null && (Array.isArray(want) !== Array.isArray(value) || typeof want !== typeof value)) problems.push(`${key}.${field}`);
+      else if (
+        want !== null &&
+        value !== null &&
+        (Array.isArray(want) !== Array.isArray(value) || typeof want !== typeof value)
+      )
+        problems.push(`${key}.${field}`);
     }
     (state as unknown as Record<string, unknown>)[key] = { ...(base[key] as object), ...part };
   }
-  if (problems.length) return { error: `The link's scenario has fields this console doesn't know or can't read: ${problems.slice(0, 5).join(", ")}.` };
+  if (problems.length)
+    return {
+      error: `The link's scenario has fields this console doesn't know or can't read: ${problems.slice(0, 5).join(", ")}.`,
+    };
   state.draft = normalizeDraft(state.draft);
   return { state };
 }
 
-const str = (v: unknown): string => (typeof v === "string" ? v : v === null || v === undefined ? "" : String(v));
-const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.map((x) => (isObject(x) ? x : {})) : []);
-const settings = (v: unknown): Record<string, Setting> => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, str(x) as Setting])) : {});
+const str = (v: unknown): string =>
+  typeof v === "string" ? v : v === null || v === undefined ? "" : String(v);
+const list = (v: unknown): Record<string, unknown>[] =>
+  Array.isArray(v) ? v.map((x) => (isObject(x) ? x : {})) : [];
+const settings = (v: unknown): Record<string, Setting> =>
+  isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, str(x) as Setting])) : {};
 
 /** The draft's nested parts rebuilt field by field, so a hand-edited link can't give the forms a wrong shape. */
 function normalizeDraft(d: Draft): Draft {
   const licence = isObject(d.licence) ? d.licence : { mailboxes: "", expires: "", features: [] };
   return {
-    licence: { mailboxes: str(licence.mailboxes), expires: str(licence.expires), features: list(licence.features).map((f) => ({ name: str(f.name), seats: str(f.seats) })) },
+    licence: {
+      mailboxes: str(licence.mailboxes),
+      expires: str(licence.expires),
+      features: list(licence.features).map((f) => ({ name: str(f.name), seats: str(f.seats) })),
+    },
     policy: { ...DEFAULT_POLICY, ...(isObject(d.policy) ? d.policy : {}) },
     server: settings(d.server),
-    domains: list(d.domains).map((dom) => ({ name: str(dom.name), settings: settings(dom.settings), classes: list(dom.classes).map((c) => ({ name: str(c.name), settings: settings(c.settings) })) })),
-    generate: list(d.generate).map((g) => ({ domain: str(g.domain), count: str(g.count), prefix: str(g.prefix), type: g.type === "basic" ? "basic" : "premium", class: str(g.class) })),
+    domains: list(d.domains).map((dom) => ({
+      name: str(dom.name),
+      settings: settings(dom.settings),
+      classes: list(dom.classes).map((c) => ({
+        name: str(c.name),
+        settings: settings(c.settings),
+      })),
+    })),
+    generate: list(d.generate).map((g) => ({
+      domain: str(g.domain),
+      count: str(g.count),
+      prefix: str(g.prefix),
+      type: g.type === "basic" ? "basic" : "premium",
+      class: str(g.class),
+    })),
     accountsText: str(d.accountsText),
     bulkAccounts: Array.isArray(d.bulkAccounts) ? d.bulkAccounts : null,
     seats: isObject(d.seats) ? (d.seats as Draft["seats"]) : null,

@@ -2,14 +2,22 @@
 // and children. Text is always set as text, never parsed as HTML.
 
 type Child = Node | string | number | null | undefined | false;
-type Attrs = Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>;
+type Attrs = Record<
+  string,
+  string | number | boolean | null | undefined | ((event: Event) => void)
+>;
 
 /** `h("button", { type: "button", onclick: go }, "Run")`. `on*` functions become listeners; `false`/`null` attributes are left out. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: (Child | Child[])[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
-    if (typeof value === "function") el.addEventListener(name.slice(2).toLowerCase(), value as EventListener);
+    if (typeof value === "function")
+      el.addEventListener(name.slice(2).toLowerCase(), value as EventListener);
     else if (name === "class") el.className = String(value);
     else if (value === true) el.setAttribute(name, "");
     else el.setAttribute(name, String(value));
@@ -21,7 +29,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 export function append(parent: Node, children: (Child | Child[])[]): void {
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
+    parent.appendChild(
+      typeof child === "string" || typeof child === "number"
+        ? document.createTextNode(String(child))
+        : child,
+    );
   }
 }
 
@@ -40,7 +52,12 @@ let fieldIds = 0;
  */
 export function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
   if (!control.id) control.id = `field-${++fieldIds}`;
-  const wrapper = h("div", { class: "field" }, h("label", { class: "field-label", for: control.id }, label), control);
+  const wrapper = h(
+    "div",
+    { class: "field" },
+    h("label", { class: "field-label", for: control.id }, label),
+    control,
+  );
   if (hint) {
     const hintId = `${control.id}-hint`;
     wrapper.append(h("small", { class: "hint", id: hintId }, hint));

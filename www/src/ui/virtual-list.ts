@@ -59,7 +59,10 @@ export class VirtualList<T> {
     const { rowHeight, height, render } = this.#options;
     this.#inner.style.height = `${this.#items.length * rowHeight}px`;
     const first = Math.max(0, Math.floor(this.element.scrollTop / rowHeight) - 5);
-    const last = Math.min(this.#items.length, Math.ceil((this.element.scrollTop + height) / rowHeight) + 5);
+    const last = Math.min(
+      this.#items.length,
+      Math.ceil((this.element.scrollTop + height) / rowHeight) + 5,
+    );
     const rows: HTMLElement[] = [];
     for (let i = first; i < last; i++) {
       const row = render(this.#items[i] as T, i);
@@ -74,7 +77,12 @@ export class VirtualList<T> {
 
   #key(e: KeyboardEvent): void {
     const page = this.#options.height;
-    const moves: Record<string, number> = { ArrowDown: this.#options.rowHeight, ArrowUp: -this.#options.rowHeight, PageDown: page, PageUp: -page };
+    const moves: Record<string, number> = {
+      ArrowDown: this.#options.rowHeight,
+      ArrowUp: -this.#options.rowHeight,
+      PageDown: page,
+      PageUp: -page,
+    };
     if (e.key === "Home") this.element.scrollTop = 0;
     else if (e.key === "End") this.element.scrollTop = this.#items.length * this.#options.rowHeight;
     else if (moves[e.key] !== undefined) this.element.scrollTop += moves[e.key]!;
