@@ -3,10 +3,12 @@
 // takes the last seat under `capping: "at-cap"` (SPEC R5), which marks every
 // other eligible account at once, over MemoryStore and SqliteStore: wall time,
 // store round trips (get + list calls) and commits. Prints figures; asserts nothing.
+// `--write-docs` also writes the table into docs/performance.md (scripts/write-docs.mjs).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Engine, MemoryStore, SqliteStore } from "../dist/node.mjs";
+import { markdownTable, machine, writeDocs, writeDocsBlock } from "./write-docs.mjs";
 
 const sizes = process.argv
   .slice(2)
@@ -14,6 +16,7 @@ const sizes = process.argv
   .filter((n) => n > 1);
 const SIZES = sizes.length > 0 ? sizes : [500, 2000, 20000];
 const T0 = Date.parse("2026-05-01T00:00:00Z");
+const table = [];
 
 const scenario = (accounts) => ({
   licence: { mailboxes: null, features: { activesync: { seats: 1 } } },
@@ -57,6 +60,15 @@ async function measure(name, store, accounts) {
   const ms = performance.now() - start;
   const capped = (await engine.capped("activesync", { limit: 10_000 })).page;
   const marked = capped.items.length + (capped.next === null ? 0 : 10_000);
+  table.push({
+    store: name,
+    accounts: accounts.toLocaleString("en"),
+    decision: decision.reason,
+    ms: ms.toFixed(0),
+    "store calls": `${calls.get} get + ${calls.list} list`,
+    commits: calls.commit,
+    capped: `${marked}${capped.next === null ? "" : "+"}`,
+  });
   console.log(
     `${name.padEnd(10)} ${String(accounts).padStart(6)} accounts: ${decision.reason}, ${ms.toFixed(0).padStart(6)} ms, ` +
       `${calls.get} get + ${calls.list} list calls, ${calls.commit} commit(s), ${marked}${capped.next === null ? "" : "+"} capped`,
@@ -74,3 +86,9 @@ for (const accounts of SIZES) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+if (writeDocs)
+  writeDocsBlock(
+    "node scripts/bench-at-cap.mjs --write-docs",
+    markdownTable(table),
+    `${machine()}; the connect that takes the last of 1 seat under \`capping: "at-cap"\``,
+  );

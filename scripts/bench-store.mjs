@@ -3,12 +3,14 @@
 // shipped store, for a connect on a held seat (R3, the hot path) and a new
 // claim (R4), beside the bare wasm cost of the same decision measured in the
 // same run (the core's Attempt answered from a JavaScript Map: no store, no
-// Engine). Prints figures; asserts nothing.
+// Engine). Prints figures; asserts nothing. `--write-docs` also writes the
+// table into docs/performance.md (scripts/write-docs.mjs).
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as glue from "../pkg/seatcap.js";
 import { Engine, MemoryStore, PostgresStore, SqliteStore } from "../dist/node.mjs";
+import { markdownTable, machine, writeDocs, writeDocsBlock } from "./write-docs.mjs";
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 2000);
 const PG_URL = process.env.SEATCAP_PG_URL || "postgres://root@127.0.0.1:5432/test";
@@ -132,3 +134,19 @@ for (const r of rows) {
     `${(r.claim.p50 / bare.claim.p50).toFixed(1)}`.padStart(7),
   );
 }
+if (writeDocs)
+  writeDocsBlock(
+    "npm run bench:store -- --write-docs",
+    markdownTable(
+      rows.map((r) => ({
+        store: r.name,
+        "held seat p50": fmt(r.held.p50),
+        "held seat p99": fmt(r.held.p99),
+        "× bare (held)": (r.held.p50 / bare.held.p50).toFixed(1),
+        "new claim p50": fmt(r.claim.p50),
+        "new claim p99": fmt(r.claim.p99),
+        "× bare (claim)": (r.claim.p50 / bare.claim.p50).toFixed(1),
+      })),
+    ),
+    `${machine()}; ${ACCOUNTS} accounts, one call at a time`,
+  );

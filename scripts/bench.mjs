@@ -2,10 +2,14 @@
 // `npm run bench`: the wasm engine's simulation speed in Node, beside a
 // baseline measured in the same process on the same input: JSON.parse of
 // the scenario text (the least any host must do with it). Prints figures;
-// asserts nothing.
+// asserts nothing. `--write-docs` also writes the table into
+// docs/performance.md (scripts/write-docs.mjs).
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { simulate } from "../dist/node.mjs";
 import { axigenScenario } from "./demo.mjs";
+import { markdownTable, writeDocs, writeDocsBlock } from "./write-docs.mjs";
 
 // A fresh process's first run: it also pays for growing the wasm memory.
 if (process.argv[2] === "--first-run") {
@@ -52,7 +56,18 @@ for (const accounts of [500, 10_000, 100_000, 300_000]) {
     "× JSON.parse": (sim / parse).toFixed(1),
   });
 }
-console.log(
-  `seatcap ${process.version} wasm simulate (Axigen shape, 40 % seats, every account connects once)`,
-);
+const title = `seatcap ${process.version} wasm simulate (Axigen shape, 40 % seats, every account connects once)`;
+console.log(title);
 console.table(rows);
+const wasm = readFileSync(new URL("../dist/seatcap_bg.wasm", import.meta.url));
+const size = {
+  module: "dist/seatcap_bg.wasm",
+  "raw KB": (wasm.length / 1000).toFixed(1),
+  "gzip KB": (gzipSync(wasm, { level: 9 }).length / 1000).toFixed(1),
+};
+console.table([size]);
+if (writeDocs)
+  writeDocsBlock(
+    "npm run bench -- --write-docs",
+    `${markdownTable(rows)}\n${markdownTable([size])}`,
+  );

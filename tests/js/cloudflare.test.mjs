@@ -135,6 +135,13 @@ test("health and the OpenAPI document come from the Worker, the console from its
   const script = await raw(`${worker.url}/app.js`);
   assert.equal(script.status, 200);
   assert.equal(sha256(script.body), sha256(readFileSync(path.join(root, "dist/www/app.js"))));
+  // The rules page the console links to (`rules.html#rN`); the assets' default html_handling
+  // serves it at /rules.
+  const rules = await fetch(`${worker.url}/rules.html`);
+  assert.equal(rules.status, 200);
+  const html = await rules.text();
+  assert.equal(html, readFileSync(path.join(root, "dist/www/rules.html"), "utf8"));
+  assert.match(html, /<a id="r5"><\/a>/);
 });
 
 describe("the conformance scenarios through the Worker equal simulate", () => {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { checkRuleLinks, ruleLinks, ruleSpeak } from "./console-helpers.mjs";
 import { launchChromium, root, startStaticServer } from "./helpers.mjs";
 import { api, seatcap, startServer, tempDir } from "./server-helpers.mjs";
 
@@ -253,13 +254,13 @@ describe("admin console", () => {
     const user1 = page.locator(
       'tr[data-account="user1@example.com"] td[data-feature="activesync"]',
     );
-    assert.match(await user1.textContent(), /enabled.*from domain:example\.com.*seat/);
+    assert.match(await user1.textContent(), /enabled.*from domain example\.com.*seat/);
     const user6 = page.locator(
       'tr[data-account="user6@example.com"] td[data-feature="activesync"]',
     );
     assert.match(await user6.textContent(), /disabled.*set here.*capped/);
     const boss = page.locator('tr[data-account="boss@example.com"] td[data-feature="activesync"]');
-    assert.match(await boss.textContent(), /disabled.*from class:example\.com\/sales/);
+    assert.match(await boss.textContent(), /disabled.*from class sales \(example\.com\)/);
     await shot(page, "domain");
 
     // Search by the start of an id.
@@ -282,7 +283,7 @@ describe("admin console", () => {
     assert.equal(await row.locator('[data-col="effective"]').textContent(), "enabled");
     assert.equal(
       await row.locator('[data-col="source"]').textContent(),
-      "inherited from domain:example.com",
+      "inherited from domain example.com",
     );
     assert.match(
       await row.locator('[data-seat="held"]').textContent(),
@@ -290,7 +291,10 @@ describe("admin console", () => {
     );
     await page.getByRole("button", { name: "Explain activesync for user2@example.com" }).click();
     await page.locator(".explain").waitFor();
-    assert.match(await page.locator(".explain").textContent(), /allowed \(seat-held\)/);
+    assert.match(
+      await page.locator(".explain").textContent(),
+      /if it connects now, it is allowed \(it already holds a seat\)/,
+    );
     await shot(page, "account");
     assert.deepEqual(page.problems, []);
     await page.close();
@@ -323,7 +327,7 @@ describe("admin console", () => {
     await page.locator(".flash.good").waitFor();
     assert.match(
       await page.locator(".flash.good").textContent(),
-      /activesync at account:user1@example\.com is now disabled/,
+      /activesync for account user1@example\.com is now disabled/,
     );
     live = (await admin.get("/v1/accounts/user1@example.com")).json.features.activesync;
     assert.equal(live.setting, "disabled");
@@ -424,7 +428,10 @@ describe("admin console", () => {
     await page.getByRole("button", { name: "Try to apply anyway" }).click();
     const refused = page.locator('.apply-answer [data-error="seats-exhausted"]');
     await refused.waitFor();
-    assert.match(await refused.textContent(), /The server refused the change:.*seats-exhausted/);
+    assert.match(
+      await refused.textContent(),
+      /The server refused the change: no seat is free\. All 5 seats .* are held; disable a holder first\./,
+    );
     assert.deepEqual(await texts(refused.locator("li")), holders);
     // Each holder links to its account, where it can be disabled.
     assert.equal(
@@ -701,7 +708,7 @@ describe("admin console", () => {
     await preview(page, "disabled");
     const limited = page.locator('[data-preview="unavailable"]');
     assert.match(await limited.textContent(), /only a server administrator may export/);
-    assert.match(await limited.textContent(), /Disabling releases its seat \(R7\)/);
+    assert.match(await limited.textContent(), /Disabling it frees its seat \(rule 7\)/);
     await shot(page, "domain-admin-preview");
     assert.notEqual(
       (await admin.get("/v1/accounts/user3@example.com")).json.features.activesync.seat,
@@ -744,6 +751,69 @@ describe("admin console", () => {
       () => getComputedStyle(document.activeElement).outlineStyle,
     );
     assert.equal(outline, "solid");
+    await page.close();
+  });
+
+  test("plain words: no rule number or SPEC on the admin screens but as a link into the rules reference, and each link opens its rule", async () => {
+    await seed();
+    const page = await newPage();
+    const seen = [];
+    const look = async (screen) => {
+      assert.deepEqual(await ruleSpeak(page), [], `${screen}: rule-speak outside a rules link`);
+      seen.push(...(await ruleLinks(page)));
+    };
+    await page.goto(`${server.url}/#/admin`);
+    await page.getByLabel("Administrator token").waitFor();
+    await look("sign-in");
+    await signIn(page);
+    await go(page, "#/admin/seats", "Seats");
+    await look("seats");
+    await go(page, "#/admin/seats/activesync", "activesync");
+    await page.locator("[data-list=capped]").waitFor();
+    await look("activesync seats");
+    await go(page, "#/admin/directory", "Directory");
+    await look("directory");
+    await go(page, "#/admin/directory/example.com", "example.com");
+    await page.locator("[data-account]").first().waitFor();
+    await look("domain");
+    await go(page, "#/admin/directory/example.com/class/sales", "Class");
+    await look("class");
+    // A capped account: the engine's explanation names rules, shown as links.
+    await go(page, "#/admin/accounts/user6@example.com", "user6@example.com");
+    await page.getByRole("button", { name: "Explain activesync for user6@example.com" }).click();
+    await page.locator(".explain").waitFor();
+    assert.match(await page.locator(".explain").textContent(), /rule 6.*rule 11/);
+    await look("capped account, explained");
+    // A preview the server would refuse (no seat free), then the refusal itself.
+    await go(page, "#/admin/accounts/alice@other.org", "alice@other.org");
+    await openEditor(page, "activesync");
+    await preview(page, "enabled");
+    await look("refused preview");
+    await page.getByRole("button", { name: "Try to apply anyway" }).click();
+    await page.locator('.apply-answer [data-error="seats-exhausted"]').waitFor();
+    await look("refused apply");
+    // A preview that frees a seat.
+    await go(page, "#/admin/accounts/user1@example.com", "user1@example.com");
+    await openEditor(page, "activesync");
+    await preview(page, "disabled");
+    await look("preview of a disable");
+    await go(page, "#/admin/log", "Audit log");
+    await page.locator("[data-list=log]").waitFor();
+    await look("audit log");
+    await go(page, "#/admin/licence", "Licence");
+    await look("licence");
+
+    const ids = await checkRuleLinks(browser.context, seen, assert);
+    for (const id of ["r1", "r4", "r5", "r6", "r7", "r10", "r11"])
+      assert.ok(ids.includes(id), `a link to ${id} is on some screen (${ids.join(", ")})`);
+    // The checks can fail: a bare rule number, and a link to a rule the page lacks.
+    await page.evaluate(() => document.querySelector(".admin-view h1").append(" (R6)"));
+    assert.equal((await ruleSpeak(page)).length, 1, "a bare R6 is caught");
+    await assert.rejects(
+      checkRuleLinks(browser.context, [{ href: `${server.url}/rules.html#r99` }], assert),
+      /every rule anchor/,
+    );
+    assert.deepEqual(page.problems, []);
     await page.close();
   });
 

@@ -5,7 +5,15 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { launchChromium, openConsole, screenshot, startConsoleServer } from "./console-helpers.mjs";
+import {
+  checkRuleLinks,
+  launchChromium,
+  openConsole,
+  ruleLinks,
+  ruleSpeak,
+  screenshot,
+  startConsoleServer,
+} from "./console-helpers.mjs";
 
 let server;
 let browser;
@@ -85,9 +93,16 @@ test("the Axigen example: 500 accounts, 200 ActiveSync seats, everyone connects 
     (await page.locator('[data-list="holders"] .vlist-row').count()) < 40,
     "only the visible rows are in the page",
   );
-  // The connect reasons name their rules.
-  assert.match(await page.textContent('[data-reason="capped"]'), /R5\s*300/);
-  assert.match(await page.textContent('[data-reason="seat-claimed"]'), /R4\s*200/);
+  // The connect reasons in words, each with a link to its rule.
+  assert.match(
+    await page.textContent('[data-reason="capped"]'),
+    /no seat was free, so the cap disabled it\s*rule 5\s*300/,
+  );
+  assert.match(
+    await page.textContent('[data-reason="seat-claimed"]'),
+    /it took a free seat\s*rule 4\s*200/,
+  );
+  assert.equal(await page.getAttribute('[data-reason="capped"] a', "href"), "rules.html#r5");
   // The chart was drawn.
   assert.equal(await page.locator(".sim .chart canvas").count(), 1);
   await screenshot(page, "sim-results");
@@ -111,11 +126,12 @@ test("the Axigen example: 500 accounts, 200 ActiveSync seats, everyone connects 
     "done",
   );
   await page.waitForSelector(`[data-explained="${capped}"]`);
-  assert.equal(await page.textContent("[data-rule]"), "Rule R5");
+  assert.equal(await page.textContent("[data-rule]"), "Why? rule 5");
+  assert.equal(await page.getAttribute("[data-rule] a", "href"), "rules.html#r5");
   assert.equal(await page.getAttribute("[data-decision]", "data-decision"), "capped");
   assert.match(
     await page.textContent(".sim-chain"),
-    new RegExp(`account:${capped.replace(/\./g, "\\.")}\\s*disabled`),
+    new RegExp(`account ${capped.replace(/\./g, "\\.")}\\s*disabled`),
   );
   await screenshot(page, "sim-explain");
 
@@ -127,12 +143,59 @@ test("the Axigen example: 500 accounts, 200 ActiveSync seats, everyone connects 
     "done",
   );
   await page.waitForSelector(`[data-explained="${holder}"]`);
-  assert.equal(await page.textContent("[data-rule]"), "Rule R3");
+  assert.equal(await page.textContent("[data-rule]"), "Why? rule 3");
   assert.equal(await page.getAttribute("[data-decision]", "data-decision"), "seat-held");
   const chain = await page.locator(".sim-chain tbody tr").allTextContents();
   assert.equal(chain.length, 2);
   assert.match(chain[0], /inherit/);
-  assert.match(chain[1], /domain:example\.com\s*enabled\s*Decides/);
+  assert.match(chain[1], /domain example\.com\s*enabled\s*Decides/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("plain words: the simulator shows no rule number or SPEC but as a link into the rules reference, and each link opens its rule", async () => {
+  const { page, errors } = await open();
+  const seen = [];
+  const look = async (screen) => {
+    assert.deepEqual(await ruleSpeak(page), [], `${screen}: rule-speak outside a rules link`);
+    seen.push(...(await ruleLinks(page)));
+  };
+  await page.click('[data-action="preset-axigen"]');
+  await look("scenario forms");
+  for (const id of ["timeline", "sizing", "compare"]) {
+    await tab(page, id);
+    await look(`${id} tab`);
+  }
+  await tab(page, "scenario");
+  await runSimulation(page);
+  await look("results");
+  await page.click('[role="tab"][data-tab="capped"]');
+  const capped = (await page.textContent('[data-list="capped"] .vlist-row .sim-id')).trim();
+  assert.equal(
+    await job(page, `[data-list="capped"] .vlist-row button[aria-label="Explain ${capped}"]`),
+    "done",
+  );
+  await page.waitForSelector(`[data-explained="${capped}"]`);
+  // The engine's own explanation names rules (R6, R11): the console shows them as links.
+  assert.match(await page.textContent("[data-why]"), /rule 6.*rule 11/);
+  await look("explanation of a capped account");
+
+  const ids = await checkRuleLinks(browser.context, seen, assert);
+  for (const id of ["r1", "r4", "r5", "r6", "r10", "r11", "r12"])
+    assert.ok(ids.includes(id), `a link to ${id} is on some screen (${ids.join(", ")})`);
+  assert.equal(
+    (await fetch(new URL("rules.html", page.url()))).status,
+    200,
+    "the header's Rules link resolves",
+  );
+
+  // The checks can fail: a bare rule number, and a link to a rule the page lacks.
+  await page.evaluate(() => document.querySelector("h1").append(" (R5)"));
+  assert.equal((await ruleSpeak(page)).length, 1, "a bare R5 is caught");
+  await assert.rejects(
+    checkRuleLinks(browser.context, [{ href: new URL("rules.html#r99", page.url()).href }], assert),
+    /every rule anchor/,
+  );
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -539,7 +602,10 @@ test("scenario files: bad JSON and refused scenarios are reported where they hap
     await stat(page, "capped"),
     Object.values(expected.outcome.state.accounts).filter((a) => a.activesync.capped).length,
   );
-  assert.match(await page.textContent('[data-reason="not-premium"]'), /R2\s*1/);
+  assert.match(
+    await page.textContent('[data-reason="not-premium"]'),
+    /it is a basic account: the feature needs a premium one\s*rule 2\s*1/,
+  );
 
   // Export: the scenario as it runs, forms and events, which the package runs to the same outcome.
   await tab(page, "scenario");

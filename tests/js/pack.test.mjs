@@ -2,44 +2,18 @@
 // ESM projects, imported, run through its bin, and type-checked from TypeScript.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { root } from "./helpers.mjs";
+import { expected, installProject, packTarball, scenario } from "./pack-helpers.mjs";
 
-const work = mkdtempSync(path.join(tmpdir(), "seatcap-pack-"));
+let work;
 let tarball;
-
-const scenario = {
-  licence: { features: { activesync: { seats: 1 } } },
-  directory: {
-    domains: { "d.com": { settings: { activesync: "enabled" } } },
-    accounts: [{ id: "a@d.com" }, { id: "b@d.com" }],
-  },
-  events: [
-    { op: "connect", account: "a@d.com", feature: "activesync" },
-    { op: "connect", account: "b@d.com", feature: "activesync" },
-  ],
-};
-const expected = ["seat-claimed", "capped"];
-
-function npm(args, cwd) {
-  return execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], {
-    cwd,
-    encoding: "utf8",
-  });
-}
+let remove;
 
 function project(name, type) {
-  const dir = path.join(work, name);
-  mkdirSync(dir);
-  writeFileSync(
-    path.join(dir, "package.json"),
-    JSON.stringify({ name, version: "1.0.0", private: true, type }, null, 2),
-  );
-  npm(["install", "--prefer-offline", tarball], dir);
-  return dir;
+  return installProject(work, tarball, name, type);
 }
 
 function node(dir, file, code) {
@@ -80,13 +54,10 @@ function tsc(dir, file, code, module, lib = "es2022", extraFiles = []) {
 }
 
 before(() => {
-  npm(["pack", "--pack-destination", work], root);
-  const file = readdirSync(work).find((f) => f.endsWith(".tgz"));
-  assert.ok(file, "npm pack wrote a tarball");
-  tarball = path.join(work, file);
+  ({ work, tarball, remove } = packTarball());
 });
 
-after(() => rmSync(work, { recursive: true, force: true }));
+after(() => remove?.());
 
 test("the tarball holds the built artefacts and nothing else of the repository", () => {
   const list = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" })

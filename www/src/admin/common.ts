@@ -1,9 +1,13 @@
-// What every admin view shares: the signed-in context, R1 resolution for
+// What every admin view shares: the signed-in context, inheritance (R1) for
 // nodes above the accounts, and small pieces of UI (badges, tables, lists
-// of account ids, loading and error states).
+// of account ids, loading and error states, nodes named in words).
 import type { Route } from "../main.js";
 import { errorBox, h } from "../ui/dom.js";
 import { fmt } from "../ui/format.js";
+import { why } from "../ui/rules.js";
+import { nodeText } from "../ui/words.js";
+
+export { nodeText };
 import {
   ApiError,
   type Api,
@@ -96,7 +100,7 @@ export function settingBadge(value: Setting | null | undefined): HTMLElement {
   return h("span", { class: "badge" }, value ?? "—");
 }
 
-/** "set here" or "inherited from domain:x" (with a link to that node). */
+/** "set here" or "inherited from domain x.com" (with a link to that node). */
 export function sourceText(source: string | null, self: string): HTMLElement {
   if (source === null) return h("span", { class: "note" }, "—");
   if (source === self) return h("span", { class: "source" }, "set here");
@@ -105,7 +109,7 @@ export function sourceText(source: string | null, self: string): HTMLElement {
     "span",
     { class: "source" },
     "inherited from ",
-    link ? h("a", { href: link }, h("code", {}, source)) : h("code", {}, source),
+    link ? h("a", { href: link }, nodeText(source)) : nodeText(source),
   );
 }
 
@@ -170,10 +174,42 @@ export function loading(text = "Loading…"): HTMLElement {
   return h("p", { class: "note", role: "status" }, text);
 }
 
-/** The server's message for a failed call (code shown for administrators who search logs). */
+/** What to do about a refusal, by the server's error code. */
+const ADVICE: Record<string, string> = {
+  "seats-exhausted": "Disable one of the accounts holding a seat first.",
+  "quota-exhausted": "Disable one of the domain's seat holders first, or raise its quota.",
+  "mailboxes-exhausted": "Delete an account or upload a licence with more mailboxes.",
+  conflict: "Someone changed the same thing at the same moment: reload the page and try again.",
+  forbidden: "Your token is not allowed to do this.",
+  unauthorized: "Sign in again.",
+  "rate-limited": "Too many requests: wait a moment and try again.",
+  "payload-too-large": "The file is too large for the server.",
+  "store-error": "The server could not reach its storage: check the server's log, then try again.",
+};
+
+/** A full stop at the end of `text` unless it has one. */
+export function stop(text: string): string {
+  const t = text.trim();
+  return !t || /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
+/** A message as a sentence: capital first letter, full stop at the end. */
+export function sentence(text: string): string {
+  const t = stop(text);
+  return t ? t[0]!.toUpperCase() + t.slice(1) : t;
+}
+
+/**
+ * The server's message for a failed call as a sentence, what to do about it
+ * when the console knows, and the error code for administrators who search
+ * the server's log.
+ */
 export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return `${e.message} (${e.code})`;
-  return (e as Error)?.message ?? String(e);
+  if (e instanceof ApiError) {
+    const advice = ADVICE[e.code];
+    return `${stop(e.message)}${advice ? ` ${advice}` : ""} (Error code: ${e.code}.)`;
+  }
+  return stop((e as Error)?.message ?? String(e));
 }
 
 export function failed(e: unknown): HTMLElement {
@@ -215,16 +251,20 @@ export function seatsExhausted(
   return h(
     "div",
     { class: "error r6", role: "alert", "data-error": "seats-exhausted" },
-    h("p", {}, h("strong", {}, lead), " ", message, " (seats-exhausted, R6)"),
+    h("p", {}, h("strong", {}, lead), " no seat is free. ", sentence(message), ...why(6)),
     holders && holders.length > 0
       ? [
           h(
             "p",
             {},
-            `Holders in claim order (${fmt(holders.length)}): disable one of them first to free a seat.`,
+            `These ${fmt(holders.length)} accounts hold the seats, first to connect first. Disable one of them to free a seat, then enable this account again.`,
           ),
           idList(holders, "Seat holders", { max: 100, testid: "r6-holders" }),
         ]
-      : h("p", {}, "No holder is listed for you (holders outside your domain are not shown)."),
+      : h(
+          "p",
+          {},
+          "The seats are held by accounts outside your domain: ask a server administrator to free one.",
+        ),
   );
 }

@@ -4,6 +4,8 @@
 // search by id, each showing whether it holds a seat or is capped.
 import { field, h, replace } from "../ui/dom.js";
 import { fmt, when } from "../ui/format.js";
+import { why, whyRule, withRuleLinks } from "../ui/rules.js";
+import { reasonText } from "../ui/words.js";
 import { ApiError, type AccountSummary, type DirectoryView } from "./api.js";
 import {
   type Ctx,
@@ -15,7 +17,9 @@ import {
   isAbort,
   isServerAdmin,
   loading,
+  nodeText,
   resolve,
+  sentence,
   settingBadge,
   table,
 } from "./common.js";
@@ -125,7 +129,9 @@ export const directoryView: View = async (ctx, root) => {
         h(
           "p",
           { class: "note" },
-          "What every domain inherits unless it sets its own value (R1). The server can't inherit; it defaults to disabled.",
+          "What every domain gets unless it sets its own value",
+          ...why(1),
+          ". A feature the server does not set is disabled.",
         ),
         settingsTable(ctx, {
           node: "server",
@@ -163,7 +169,7 @@ export const directoryView: View = async (ctx, root) => {
                   h(
                     "span",
                     { class: "note" },
-                    r.source === `domain:${d}` ? "set here" : `from ${r.source}`,
+                    r.source === `domain:${d}` ? "set here" : `from ${nodeText(r.source)}`,
                   ),
                 );
               }),
@@ -194,7 +200,7 @@ export const domainView: View = async (ctx, root) => {
             "unknown-domain",
             ctx.scope && ctx.scope !== domain
               ? `you administer ${ctx.scope} only`
-              : `no domain \`${domain}\``,
+              : `there is no domain ${domain}`,
           ),
         ),
       ),
@@ -209,7 +215,7 @@ export const domainView: View = async (ctx, root) => {
         layout(
           tree(ctx, dir, { domain }),
           h("h1", { tabindex: "-1" }, `class ${klass}`),
-          failed(new ApiError(404, "unknown-class", `no class \`${klass}\` in ${domain}`)),
+          failed(new ApiError(404, "unknown-class", `there is no class ${klass} in ${domain}`)),
         ),
       );
       return;
@@ -234,7 +240,11 @@ export const domainView: View = async (ctx, root) => {
           h(
             "p",
             { class: "note" },
-            "Accounts of this class inherit these before the domain's (R1). A change here releases the seats of holders it turns off (R8).",
+            "Accounts of this class take these values before the domain's",
+            ...why(1),
+            ". A change here frees the seats of the accounts it turns off",
+            ...why(8),
+            ".",
           ),
           settingsTable(ctx, {
             node,
@@ -307,7 +317,7 @@ export const domainView: View = async (ctx, root) => {
                       h(
                         "span",
                         { class: "note" },
-                        own === "inherit" ? `from ${r.source}` : "set here",
+                        own === "inherit" ? `from ${nodeText(r.source)}` : "set here",
                       ),
                     );
                   }),
@@ -408,7 +418,7 @@ async function accountList(
         pager,
         prev,
         more,
-        h("span", { class: "note" }, `Page ${fmt(index + 1)} · ${PAGE} per page · id order`),
+        h("span", { class: "note" }, `Page ${fmt(index + 1)} · ${PAGE} per page · alphabetical`),
       );
     } catch (e) {
       if (isAbort(e)) return;
@@ -453,7 +463,11 @@ async function accountList(
               { "data-feature": f },
               settingBadge(r.effective),
               " ",
-              h("span", { class: "note" }, r.source === node ? "set here" : `from ${r.source}`),
+              h(
+                "span",
+                { class: "note" },
+                r.source === node ? "set here" : `from ${nodeText(r.source)}`,
+              ),
               seat ? [" ", h("span", { class: "badge good", "data-seat": "" }, "seat")] : null,
               capped
                 ? [
@@ -512,7 +526,7 @@ export const accountView: View = async (ctx, root) => {
       "Why?",
     );
     explain.addEventListener("click", async () => {
-      replace(explainOut, loading("Asking the engine (GET /v1/explain)…"));
+      replace(explainOut, loading("Asking the server…"));
       try {
         const e = await ctx.api.explain(account.id, f, ctx.signal);
         replace(
@@ -527,21 +541,23 @@ export const accountView: View = async (ctx, root) => {
               h("code", {}, f),
               ": ",
               e.decision.allowed
-                ? h("span", { class: "gain" }, `a connect now is allowed (${e.decision.reason})`)
-                : h("span", { class: "loss" }, `a connect now is denied (${e.decision.reason})`),
+                ? h("span", { class: "gain" }, `if it connects now, it is allowed`)
+                : h("span", { class: "loss" }, `if it connects now, it is refused`),
+              h("span", { class: "note" }, ` (${reasonText(e.decision.reason)})`),
             ),
-            h("p", {}, `${e.rule}: ${e.why}`),
+            h("p", {}, ...withRuleLinks(sentence(e.why)), ...whyRule(e.rule)),
+            h("p", { class: "note" }, "Where the setting comes from, the account first:"),
             h(
               "ol",
-              { class: "chain", "aria-label": "Inheritance chain" },
+              { class: "chain", "aria-label": "Where the setting comes from" },
               e.chain.map((link) =>
                 h(
                   "li",
                   {},
-                  h("code", {}, link.node),
-                  " → ",
+                  nodeText(link.node),
+                  ": ",
                   link.setting,
-                  link.capped ? ` (capped ${when(link.capped)})` : "",
+                  link.capped ? ` (set by the cap ${when(link.capped)})` : "",
                 ),
               ),
             ),
@@ -620,7 +636,7 @@ export const accountView: View = async (ctx, root) => {
         {},
         account.class
           ? h("a", { href: href.klass(domain, account.class) }, account.class)
-          : "none (inherits from the domain)",
+          : "none (takes its settings from the domain)",
       ),
     ),
     h(

@@ -3,7 +3,8 @@
 // (chosen or pasted) and sees the server's verdict on its signature.
 import { errorBox, field, h, replace } from "../ui/dom.js";
 import { fmt, when } from "../ui/format.js";
-import { ApiError, type Api } from "./api.js";
+import { why } from "../ui/rules.js";
+import type { Api } from "./api.js";
 import {
   type Ctx,
   type View,
@@ -57,7 +58,7 @@ async function drawCurrent(ctx: Ctx, root: HTMLElement): Promise<void> {
           "span",
           { "data-signature": "unsigned" },
           h("span", { class: "badge warn" }, "unsigned"),
-          " — loaded in dev mode, by an import or a scenario event: no vendor vouched for it",
+          " — no vendor signed it: it was loaded in dev mode, or by an import",
         );
   const expired = licence.expires != null && Date.parse(licence.expires) <= Date.now();
   replace(
@@ -75,15 +76,19 @@ async function drawCurrent(ctx: Ctx, root: HTMLElement): Promise<void> {
       }),
     ),
     expired
-      ? errorBox(
-          "This licence has expired: every connect is denied (licence-expired, R2); administration still works.",
-        )
+      ? errorBox([
+          "This licence has expired: every connection to a licensed feature is refused",
+          ...why(2),
+          ". You can still administer accounts; upload a new licence below.",
+        ])
       : null,
     h("p", { class: "signature" }, h("strong", {}, "Signature: "), signature),
     h(
       "p",
       { class: "note" },
-      status.since ? `Set ${when(status.since)}.` : "In force since the store was seeded.",
+      status.since
+        ? `Set ${when(status.since)}.`
+        : "In force since the server's data was first loaded.",
     ),
     table(
       "Seats per feature",
@@ -117,32 +122,38 @@ async function drawCurrent(ctx: Ctx, root: HTMLElement): Promise<void> {
         {},
         h("code", {}, policy.capping),
         policy.capping === "at-cap"
-          ? " — the last seat claimed disables every other enabled account at once"
-          : " — each account is capped at its own next connect",
+          ? " — when the last seat is taken, every other account with the feature enabled is disabled at once"
+          : " — an account is capped when it connects and no seat is free",
+        ...why(5),
       ),
       h("dt", {}, "Overflow"),
       h(
         "dd",
         {},
         h("code", {}, policy.overflow),
-        policy.overflow === "waitlist"
-          ? " — capped connects wait for a seat (R12)"
-          : " — capped accounts get disabled written (R5)",
+        ...(policy.overflow === "waitlist"
+          ? [" — an account that finds no free seat waits for one", ...why(12)]
+          : [" — an account that finds no free seat is set to disabled", ...why(5)]),
       ),
       h("dt", {}, "Shrink"),
       h(
         "dd",
         {},
         h("code", {}, policy.shrink),
-        " — when a licence has fewer seats than holders (R10)",
+        policy.shrink === "grandfather"
+          ? " — when a new licence has fewer seats than holders, they all keep their seats"
+          : policy.shrink === "evict-newest"
+            ? " — when a new licence has fewer seats than holders, the latest to take a seat lose theirs first"
+            : " — when a new licence has fewer seats than holders, those not seen for longest lose theirs first",
+        ...why(10),
       ),
       h("dt", {}, "Restore on grow"),
       h(
         "dd",
         {},
         policy.restoreOnGrow
-          ? "yes — more seats restore capped accounts"
-          : "no — capped accounts stay capped when seats grow, as in Axigen",
+          ? "yes — a licence with more seats restores the capped accounts"
+          : "no — capped accounts stay capped when a licence brings more seats, as in Axigen",
       ),
     ),
   );
@@ -188,10 +199,7 @@ function uploadForm(api: Api, uploaded: () => Promise<void>): HTMLElement {
       return;
     }
     submit.disabled = true;
-    replace(
-      answer,
-      h("p", { class: "note", role: "status" }, "Sending to the server (PUT /v1/licence)…"),
-    );
+    replace(answer, h("p", { class: "note", role: "status" }, "Sending to the server…"));
     try {
       const result = await api.uploadLicence(body);
       replace(
@@ -205,7 +213,7 @@ function uploadForm(api: Api, uploaded: () => Promise<void>): HTMLElement {
                 h("code", {}, result.signedBy ?? ""),
                 ". The licence is now in force.",
               ]
-            : "Accepted unsigned: the server is in dev mode, which trusts files without a signature. The licence is now in force.",
+            : "Accepted unsigned: the server runs in dev mode, which accepts files without a signature. The licence is now in force.",
         ),
       );
       // The panel above shows the licence now in force.
@@ -219,8 +227,8 @@ function uploadForm(api: Api, uploaded: () => Promise<void>): HTMLElement {
           "div",
           { class: "error", role: "alert", "data-upload": "refused" },
           h("strong", {}, "Refused: "),
-          e instanceof ApiError ? `${e.message} (${e.code})` : errorText(e),
-          ". The licence in force is unchanged.",
+          errorText(e),
+          " The licence in force is unchanged.",
         ),
       );
     } finally {
@@ -234,7 +242,9 @@ function uploadForm(api: Api, uploaded: () => Promise<void>): HTMLElement {
     h(
       "p",
       { class: "note" },
-      "The server checks the file's Ed25519 signature against its trusted vendor keys; unsigned files are accepted only when the server runs in dev mode. More seats keep capped accounts capped unless the policy restores on grow (R10).",
+      "The server checks that the file is signed by a vendor key it trusts; a file without a signature is accepted only when the server runs in dev mode. A licence with more seats leaves capped accounts capped unless the policy says to restore them",
+      ...why(10),
+      ".",
     ),
     form,
   );

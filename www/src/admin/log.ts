@@ -80,7 +80,7 @@ function what(entry: LogEntry): (HTMLElement | string)[] {
     case "set-type":
       return ["make ", accountLink(String(r.account)), ` ${String(r.type)}`];
     case "restore-capped":
-      return ["restore capped accounts of ", h("code", {}, String(r.feature)), " (R11)"];
+      return ["restore capped accounts of ", h("code", {}, String(r.feature))];
     case "create-domain":
       return ["create domain ", h("code", {}, String(r.domain))];
     case "create-class":
@@ -179,7 +179,7 @@ export const logView: View = async (ctx: Ctx, root) => {
     h(
       "p",
       { class: "note" },
-      `Every change, written in the same commit as the change itself: who asked (actor), when, what, each stored record before → after, and the seats it moved. Oldest first, ${PAGE} per page; “Newest” jumps to the last page.`,
+      `Every change, recorded together with the change itself: when, who made it, what was asked, what it changed (before → after) and the seats it gave or took. Oldest first, ${PAGE} per page; “Newest” jumps to the last page.`,
       ctx.scope ? ` You see ${ctx.scope}'s part of each entry only.` : "",
     ),
     pager,

@@ -45,7 +45,7 @@ async function simulate(scenario: Scenario, signal: AbortSignal): Promise<Outcom
   const result = await runJob<SimulateResult>("simulate", { scenario }, { signal });
   if (result.type === "failure")
     throw new Error(
-      `the live state does not simulate: ${result.error.message} (${result.error.code})`,
+      `the server's state could not be simulated in this browser: ${result.error.message} (error code: ${result.error.code})`,
     );
   return result.outcome;
 }

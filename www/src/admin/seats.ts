@@ -4,6 +4,7 @@
 // and the waiting list (R12).
 import { field, h, replace } from "../ui/dom.js";
 import { count, fmt, pct, when } from "../ui/format.js";
+import { why } from "../ui/rules.js";
 import type { CappedAccount, FeatureSeats, FeatureUsage, Holder, Page, Policy } from "./api.js";
 import {
   type Ctx,
@@ -60,7 +61,9 @@ export const seatsOverview: View = async (ctx, root) => {
     h(
       "p",
       { class: "note" },
-      "Seats go first come, first served (R4) and stay with their holders (the ledger is retained). ",
+      "Seats go first come, first served: the first accounts to connect get them and keep them until an administrator disables them",
+      ...why(4),
+      ". ",
       ctx.scope ? `Counts are for the whole licence; lists show ${ctx.scope} only.` : "",
     ),
     features.length === 0 ? h("p", { class: "note" }, "The licence names no feature.") : null,
@@ -78,8 +81,13 @@ export const seatsOverview: View = async (ctx, root) => {
         u.limit !== null && u.used > u.limit
           ? h(
               "p",
-              { class: "badge warn" },
-              `${fmt(u.used - u.limit)} over the limit, grandfathered (R10)`,
+              {},
+              h(
+                "span",
+                { class: "badge warn" },
+                `${fmt(u.used - u.limit)} over the limit: holders kept their seats when the licence shrank`,
+              ),
+              ...why(10),
             )
           : null,
         h(
@@ -153,10 +161,10 @@ function holderList(root: HTMLElement, seats: FeatureSeats): void {
             { class: "note" },
             q
               ? `No holder matches “${q}”.`
-              : "Nobody holds a seat yet: an enabled account claims one at its first connect.",
+              : "Nobody holds a seat yet: an account with the feature enabled gets one when it first connects.",
           )
         : table(
-            `Holders of ${seats.feature} in claim order`,
+            `Holders of ${seats.feature}, first to connect first`,
             [{ text: "#", class: "num" }, "Account", "Since", "Last seen", "Via"],
             page.map(({ holder, position }: { holder: Holder; position: number }) =>
               h(
@@ -201,7 +209,9 @@ function holderList(root: HTMLElement, seats: FeatureSeats): void {
     h(
       "p",
       { class: "note" },
-      "In claim order: the first accounts to connect keep their seats until an administrator disables them (R4, R7). Via: connect (R4), admin (R6) or waitlist (R12).",
+      "First to connect first: they keep their seats until an administrator disables them",
+      ...why(4, 7),
+      ". Via says how the seat was taken: connect (the account connected), admin (an administrator enabled it) or waitlist (it waited for a freed seat).",
     ),
     h("div", { class: "row" }, field("Filter holders", filter, "Part of an account id")),
     body,
@@ -252,7 +262,9 @@ async function cappedList(
     h(
       "p",
       { class: "note" },
-      "Accounts the cap disabled (R5): their setting is `disabled` with the capped marker. An administrator's own write on one clears its marker.",
+      "Accounts that connected when no seat was free: the cap set them to disabled",
+      ...why(5),
+      ". Once you change an account's setting yourself, it is no longer marked capped.",
     ),
     action,
     body,
@@ -304,7 +316,7 @@ async function cappedList(
       h(
         "p",
         { class: "note readonly-reason" },
-        "Only a server administrator can restore capped accounts (R11).",
+        "Only a server administrator can restore capped accounts.",
       ),
     );
     return;
@@ -334,7 +346,7 @@ async function cappedList(
         await ctx.api.restoreCapped(feature);
         ctx.refresh({
           kind: "good",
-          text: `Restored ${howMany} capped ${rows.length === 1 && list.complete() ? "account" : "accounts"} of ${feature}: set back to inherit, they claim again at their next connect (R11).`,
+          text: `Restored ${howMany} capped ${rows.length === 1 && list.complete() ? "account" : "accounts"} of ${feature}: they take their setting from the domain again and get a seat at their next connect if one is free.`,
         });
       } catch (e) {
         confirm.disabled = false;
@@ -349,7 +361,8 @@ async function cappedList(
         h(
           "p",
           {},
-          `Set ${howMany} capped accounts of ${feature} back to inherit and clear their marker (R11)? They claim a seat again at their next connect, first come first served${policy.overflow === "disable" ? "; past the limit the cap disables them again" : ""}.`,
+          `Restore ${howMany} capped accounts of ${feature}? Each goes back to the setting of its domain or class and gets a seat at its next connect, first come, first served${policy.overflow === "disable" ? "; once the seats are gone the cap disables the rest again" : ""}.`,
+          ...why(11),
         ),
         h("div", { class: "row" }, confirm, cancel),
         answer,
@@ -374,9 +387,17 @@ async function waitList(
     h(
       "p",
       { class: "note" },
-      policy.overflow === "waitlist"
-        ? "Overflow policy is waitlist (R12): a capped connect waits here, in arrival order; a freed seat goes to the earliest waiter still eligible."
-        : "Overflow policy is disable (R5): nobody waits; capped accounts get `disabled` written instead.",
+      ...(policy.overflow === "waitlist"
+        ? [
+            "Overflow policy is waitlist: an account that connects when no seat is free waits here, in arrival order; a freed seat goes to the first one still allowed the feature",
+            ...why(12),
+            ".",
+          ]
+        : [
+            "Overflow policy is disable: nobody waits; an account that connects when no seat is free is set to disabled instead",
+            ...why(5),
+            ".",
+          ]),
     ),
     body,
     footer,

@@ -33,7 +33,7 @@ export async function check(token: string): Promise<{ api: Api; role: AdminRole 
     throw new ApiError(
       403,
       "forbidden",
-      "this is a gateway token: it may only ask POST /v1/decide. Sign in with a server or domain administrator's token",
+      "this token is for the mail gateway only and can't administer. Sign in with a server or domain administrator's token",
     );
   }
   return { api, role };
@@ -81,9 +81,7 @@ export function signInForm(
     const token = input.value.trim();
     if (!token) return;
     submit.disabled = true;
-    answer.replaceChildren(
-      h("p", { class: "note", role: "status" }, "Checking the token (GET /v1/whoami)…"),
-    );
+    answer.replaceChildren(h("p", { class: "note", role: "status" }, "Checking the token…"));
     try {
       const session = await check(token);
       storeToken(token);

@@ -3,14 +3,16 @@
 // preview what it does to seats (simulated from the live state in the
 // engine worker), then Apply writes it (PUT /v1/settings).
 import { Cancelled } from "../engine-client.js";
-import { errorBox, field, h, replace } from "../ui/dom.js";
+import { type Child, errorBox, field, h, replace } from "../ui/dom.js";
 import { count, fmt, when } from "../ui/format.js";
+import { why } from "../ui/rules.js";
 import { ApiError, type Setting } from "./api.js";
 import {
   type Ctx,
   errorText,
   idList,
   isAbort,
+  nodeText,
   seatNumber,
   seatsExhausted,
   settingBadge,
@@ -60,7 +62,7 @@ export function settingsTable(ctx: Ctx, options: SettingsTableOptions): HTMLElem
                 type: "button",
                 class: "secondary small",
                 "data-change": row.feature,
-                "aria-label": `Change ${row.feature} at ${options.node}`,
+                "aria-label": `Change ${row.feature} at ${nodeText(options.node)}`,
               },
               "Change…",
             );
@@ -137,7 +139,7 @@ function settingEditor(ctx: Ctx, target: EditorTarget, close: () => void): HTMLE
       "New setting",
       select,
       target.node === "server"
-        ? "The server can't inherit."
+        ? "The server has no level above it: enabled or disabled."
         : "inherit: take the value from the level above",
     ),
     previewButton,
@@ -167,8 +169,8 @@ function settingEditor(ctx: Ctx, target: EditorTarget, close: () => void): HTMLE
       { id: titleId, tabindex: "-1" },
       "Change ",
       h("code", {}, target.feature),
-      " at ",
-      h("code", {}, target.node),
+      " for ",
+      nodeText(target.node),
     ),
     h(
       "p",
@@ -189,11 +191,7 @@ async function runPreview(
   signal: AbortSignal,
   button: HTMLButtonElement,
 ): Promise<void> {
-  const status = h(
-    "p",
-    { class: "note", role: "status" },
-    "Reading the live state (GET /v1/export)…",
-  );
+  const status = h("p", { class: "note", role: "status" }, "Reading the server's current state…");
   replace(out, status);
   button.disabled = true;
   try {
@@ -228,7 +226,13 @@ function renderPreview(p: Preview): HTMLElement {
     p.losses.length === 0 &&
     p.capped.length === 0 &&
     p.uncapped.length === 0;
-  const section = (title: string, ids: string[], kind: string, cls: string, lead?: string) =>
+  const section = (
+    title: string,
+    ids: string[],
+    kind: string,
+    cls: string,
+    lead?: string | Child[],
+  ) =>
     h(
       "div",
       { class: `preview-group ${cls}`, "data-preview": kind },
@@ -245,7 +249,9 @@ function renderPreview(p: Preview): HTMLElement {
             p.refused.holders,
             "The server would refuse this change:",
           )
-        : errorBox(`The server would refuse this change: ${p.refused.message} (${p.refused.code})`),
+        : errorBox(
+            `The server would refuse this change: ${errorText(new ApiError(409, p.refused.code, p.refused.message))}`,
+          ),
     );
     body.push(
       h(
@@ -269,41 +275,34 @@ function renderPreview(p: Preview): HTMLElement {
         h(
           "p",
           { "data-preview": "no-seat-change" },
-          "No account gains or loses a seat, and no one is capped or restored, at the moment of the write.",
+          "No account gains or loses a seat, and no one is capped or restored, when you apply this.",
         ),
       );
     if (p.gains.length)
       body.push(
-        section(
-          "Gains a seat",
-          p.gains,
-          "gains",
-          "gain",
-          "R6: an administrator's enable reserves a seat at once.",
-        ),
+        section("Gains a seat", p.gains, "gains", "gain", [
+          "Enabling an account gives it a seat at once",
+          ...why(6),
+          ".",
+        ]),
       );
     if (p.losses.length)
       body.push(
-        section(
-          "Loses its seat",
-          p.losses,
-          "losses",
-          "loss",
-          "R7/R8: the seat is released and free for the next connect.",
-        ),
+        section("Loses its seat", p.losses, "losses", "loss", [
+          "Its seat is freed for the next account that connects",
+          ...why(7, 8),
+          ".",
+        ]),
       );
     if (p.capped.length)
       body.push(
-        section(
-          "Capped",
-          p.capped,
-          "capped",
-          "loss",
-          "R5: `disabled` is written with the capped marker.",
-        ),
+        section("Capped", p.capped, "capped", "loss", [
+          "Their setting becomes disabled, marked as capped",
+          ...why(5),
+          ".",
+        ]),
       );
-    if (p.uncapped.length)
-      body.push(section("Capped marker cleared", p.uncapped, "uncapped", "gain"));
+    if (p.uncapped.length) body.push(section("No longer capped", p.uncapped, "uncapped", "gain"));
     if (p.enabled.length || p.disabled.length) {
       body.push(
         h(
@@ -312,7 +311,7 @@ function renderPreview(p: Preview): HTMLElement {
           h(
             "summary",
             {},
-            `Effective value changes: ${fmt(p.enabled.length)} turned on, ${fmt(p.disabled.length)} turned off`,
+            `Accounts whose feature turns on or off: ${fmt(p.enabled.length)} turned on, ${fmt(p.disabled.length)} turned off`,
           ),
           p.enabled.length ? [h("h4", {}, "Turned on"), idList(p.enabled, "Turned on")] : null,
           p.disabled.length ? [h("h4", {}, "Turned off"), idList(p.disabled, "Turned off")] : null,
@@ -322,7 +321,9 @@ function renderPreview(p: Preview): HTMLElement {
     const pr = p.projection;
     if (pr.connecting > 0) {
       const verb =
-        pr.overflow === "waitlist" ? "wait for a seat (R12)" : "be capped: `disabled` written (R5)";
+        pr.overflow === "waitlist"
+          ? ["wait for a seat", ...why(12)]
+          : ["be capped (set to disabled)", ...why(5)];
       body.push(
         h(
           "div",
@@ -331,18 +332,21 @@ function renderPreview(p: Preview): HTMLElement {
           h(
             "p",
             {},
-            `${count(pr.connecting, "account")} this change turns on hold no seat. If they connect before anyone else, `,
-            h("strong", { class: "gain" }, `${fmt(pr.claim.length)} would claim a seat`),
+            `This change turns the feature on for ${count(pr.connecting, "account")} without a seat. If they connect before anyone else, `,
+            h("strong", { class: "gain" }, `${fmt(pr.claim.length)} would get a seat`),
             " and ",
             h(
               "strong",
               { class: "loss" },
-              `${fmt(pr.capped.length + pr.waitlisted.length)} would ${verb}`,
+              `${fmt(pr.capped.length + pr.waitlisted.length)} would `,
+              ...verb,
             ),
-            ". Seats go first come, first served (R4), so which ones depends on who connects first; the lists assume id order.",
+            ". Seats go first come, first served",
+            ...why(4),
+            ", so which ones depends on who connects first; the lists below assume alphabetical order.",
           ),
           pr.claim.length
-            ? section("Would claim at first connect", pr.claim, "would-claim", "gain")
+            ? section("Would get a seat at first connect", pr.claim, "would-claim", "gain")
             : null,
           pr.capped.length
             ? section("Would be capped at first connect", pr.capped, "would-cap", "loss")
@@ -362,15 +366,15 @@ function renderPreview(p: Preview): HTMLElement {
       { class: "preview-title" },
       "Preview: set ",
       h("code", {}, change.feature),
-      " at ",
-      h("code", {}, change.node),
+      " for ",
+      nodeText(change.node),
       " to ",
       h("strong", {}, change.value),
     ),
     h(
       "p",
       { class: "note" },
-      `Simulated in your browser from the live state read at ${when(p.exportedAt.toISOString())} (${count(p.accounts, "account")}), with the change appended as a SPEC set event. Nothing is written yet.`,
+      `Simulated in your browser on a copy of the server's state read at ${when(p.exportedAt.toISOString())} (${count(p.accounts, "account")}). Nothing is written yet.`,
     ),
     body,
   );
@@ -389,7 +393,7 @@ function statCell(label: string, value: string, key: string): HTMLElement {
 async function limitedPreview(
   ctx: Ctx,
   change: Change,
-  why: ApiError,
+  reason: ApiError,
   signal: AbortSignal,
 ): Promise<HTMLElement> {
   const facts: (HTMLElement | string)[] = [];
@@ -409,7 +413,7 @@ async function limitedPreview(
           h(
             "li",
             {},
-            `${id} ${f.seat ? `holds a seat since ${when(f.seat.since)}` : "holds no seat"}; effective ${f.effective} from ${f.source}.`,
+            `${id} ${f.seat ? `holds a seat since ${when(f.seat.since)}` : "holds no seat"}; the feature is ${f.effective}, ${f.source === change.node ? "set on the account itself" : `from ${nodeText(f.source ?? "server")}`}.`,
           ),
         );
         if (change.value === "enabled" && !f.seat && account.type === "premium") {
@@ -418,19 +422,25 @@ async function limitedPreview(
               "li",
               { class: seats.free === 0 ? "loss" : "gain" },
               seats.free === 0
-                ? "No seat is free: the server will refuse this enable (R6, seats-exhausted)."
-                : "Enabling reserves one of the free seats at once (R6).",
+                ? [
+                    "No seat is free: the server will refuse to enable it until you disable a seat holder",
+                    ...why(6),
+                    ".",
+                  ]
+                : ["Enabling it gives it one of the free seats at once", ...why(6), "."],
             ),
           );
         }
         if (change.value === "disabled" && f.seat)
-          facts.push(h("li", { class: "loss" }, "Disabling releases its seat (R7)."));
+          facts.push(h("li", { class: "loss" }, "Disabling it frees its seat", ...why(7), "."));
         if (change.value === "inherit" && f.seat)
           facts.push(
             h(
               "li",
               {},
-              "It keeps its seat if the inherited value is enabled, else releases it (R8).",
+              "It keeps its seat if the level above has the feature enabled, and frees it otherwise",
+              ...why(8),
+              ".",
             ),
           );
       }
@@ -440,7 +450,9 @@ async function limitedPreview(
         h(
           "li",
           {},
-          `Holders in ${domain} whose effective value becomes disabled release their seats (R8); accounts it turns on claim at their next connect.`,
+          `Seat holders in ${domain} that this change turns off lose their seats`,
+          ...why(8),
+          "; accounts it turns on get a seat at their next connect if one is free.",
         ),
       );
     }
@@ -455,8 +467,8 @@ async function limitedPreview(
     h(
       "p",
       {},
-      `A full preview simulates the whole live state, which only a server administrator may export (the server answered: ${why.message}). `,
-      "Below is what your role can read; Apply still writes within your domain and the server refuses what the rules forbid.",
+      `A full preview simulates the whole server's state, which only a server administrator may export (the server answered: ${reason.message}). `,
+      "Below is what your role can read. Apply still writes within your domain, and the server refuses what the rules forbid.",
     ),
     h("ul", { class: "facts" }, facts),
   );
@@ -476,7 +488,7 @@ function applyBlock(ctx: Ctx, change: Change, refusedInPreview: boolean): HTMLEl
       await ctx.api.setSetting(change.node, change.feature, change.value);
       ctx.refresh({
         kind: "good",
-        text: `Applied: ${change.feature} at ${change.node} is now ${change.value}.`,
+        text: `Applied: ${change.feature} for ${nodeText(change.node)} is now ${change.value}.`,
       });
     } catch (e) {
       apply.disabled = false;

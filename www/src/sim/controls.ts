@@ -3,7 +3,7 @@
 // Numbers are text inputs with a numeric keyboard, so what was typed is kept
 // as typed and checked in one place (draft.ts).
 import type { Setting } from "../../../js/src/types.js";
-import { errorBox, field, h, replace } from "../ui/dom.js";
+import { type Child, errorBox, field, h, replace } from "../ui/dom.js";
 import type { Problem, Section, SimState } from "./draft.js";
 
 export interface FormContext {
@@ -55,7 +55,7 @@ export function checkbox(
   label: string,
   checked: boolean,
   set: (v: boolean) => void,
-  hint?: string,
+  hint?: string | Child[],
 ): HTMLLabelElement {
   const box = h("input", { type: "checkbox" });
   box.checked = checked;

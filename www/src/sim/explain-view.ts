@@ -1,9 +1,11 @@
 // Why one account gets what it gets: the engine's explanation after the
 // run — the inheritance chain up to the deciding node (R1), the seat, and
-// the rule that decides a connect now, in words.
+// the rule that decides a connect now, in words, the rule as a link.
 import type { ExplainResult, Explanation } from "../../../js/src/types.js";
 import { errorBox, field, h, replace } from "../ui/dom.js";
 import { fmt, when } from "../ui/format.js";
+import { ruleLink, why, withRuleLinks } from "../ui/rules.js";
+import { nodeText, reasonText } from "../ui/words.js";
 import { selectInput, textInput } from "./controls.js";
 import type { JobFailure } from "./shared.js";
 
@@ -15,6 +17,7 @@ export interface ExplainHooks {
 
 export function explanationView(x: Explanation): HTMLElement {
   const decided = x.decision;
+  const rule = /^R(\d{1,2})$/.exec(x.rule)?.[1];
   return h(
     "div",
     { class: "sim-explanation", "data-explained": x.account },
@@ -25,23 +28,22 @@ export function explanationView(x: Explanation): HTMLElement {
       h(
         "span",
         { class: `badge ${decided.allowed ? "good" : "bad"}`, "data-decision": decided.reason },
-        `${decided.allowed ? "A connect now is allowed" : "A connect now is denied"}: ${decided.reason}`,
+        `${decided.allowed ? "If it connects now, it is allowed" : "If it connects now, it is refused"}: ${reasonText(decided.reason)}`,
       ),
-      " ",
-      h("span", { class: "badge", "data-rule": x.rule }, `Rule ${x.rule}`),
+      rule ? [" ", h("span", { "data-rule": x.rule }, "Why? ", ruleLink(Number(rule)))] : null,
     ),
-    h("p", { "data-why": "" }, x.why),
+    h("p", { "data-why": "" }, ...withRuleLinks(x.why.charAt(0).toUpperCase() + x.why.slice(1))),
     h(
       "table",
       { class: "sim-chain" },
-      h("caption", {}, "Inheritance chain, account first (R1)"),
+      h("caption", {}, "Where the setting comes from, the account first", ...why(1)),
       h(
         "thead",
         {},
         h(
           "tr",
           {},
-          h("th", { scope: "col" }, "Node"),
+          h("th", { scope: "col" }, "Level"),
           h("th", { scope: "col" }, "Setting"),
           h("th", { scope: "col" }, "Note"),
         ),
@@ -53,14 +55,14 @@ export function explanationView(x: Explanation): HTMLElement {
           h(
             "tr",
             { class: link.node === x.source ? "sim-deciding" : "" },
-            h("td", { class: "mono" }, link.node),
+            h("td", {}, nodeText(link.node)),
             h("td", {}, link.setting),
             h(
               "td",
               {},
               [
-                link.node === x.source ? "Decides: the first value that isn't inherit." : "",
-                link.capped ? `Written by the cap at ${when(link.capped)} (R5).` : "",
+                link.node === x.source ? "Decides: the first level that sets a value." : "",
+                link.capped ? `Set by the cap at ${when(link.capped)}.` : "",
               ]
                 .filter(Boolean)
                 .join(" ") || "—",
@@ -74,8 +76,8 @@ export function explanationView(x: Explanation): HTMLElement {
       { class: "sim-facts" },
       h("dt", {}, "Account type"),
       h("dd", {}, x.type ?? "unknown account"),
-      h("dt", {}, "Effective value"),
-      h("dd", {}, x.effective ? `${x.effective} (from ${x.source})` : "—"),
+      h("dt", {}, "In effect"),
+      h("dd", {}, x.effective ? `${x.effective} (from ${nodeText(x.source ?? "server")})` : "—"),
       h("dt", {}, "Seat"),
       h(
         "dd",
@@ -83,7 +85,7 @@ export function explanationView(x: Explanation): HTMLElement {
         x.seat
           ? `held since ${when(x.seat.since)} (via ${x.seat.via}), last seen ${when(x.seat.lastSeen)}`
           : x.waiting
-            ? "none — waiting for one (R12)"
+            ? ["none — waiting for one", ...why(12)]
             : "none",
       ),
       h("dt", {}, "Seats held"),
@@ -129,7 +131,7 @@ export function explainPanel(
     h(
       "p",
       { class: "hint" },
-      "What a connect would get after the run, the inheritance chain behind it and the rule that decides. Or press Explain on any row above.",
+      "What the account would get if it connected after the run, where its setting comes from, and why. Or press Explain on any row above.",
     ),
     h(
       "div",

@@ -127,7 +127,7 @@ export function filePanel(hooks: FilePanelHooks): HTMLElement {
     h(
       "p",
       { class: "hint" },
-      "A SPEC scenario (licence, policy, directory, events). Loading one replaces the forms below.",
+      "A scenario file (licence, policy, directory, events), as `seatcap simulate` reads it and the admin console exports it. Loading one replaces the forms below.",
     ),
     h("div", { class: "row" }, field("Load a scenario file", input), drop),
     field("…or paste scenario JSON", paste),

@@ -10,7 +10,7 @@ import { button, numberInput, selectInput, textInput, type FormContext } from ".
 
 const TYPES = [
   ["premium", "premium"],
-  ["basic", "basic (no capped add-ons, R2)"],
+  ["basic", "basic (no capped add-ons)"],
 ] as const;
 
 export function accountsPanel(ctx: FormContext): HTMLElement {

@@ -1,6 +1,7 @@
 // The directory's configuration nodes (SPEC R1): the server's settings, and
 // each domain with its settings and its account classes.
 import { field, h } from "../ui/dom.js";
+import { why } from "../ui/rules.js";
 import { featureNames } from "./draft.js";
 import { button, settingsFieldset, textInput, type FormContext } from "./controls.js";
 
@@ -13,7 +14,7 @@ export function serverPanel(ctx: FormContext): HTMLElement {
     h(
       "p",
       { class: "hint" },
-      "The top of the inheritance chain: never `inherit`, `disabled` unless set.",
+      "The top level: every domain takes these unless it sets its own. A feature not set here is disabled.",
     ),
     settingsFieldset("Server", ctx.state.draft.server, features, ctx, true),
     ctx.slots.slot("server"),
@@ -100,7 +101,9 @@ export function domainsPanel(ctx: FormContext): HTMLElement {
     h(
       "p",
       { class: "hint" },
-      "An account's value is the first setting that isn't `inherit` on account → class → domain → server (R1).",
+      "An account takes the first value that is set, looking at the account, then its class, its domain, then the server",
+      ...why(1),
+      ".",
     ),
     ...blocks,
     button("Add domain", () => {

@@ -1,6 +1,7 @@
 // The licence (mailboxes, expiry, features with seats) and the policy
-// options of SPEC R5, R10, R12.
+// options of R5, R10, R12.
 import { field, h } from "../ui/dom.js";
+import { why } from "../ui/rules.js";
 import type { Capping, Overflow, Shrink } from "../../../js/src/types.js";
 import {
   button,
@@ -103,7 +104,7 @@ export function licencePanel(ctx: FormContext): HTMLElement {
           },
           { placeholder: "unlimited" },
         ),
-        "Most accounts the licence allows (R9); empty: unlimited",
+        ["Most accounts the licence allows; empty: unlimited", ...why(9)],
       ),
       field(
         "Expires",
@@ -151,7 +152,10 @@ export function policyPanel(ctx: FormContext): HTMLElement {
           p.capping = v;
           ctx.changed();
         }),
-        "R5. On attempt: each account is capped at its own next connect. At cap: every other enabled account at once, when the last seat goes.",
+        [
+          "On attempt: an account is capped when it connects and finds no free seat. At cap: when the last seat goes, every other account with the feature enabled is capped at once.",
+          ...why(5),
+        ],
       ),
       field(
         "What happens past the cap (overflow)",
@@ -159,7 +163,10 @@ export function policyPanel(ctx: FormContext): HTMLElement {
           p.overflow = v;
           ctx.changed();
         }),
-        "R5, R12. Disable: the account's setting becomes disabled. Waitlist: denied and queued for the next free seat.",
+        [
+          "Disable: a capped account's setting becomes disabled. Waitlist: it is refused and waits in line for the next free seat.",
+          ...why(5, 12),
+        ],
       ),
       field(
         "When the licence shrinks (shrink)",
@@ -167,7 +174,10 @@ export function policyPanel(ctx: FormContext): HTMLElement {
           p.shrink = v;
           ctx.changed();
         }),
-        "R10. Grandfather: holders keep their seats. Evict newest / idle: latest claims / least recently seen lose theirs first.",
+        [
+          "Grandfather: holders keep their seats. Evict newest: the latest to take a seat lose theirs first. Evict idle: those not seen for longest lose theirs first.",
+          ...why(10),
+        ],
       ),
     ),
     checkbox(
@@ -177,7 +187,7 @@ export function policyPanel(ctx: FormContext): HTMLElement {
         p.restoreOnGrow = v;
         ctx.changed();
       },
-      "R10, R11",
+      ["More seats then give capped accounts another chance", ...why(10, 11)],
     ),
     ctx.slots.slot("policy"),
   );

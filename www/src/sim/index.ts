@@ -412,7 +412,7 @@ export function mountSimulator(
       h(
         "p",
         { class: "note sim-intro" },
-        "Build a directory and a licence, replay who connects when, and see who gets a seat (R4) and who is capped (R5) — before buying seats or changing a policy. Everything runs in this browser.",
+        "Build a directory and a licence, replay who connects when, and see who gets a seat and who is capped — before buying seats or changing a policy. Everything runs in this browser.",
       ),
       routeError,
       h(

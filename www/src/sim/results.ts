@@ -3,6 +3,8 @@
 // the per-account explanation.
 import { h, field, replace } from "../ui/dom.js";
 import { count, fmt, when } from "../ui/format.js";
+import { ruleLink, why } from "../ui/rules.js";
+import { REASON_RULE, reasonText } from "../ui/words.js";
 import { timelineChart, type Chart } from "./charts.js";
 import { button, selectInput } from "./controls.js";
 import { csvReportView } from "./csv-report.js";
@@ -11,21 +13,12 @@ import { ListView } from "./list-view.js";
 import type { FeatureResult, RunSuccess } from "./shared.js";
 import { Tabs } from "./tabs.js";
 
-/** Which rule gives each connect reason (SPEC Rules). */
-export const REASON_RULE: Record<string, string> = {
-  "seat-held": "R3",
-  "seat-claimed": "R4",
-  capped: "R5",
-  waitlisted: "R12",
-  disabled: "R2",
-  "not-premium": "R2",
-  "unknown-account": "R2",
-  "unknown-feature": "R2",
-  "licence-expired": "R2",
-  "invalid-input": "—",
-};
-
-export function stat(name: string, label: string, value: string, detail?: string): HTMLElement {
+export function stat(
+  name: string,
+  label: string,
+  value: string,
+  detail?: string | (Node | string)[],
+): HTMLElement {
   return h(
     "div",
     { class: "stat", "data-stat": name },
@@ -54,8 +47,14 @@ export function resultsView(run: RunSuccess, csvName: string, hooks: ExplainHook
       "div",
       { class: "stats" },
       stat("holders", "Seat holders", fmt(f.holders.length), `of ${limit} seats`),
-      stat("capped", "Accounts capped", fmt(f.capped.length), "setting disabled by the cap (R5)"),
-      stat("waitlisted", "Waitlisted", fmt(f.waitlisted.length), "waiting for a seat (R12)"),
+      stat("capped", "Accounts capped", fmt(f.capped.length), [
+        "no seat free, so set to disabled",
+        ...why(5),
+      ]),
+      stat("waitlisted", "Waitlisted", fmt(f.waitlisted.length), [
+        "waiting for a seat",
+        ...why(12),
+      ]),
       stat("accounts", "Accounts", fmt(run.stats.accounts)),
       stat("connects", "Connects", fmt(run.stats.connects), `${fmt(run.stats.allowed)} allowed`),
       stat("denied", "Connects denied", fmt(run.stats.connects - run.stats.allowed)),
@@ -90,7 +89,7 @@ export function resultsView(run: RunSuccess, csvName: string, hooks: ExplainHook
         id: "holders",
         label: `Holders (${fmt(f.holders.length)})`,
         view: new ListView({
-          label: "Seat holders, in claim order",
+          label: "Seat holders, first to connect first",
           name: "holders",
           row: row("holder"),
           empty: "Nobody holds a seat.",
@@ -162,8 +161,8 @@ export function resultsView(run: RunSuccess, csvName: string, hooks: ExplainHook
                 h(
                   "tr",
                   {},
-                  h("th", { scope: "col" }, "Reason"),
-                  h("th", { scope: "col" }, "Rule"),
+                  h("th", { scope: "col" }, "Outcome"),
+                  h("th", { scope: "col" }, "Why"),
                   h("th", { class: "num", scope: "col" }, "Connects"),
                 ),
               ),
@@ -174,8 +173,8 @@ export function resultsView(run: RunSuccess, csvName: string, hooks: ExplainHook
                   h(
                     "tr",
                     { "data-reason": r },
-                    h("td", {}, r),
-                    h("td", {}, REASON_RULE[r] ?? "—"),
+                    h("td", {}, reasonText(r)),
+                    h("td", {}, REASON_RULE[r] ? ruleLink(REASON_RULE[r]) : "—"),
                     h("td", { class: "num" }, fmt(n)),
                   ),
                 ),
@@ -188,7 +187,7 @@ export function resultsView(run: RunSuccess, csvName: string, hooks: ExplainHook
               {},
               `${count(run.stats.opsOk, "administrative event")} applied, ${fmt(run.stats.opsFailed)} refused`,
               run.stats.opsFailed
-                ? ` (${Object.entries(run.stats.errors)
+                ? ` (by error code: ${Object.entries(run.stats.errors)
                     .map(([c, n]) => `${c}: ${fmt(n)}`)
                     .join(", ")})`
                 : "",

@@ -61,7 +61,9 @@ export function decodeState(s: string): { state: SimState } | { error: string } 
     };
   }
   if (!isObject(json) || json.v !== 1)
-    return { error: "The link's scenario is not one this console wrote (no version 1 marker)." };
+    return {
+      error: "The link's scenario was not made by this console (or by a version it can't read).",
+    };
   const base = defaultState();
   const example = axigenExample();
   const state: SimState = {

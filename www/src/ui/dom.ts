@@ -1,7 +1,7 @@
 // A tiny DOM builder: no framework, just elements with attributes, handlers
 // and children. Text is always set as text, never parsed as HTML.
 
-type Child = Node | string | number | null | undefined | false;
+export type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<
   string,
   string | number | boolean | null | undefined | ((event: Event) => void)
@@ -50,7 +50,7 @@ let fieldIds = 0;
  * name is the label alone) and an optional hint describes it
  * (`aria-describedby`), so screen readers say both, separately.
  */
-export function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
+export function field(label: string, control: HTMLElement, hint?: string | Child[]): HTMLElement {
   if (!control.id) control.id = `field-${++fieldIds}`;
   const wrapper = h(
     "div",
@@ -58,7 +58,7 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLE
     h("label", { class: "field-label", for: control.id }, label),
     control,
   );
-  if (hint) {
+  if (hint && hint.length > 0) {
     const hintId = `${control.id}-hint`;
     wrapper.append(h("small", { class: "hint", id: hintId }, hint));
     const described = control.getAttribute("aria-describedby");
@@ -68,6 +68,6 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLE
 }
 
 /** An error shown where it happened (role=alert so screen readers announce it). */
-export function errorBox(message: string): HTMLElement {
+export function errorBox(message: string | Child[]): HTMLElement {
   return h("p", { class: "error", role: "alert" }, message);
 }
