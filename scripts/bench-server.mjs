@@ -10,12 +10,14 @@
 //   - through the gateway, a held seat (R3: one engine step, then forward);
 //   - POST /v1/decide (the decision alone, over HTTP);
 //   - GET /v1/licence (a read that writes nothing).
-// Prints figures and ratios to the baseline; asserts nothing.
+// Prints figures and ratios to the baseline; asserts nothing. `--write-docs`
+// also writes both tables into docs/performance.md (scripts/write-docs.mjs).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { markdownTable, machine, writeDocs, writeDocsBlock } from "./write-docs.mjs";
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1000);
@@ -54,6 +56,8 @@ async function startHost(extra = []) {
         SEATCAP_ADMIN_TOKENS: TOKEN,
         SEATCAP_GATEWAY_TOKENS: GATEWAY_TOKEN,
         SEATCAP_UPSTREAM: upstreamUrl,
+        // The import below is unsigned, as `seatcap serve --dev` accepts it.
+        SEATCAP_DEV: "1",
       },
     });
     return {
@@ -238,6 +242,19 @@ if (!WORKER) {
     (c) => ({ authorization: basic(c + 1) }),
   );
   await kept.close();
+  // The Engine on the HTTP thread (--engine-in-process), beside the default engine thread: what
+  // the thread hop costs a request.
+  const inline = await startHost(["--engine-in-process"]);
+  for (let i = 0; i < 200; i++)
+    await send(`${inline.base}${AS}`, { headers: { authorization: basic(1) }, payload: body });
+  results["gateway, held seat, --engine-in-process"] = await time(rounds, (i) =>
+    send(`${inline.base}${AS}`, { headers: { authorization: basic(i + 1) }, payload: body }),
+  );
+  concurrent["gateway, held seats, --engine-in-process"] = await throughput(
+    `${inline.base}${AS}`,
+    (c) => ({ authorization: basic(c + 1) }),
+  );
+  await inline.close();
 }
 
 const baseline = results["upstream directly (baseline)"].p50;
@@ -262,6 +279,27 @@ for (const [name, r] of Object.entries(concurrent)) {
     `${name.padEnd(44)} ${r.rps.toFixed(0).padStart(9)} ${(r.rps / direct).toFixed(2).padStart(11)}× ${String(r.failed).padStart(7)}`,
   );
 }
+
+if (writeDocs)
+  writeDocsBlock(
+    WORKER ? "npm run bench:worker -- --write-docs" : "npm run bench:server -- --write-docs",
+    `${markdownTable(
+      Object.entries(results).map(([name, r]) => ({
+        path: name,
+        "p50 µs": r.p50.toFixed(0),
+        "p99 µs": r.p99.toFixed(0),
+        "p50 × baseline": (r.p50 / baseline).toFixed(1),
+      })),
+    )}\n${markdownTable(
+      Object.entries(concurrent).map(([name, r]) => ({
+        "64 connections, 3 s": name,
+        "req/s": r.rps.toFixed(0),
+        "× baseline": (r.rps / direct).toFixed(2),
+        errors: r.failed,
+      })),
+    )}`,
+    `${machine()}; ${host}; ${ACCOUNTS} accounts, ${rounds} sequential requests a row, 2 KB bodies`,
+  );
 
 await close();
 upstream.close();

@@ -196,6 +196,7 @@ const jsOutputs = [
   "web.mjs",
   "workerd.mjs",
   "cli.mjs",
+  "engine-thread.mjs",
   "server.mjs",
   "cloudflare.mjs",
   "openapi.json",
@@ -274,6 +275,14 @@ if (fresh("js", jsHash, jsOutputs)) {
           js: '#!/usr/bin/env node\nimport { createRequire as __seatcapCreateRequire } from "node:module";\nconst require = __seatcapCreateRequire(import.meta.url);',
         },
       });
+      // The thread `seatcap serve` runs its Engine on (js/src/server/engine-thread.ts), beside cli.mjs.
+      await build({
+        ...common,
+        entryPoints: ["js/src/server/engine-thread-worker.ts"],
+        outfile: "dist/engine-thread.mjs",
+        platform: "node",
+        format: "esm",
+      });
       // The edge server's fetch handler for any Request/Response host; it takes an Engine, so it loads no wasm itself.
       await build({
         ...common,
@@ -312,8 +321,11 @@ if (fresh("js", jsHash, jsOutputs)) {
 }
 // ---- stage 3: the console (www/) -------------------------------------------------
 // A static site in dist/www/: the page, its script, the simulator's Web Worker (which loads the
-// wasm beside it), styles. The Node server serves it at /; any static file server can too.
+// wasm beside it), styles, and the rules reference (docs/rules.md as rules.html, which the
+// console's "rule N" links open). The Node server serves it at /, the Worker as its static
+// assets (edge/cloudflare/wrangler.toml); any static file server can too.
 const www = path.join(dist, "www");
+const rulesSource = path.join(root, "docs/rules.md");
 const wwwOutputs = [
   "index.html",
   "favicon.svg",
@@ -322,6 +334,7 @@ const wwwOutputs = [
   "style.css",
   "uPlot.min.css",
   "seatcap_bg.wasm",
+  ...(existsSync(rulesSource) ? ["rules.html"] : []),
 ].map((f) => path.join(www, f));
 const wwwHash = hashOf(
   [
@@ -329,11 +342,70 @@ const wwwHash = hashOf(
     ...files(path.join(root, "js/src")),
     ...glue,
     wasmOut,
+    rulesSource,
     path.join(root, "package-lock.json"),
     path.join(root, "scripts/build.mjs"),
   ],
   [process.version],
 );
+
+const escapeHtml = (s) =>
+  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
+/**
+ * docs/rules.md as a page of the console (marked, GitHub-flavoured), with the console's header
+ * and stylesheet. Its raw HTML — the `<a id="r1"></a>` … anchors the console links to — is kept
+ * as written. A link to `rules.md#x` stays on this page; a link to any other file of the
+ * repository (other docs, test cases) is not served beside the console, so it becomes its text,
+ * with the path in a tooltip.
+ */
+async function rulesPage(markdown) {
+  const { Marked } = await import("marked");
+  const marked = new Marked({
+    gfm: true,
+    renderer: {
+      link({ href, title, tokens }) {
+        const text = this.parser.parseInline(tokens);
+        const self = /^(?:\.\/)?rules\.md(#.*)?$/.exec(href);
+        const local = !/^([a-z][a-z0-9+.-]*:|#|\/\/)/i.test(href);
+        if (self) href = self[1] ?? "#";
+        else if (local) {
+          const where = path.posix.normalize(path.posix.join("docs", href));
+          return `<span class="doc-ref" title="${escapeHtml(`In the repository: ${where}`)}">${text}</span>`;
+        }
+        const titled = title ? ` title="${escapeHtml(title)}"` : "";
+        return `<a href="${escapeHtml(href)}"${titled}>${text}</a>`;
+      },
+    },
+  });
+  // marked wraps an anchor alone on its line in a paragraph; unwrapped, it sits right before its heading.
+  const body = (await marked.parse(markdown)).replace(/<p>(<a id="[^"]+"><\/a>)<\/p>\n/g, "$1\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>seatcap — the rules</title>
+  <link rel="icon" href="./favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="./style.css">
+</head>
+<body class="rules-page">
+  <a class="skip" href="#doc">Skip to content</a>
+  <header class="top">
+    <a class="brand" href="./index.html#/sim">seatcap</a>
+    <nav aria-label="Sections">
+      <a href="./index.html#/sim">What-if simulator</a>
+      <a href="./index.html#/admin">Admin console</a>
+      <a href="./rules.html" aria-current="page">Rules</a>
+    </nav>
+  </header>
+  <main id="doc" class="doc" tabindex="-1">
+${body}
+  </main>
+</body>
+</html>
+`;
+}
 if (fresh("www", wwwHash, wwwOutputs)) {
   console.log("[build] www: unchanged, skipped");
 } else {
@@ -360,6 +432,15 @@ if (fresh("www", wwwHash, wwwOutputs)) {
     });
     for (const f of ["index.html", "favicon.svg"])
       copyFileSync(path.join(root, "www", f), path.join(www, f));
+    if (existsSync(rulesSource))
+      writeFileSync(
+        path.join(www, "rules.html"),
+        await rulesPage(readFileSync(rulesSource, "utf8")),
+      );
+    else
+      console.warn(
+        "[build] docs/rules.md is missing: no rules.html, so the console's rule links will not resolve",
+      );
     // One stylesheet: the base, then each part's own (www/src/**/*.css), in path order.
     const sheets = [
       path.join(root, "www/style.css"),

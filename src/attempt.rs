@@ -180,11 +180,13 @@ pub struct Loads {
     pub listed: Vec<Vec<Entry>>,
 }
 
-/// One entry of a `list` answer.
+/// One entry of a `list` answer. A store that can also give the entry's version lets the attempt
+/// count the value as read at that version: it is not read again with `get` before the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub key: String,
     pub value: String,
+    pub version: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -217,6 +219,10 @@ impl Loaded {
 }
 
 impl Snapshot for Loaded {
+    fn has_range(&self, prefix: &str) -> bool {
+        self.covers(prefix)
+    }
+
     fn get(&self, key: &str) -> Result<Option<Record>, Missing> {
         if let Some(got) = self.got.get(key) {
             self.touched.borrow_mut().insert(key.to_string());
@@ -230,7 +236,7 @@ impl Snapshot for Loaded {
 
     fn scan(&self, prefix: &str) -> Result<Vec<(String, Record)>, Missing> {
         if !self.covers(prefix) {
-            return Err(Missing::Prefix(prefix.to_string()));
+            return Err(Missing::Prefixes(vec![prefix.to_string()]));
         }
         let under = |map_key: &&String| map_key.starts_with(prefix);
         let from = (Bound::Included(prefix), Bound::Unbounded);
@@ -382,12 +388,14 @@ impl Attempt {
         }
         match self.evaluate() {
             Err(Halt::Missing(Missing::Key(key))) => self.ask(vec![key], Vec::new()),
-            Err(Halt::Missing(Missing::Prefix(prefix))) => {
-                let guards = guards_of(&prefix)
-                    .into_iter()
-                    .filter(|g| !self.loaded.got.contains_key(g))
-                    .collect();
-                self.ask(guards, vec![prefix])
+            Err(Halt::Missing(Missing::Prefixes(prefixes))) => {
+                let mut guards: Vec<String> = Vec::new();
+                for guard in prefixes.iter().flat_map(|p| guards_of(p)) {
+                    if !self.loaded.got.contains_key(&guard) && !guards.contains(&guard) {
+                        guards.push(guard);
+                    }
+                }
+                self.ask(guards, prefixes)
             }
             Err(Halt::Refused(error)) => self.versioned_or(Answer::Refused(error), Writes::new()),
             Ok((answer, writes)) => self.versioned_or(answer, writes),
@@ -572,7 +580,12 @@ impl Attempt {
             self.loaded.got.insert(key, got);
         }
         for (prefix, entries) in lists.into_iter().zip(loads.listed) {
-            for Entry { key, value } in entries {
+            for Entry {
+                key,
+                value,
+                version,
+            } in entries
+            {
                 if !key.starts_with(prefix.as_str()) {
                     return Err(store_error(format!(
                         "list(`{prefix}`) answered `{key}`, which is outside the prefix"
@@ -583,7 +596,16 @@ impl Attempt {
                     Err(_) if repairs => Record::Unreadable(value),
                     Err(why) => return Err(store_error(why)),
                 };
-                self.loaded.listed.insert(key, record);
+                if version.is_some() {
+                    // As good as a `get` of it, and newer than one made before this listing.
+                    let got = Got {
+                        record: Some(record),
+                        version,
+                    };
+                    self.loaded.got.insert(key, got);
+                } else {
+                    self.loaded.listed.insert(key, record);
+                }
             }
             self.loaded.prefixes.push(prefix);
         }

@@ -17,7 +17,8 @@ use crate::model::{AccountId, ClassName, DomainName, Feature, Licence, Policy};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Missing {
     Key(String),
-    Prefix(String),
+    /// Ranges, asked for together (one round trip for a rule that reads several).
+    Prefixes(Vec<String>),
 }
 
 /// Why a rule stopped without a result.
@@ -37,6 +38,10 @@ impl From<Error> for Halt {
 
 /// Read access to stored state.
 pub trait Snapshot {
+    /// Whether `scan(prefix)` can answer without loading (a snapshot that holds everything: always).
+    fn has_range(&self, _prefix: &str) -> bool {
+        true
+    }
     /// `Ok(None)` when the key is absent.
     fn get(&self, key: &str) -> Result<Option<Record>, Missing>;
     /// Every key starting with `prefix`, in ascending key order.
@@ -100,6 +105,20 @@ impl<'s> Tx<'s> {
     }
 
     /// The snapshot's range merged with this request's own writes.
+    /// Asks for every one of `prefixes` not loaded yet in one round trip, before a rule scans them.
+    pub fn load_ranges(&self, prefixes: &[&str]) -> Result<(), Halt> {
+        let missing: Vec<String> = prefixes
+            .iter()
+            .filter(|p| !self.snap.has_range(p))
+            .map(|p| p.to_string())
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Halt::Missing(Missing::Prefixes(missing)))
+        }
+    }
+
     pub fn scan(&self, prefix: &str) -> Result<Vec<(String, Record)>, Halt> {
         let stored = self.snap.scan(prefix).map_err(Halt::Missing)?;
         let written = self

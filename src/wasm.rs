@@ -417,8 +417,9 @@ pub fn licence_message(file: &str) -> JsValue {
     }
 }
 
-/// `{got: (Versioned | null)[], listed: {key, value}[][]}` read field by field
-/// (a serde `Deserialize` for these three shapes costs more wasm than this).
+/// `{got: (Versioned | null)[], listed: {key, value, version?}[][]}` read field by field
+/// (a serde `Deserialize` for these three shapes costs more wasm than this). What an error names
+/// is only formatted on error: a sweep's answer holds tens of thousands of entries.
 fn read_loads(loads: &JsValue) -> Result<crate::attempt::Loads, String> {
     use crate::attempt::{Entry, Loads, Versioned};
     let field = |object: &JsValue, name: &str| {
@@ -430,10 +431,22 @@ fn read_loads(loads: &JsValue) -> Result<crate::attempt::Loads, String> {
             .dyn_into::<js_sys::Array>()
             .map_err(|_| format!("{what} is not an array"))
     };
-    let text = |object: &JsValue, name: &str, what: &str| {
+    let text = |object: &JsValue, name: &str, what: &dyn Fn() -> String| {
         field(object, name)?
             .as_string()
-            .ok_or_else(|| format!("{what}.{name} is not a string"))
+            .ok_or_else(|| format!("{}.{name} is not a string", what()))
+    };
+    // A whole number a JavaScript number holds exactly; `None` for null/undefined.
+    let version = |object: &JsValue, what: &dyn Fn() -> String| {
+        let value = field(object, "version")?;
+        if value.is_null() || value.is_undefined() {
+            return Ok(None);
+        }
+        value
+            .as_f64()
+            .filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v <= 9_007_199_254_740_991.0)
+            .map(|v| Some(v as u64))
+            .ok_or_else(|| format!("{}.version is not a whole number ≥ 0", what()))
     };
     let mut got = Vec::new();
     for (i, item) in array(field(loads, "got")?, "get's answer")?
@@ -444,12 +457,9 @@ fn read_loads(loads: &JsValue) -> Result<crate::attempt::Loads, String> {
             got.push(None);
             continue;
         }
-        let what = format!("get's answer [{i}]");
-        let version = field(&item, "version")?
-            .as_f64()
-            .filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v <= 9_007_199_254_740_991.0);
+        let what = || format!("get's answer [{i}]");
         let version =
-            version.ok_or_else(|| format!("{what}.version is not a whole number ≥ 0"))? as u64;
+            version(&item, &what)?.ok_or_else(|| format!("{}.version is missing", what()))?;
         got.push(Some(Versioned {
             value: text(&item, "value", &what)?,
             version,
@@ -462,10 +472,11 @@ fn read_loads(loads: &JsValue) -> Result<crate::attempt::Loads, String> {
     {
         let mut entries = Vec::new();
         for (j, entry) in array(page, "a listing")?.iter().enumerate() {
-            let what = format!("list [{i}][{j}]");
+            let what = || format!("list [{i}][{j}]");
             entries.push(Entry {
                 key: text(&entry, "key", &what)?,
                 value: text(&entry, "value", &what)?,
+                version: version(&entry, &what)?,
             });
         }
         listed.push(entries);

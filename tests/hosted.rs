@@ -15,13 +15,14 @@ use serde_json::{json, Value};
 
 /// Imports a scenario's state into an empty store, then applies its events one
 /// by one as a host would, each at the time the simulator's clock gives it.
-fn replay(scenario: &Value) -> (Vec<Value>, KvStore) {
+fn replay(scenario: &Value, versioned_lists: bool) -> (Vec<Value>, KvStore) {
     let mut state_only = scenario.clone();
     state_only.as_object_mut().expect("object").remove("events");
     let text = state_only.to_string();
     let parsed = Scenario::parse(&text).expect("scenario loads");
     let start = parsed.start;
     let mut store = KvStore::default();
+    store.versioned_lists = versioned_lists;
     let imported = drive(
         &mut store,
         Operation::Import {
@@ -43,24 +44,31 @@ fn replay(scenario: &Value) -> (Vec<Value>, KvStore) {
 }
 
 /// R14 / SPEC "Storage callbacks": every conformance case gives the same event
-/// results and final state through the store protocol as through `simulate`.
+/// results and final state through the store protocol as through `simulate`,
+/// whether the store's listings carry versions or not.
 #[test]
 fn conformance_cases_replayed_over_a_store_match_the_simulator() {
+    for versioned_lists in [false, true] {
+        conformance_cases_over_a_store(versioned_lists);
+    }
+}
+
+fn conformance_cases_over_a_store(versioned_lists: bool) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
     let mut count = 0;
     for entry in std::fs::read_dir(dir).expect("dir") {
         let path = entry.expect("entry").path();
         let case: Value =
             serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
-        let (results, store) = replay(&case["scenario"]);
+        let (results, store) = replay(&case["scenario"], versioned_lists);
+        let name = format!("{} (versioned lists: {versioned_lists})", path.display());
         assert_eq!(
             Value::from(results),
             case["outcome"]["events"],
-            "{}: events",
-            path.display()
+            "{name}: events"
         );
         let view = serde_json::to_value(state_view(&store.state()).expect("view")).expect("json");
-        assert_eq!(view, case["outcome"]["state"], "{}: state", path.display());
+        assert_eq!(view, case["outcome"]["state"], "{name}: state");
         count += 1;
     }
     assert!(count >= 19);

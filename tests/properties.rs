@@ -310,13 +310,15 @@ proptest! {
     /// answers are exactly those of running the events one at a time in the
     /// order their commits (or single consistent reads) took effect.
     #[test]
-    fn interleaved_attempts_are_linearizable(events in timed_events(30, true), schedule in prop::collection::vec(0usize..3, 400), policy in policy(), licence in licence()) {
+    fn interleaved_attempts_are_linearizable(events in timed_events(30, true), schedule in prop::collection::vec(0usize..3, 400), policy in policy(), licence in licence(), versioned_lists in any::<bool>()) {
         use seatcap::attempt::{Attempt, Loads, Operation, Step};
         use seatcap::time::Timestamp;
         let s = scenario(vec![], policy, licence);
         let text = s.to_string();
         let parsed = Scenario::parse(&text).expect("valid scenario");
+        // Listings with versions (counted as read at them) or without (read again with `get`).
         let mut store = common::KvStore::default();
+        store.versioned_lists = versioned_lists;
         common::drive(&mut store, Operation::Import { state: parsed.state, replace: false, admission: Default::default() }, parsed.start);
         let initial = store.clone();
         let ops: Vec<(String, Timestamp)> = raw(&events).into_iter().map(|e| {
@@ -419,12 +421,19 @@ impl<'a> Lazy<'a> {
     fn load(&self, missing: Missing) {
         match missing {
             Missing::Key(k) => self.keys.borrow_mut().insert(k),
-            Missing::Prefix(p) => self.prefixes.borrow_mut().insert(p),
+            Missing::Prefixes(ps) => {
+                let mut prefixes = self.prefixes.borrow_mut();
+                ps.into_iter().all(|p| prefixes.insert(p))
+            }
         };
     }
 }
 
 impl Snapshot for Lazy<'_> {
+    fn has_range(&self, prefix: &str) -> bool {
+        self.prefixes.borrow().contains(prefix)
+    }
+
     fn get(&self, key: &str) -> Result<Option<Record>, Missing> {
         let loaded = self.keys.borrow().contains(key)
             || self
@@ -443,7 +452,7 @@ impl Snapshot for Lazy<'_> {
         if self.prefixes.borrow().contains(prefix) {
             self.full.scan(prefix)
         } else {
-            Err(Missing::Prefix(prefix.to_string()))
+            Err(Missing::Prefixes(vec![prefix.to_string()]))
         }
     }
 }

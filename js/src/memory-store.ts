@@ -22,7 +22,8 @@ export class MemoryStore implements Store {
     if (i < keys.length && keys[i] === after) i++;
     const out: Entry[] = [];
     for (; i < keys.length && out.length < limit && keys[i]!.startsWith(prefix); i++) {
-      out.push({ key: keys[i]!, value: this.#entries.get(keys[i]!)!.value });
+      const { value, version } = this.#entries.get(keys[i]!)!;
+      out.push({ key: keys[i]!, value, version });
     }
     return out;
   }

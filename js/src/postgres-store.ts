@@ -147,8 +147,12 @@ export class PostgresStore implements Store {
 
   async get(keys: string[]): Promise<(Versioned | null)[]> {
     await this.ready();
+    return this.#get(this.pool, keys);
+  }
+
+  async #get(on: PgQueryable, keys: string[]): Promise<(Versioned | null)[]> {
     // One statement: one snapshot.
-    const { rows } = await this.pool.query(
+    const { rows } = await on.query(
       `SELECT key, value, version FROM ${this.#table} WHERE key = ANY($1::text[])`,
       [keys],
     );
@@ -160,67 +164,80 @@ export class PostgresStore implements Store {
 
   async list(prefix: string, after?: string, limit?: number): Promise<Entry[]> {
     await this.ready();
+    return this.#list(this.pool, prefix, after, limit);
+  }
+
+  async #list(on: PgQueryable, prefix: string, after?: string, limit?: number): Promise<Entry[]> {
     // Only the bounds that apply, so the planner sees a plain range scan of the primary key.
     const where = ["key >= $1"];
     const values: unknown[] = [prefix];
     const end = prefixEnd(prefix);
     if (end !== null) where.push(`key < $${values.push(end)}`);
     if (after !== undefined) where.push(`key > $${values.push(after)}`);
-    let sql = `SELECT key, value FROM ${this.#table} WHERE ${where.join(" AND ")} ORDER BY key`;
+    let sql = `SELECT key, value, version FROM ${this.#table} WHERE ${where.join(" AND ")} ORDER BY key`;
     if (limit !== undefined && Number.isFinite(limit))
       sql += ` LIMIT $${values.push(Math.max(0, Math.floor(limit)))}`;
-    const { rows } = await this.pool.query(sql, values);
-    return rows.map((r) => ({ key: r.key as string, value: r.value as string }));
+    const { rows } = await on.query(sql, values);
+    return rows.map((r) => ({
+      key: r.key as string,
+      value: r.value as string,
+      version: Number(r.version),
+    }));
   }
 
   async commit(tx: Commit): Promise<boolean> {
     await this.ready();
+    return this.#transaction(false, async (client) => {
+      // Shared: commits go side by side, but none while an `exclusive` caller holds the table.
+      await client.query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))", [
+        this.#writersLock,
+      ]);
+      return this.#apply(client, tx);
+    });
+  }
+
+  /**
+   * Runs `work` with every other writer held off: other callers' commits wait (up to the statement
+   * timeout) until it returns, so what `work` reads stays current until it commits, and its commit
+   * can't lose a race to another seatcap. The Engine runs a request here after it lost races
+   * (see Store.exclusive); keep `work` short.
+   */
+  async exclusive<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    await this.ready();
+    return this.#transaction(undefined, async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+        this.#writersLock,
+      ]);
+      return work({
+        get: (keys) => this.#get(client, keys),
+        list: (prefix, after, limit) => this.#list(client, prefix, after, limit),
+        // Inside this transaction: written when `work` returns, undone if it throws.
+        commit: (tx) =>
+          this.#apply(client, tx).catch((e: unknown) => {
+            if (LOST_RACE.has(sqlState(e) ?? "")) return false; // the transaction is over: `work` ends with nothing written
+            throw e;
+          }),
+      });
+    });
+  }
+
+  get #writersLock(): string {
+    return `seatcap:${this.#table}:writers`;
+  }
+
+  /**
+   * `work` in one transaction on a client of its own: committed if it returns, rolled back if it
+   * throws or answers `false`. A lost race (serialization failure, deadlock, racing insert) answers
+   * `lost`, or throws if `lost` is undefined.
+   */
+  async #transaction<T>(lost: T | undefined, work: (client: PgClient) => Promise<T>): Promise<T> {
     const client = await this.#checkOut();
     let broken: unknown;
     try {
       await client.query("BEGIN");
-      const keys = [
-        ...new Set([...tx.expect.map((e) => e.key), ...tx.put.map((p) => p.key), ...tx.del]),
-      ];
-      // Held to the end of the transaction; taken in hash order, so two commits never wait on each other in a cycle.
-      await client.query(
-        "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended($2 || k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS locks",
-        [keys, `seatcap:${this.#table}:`],
-      );
-      // Read after the locks, so the versions are those of the last commit on these keys (READ COMMITTED
-      // takes a fresh snapshot per statement); `FOR UPDATE` also waits for a writer that takes no locks.
-      const { rows } = await client.query(
-        `SELECT key, version FROM ${this.#table} WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
-        [keys],
-      );
-      const current = new Map(rows.map((r) => [r.key as string, Number(r.version)]));
-      if (!tx.expect.every((e) => (current.get(e.key) ?? null) === e.version)) {
-        await client.query("ROLLBACK");
-        return false;
-      }
-      if (tx.put.length > 0 || tx.del.length > 0) {
-        const { rows: seq } = await client.query(`SELECT nextval('${this.#table}_version') AS v`);
-        const version = seq[0]!.v;
-        const updates = tx.put.filter((p) => current.has(p.key));
-        const inserts = tx.put.filter((p) => !current.has(p.key));
-        if (updates.length > 0) {
-          await client.query(
-            `UPDATE ${this.#table} t SET value = u.v, version = $3 FROM unnest($1::text[], $2::text[]) AS u(k, v) WHERE t.key = u.k`,
-            [updates.map((p) => p.key), updates.map((p) => p.value), version],
-          );
-        }
-        if (inserts.length > 0) {
-          // A plain INSERT: a key someone else inserted meanwhile is a unique violation, a lost race.
-          await client.query(
-            `INSERT INTO ${this.#table} (key, value, version) SELECT k, v, $3 FROM unnest($1::text[], $2::text[]) AS u(k, v)`,
-            [inserts.map((p) => p.key), inserts.map((p) => p.value), version],
-          );
-        }
-        if (tx.del.length > 0)
-          await client.query(`DELETE FROM ${this.#table} WHERE key = ANY($1::text[])`, [tx.del]);
-      }
-      await client.query("COMMIT");
-      return true;
+      const result = await work(client);
+      await client.query(result === false ? "ROLLBACK" : "COMMIT");
+      return result;
     } catch (e) {
       // A connection that failed is dropped, not rolled back: a `ROLLBACK` on it could only wait or fail.
       // If `COMMIT` itself was in flight the transaction may have landed (see docs/decisions.md): the
@@ -233,11 +250,52 @@ export class PostgresStore implements Store {
       await client.query("ROLLBACK").catch((rollback: unknown) => {
         broken = rollback;
       });
-      if (LOST_RACE.has(code)) return false;
+      if (lost !== undefined && LOST_RACE.has(code)) return lost;
       throw e;
     } finally {
       client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
     }
+  }
+
+  /** Checks `tx`'s expectations and applies it on `client`, inside a transaction; `false`: it lost, nothing written. */
+  async #apply(client: PgQueryable, tx: Commit): Promise<boolean> {
+    const keys = [
+      ...new Set([...tx.expect.map((e) => e.key), ...tx.put.map((p) => p.key), ...tx.del]),
+    ];
+    // Held to the end of the transaction; taken in hash order, so two commits never wait on each other in a cycle.
+    await client.query(
+      "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended($2 || k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS locks",
+      [keys, `seatcap:${this.#table}:`],
+    );
+    // Read after the locks, so the versions are those of the last commit on these keys (READ COMMITTED
+    // takes a fresh snapshot per statement); `FOR UPDATE` also waits for a writer that takes no locks.
+    const { rows } = await client.query(
+      `SELECT key, version FROM ${this.#table} WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
+      [keys],
+    );
+    const current = new Map(rows.map((r) => [r.key as string, Number(r.version)]));
+    if (!tx.expect.every((e) => (current.get(e.key) ?? null) === e.version)) return false;
+    if (tx.put.length === 0 && tx.del.length === 0) return true;
+    const { rows: seq } = await client.query(`SELECT nextval('${this.#table}_version') AS v`);
+    const version = seq[0]!.v;
+    const updates = tx.put.filter((p) => current.has(p.key));
+    const inserts = tx.put.filter((p) => !current.has(p.key));
+    if (updates.length > 0) {
+      await client.query(
+        `UPDATE ${this.#table} t SET value = u.v, version = $3 FROM unnest($1::text[], $2::text[]) AS u(k, v) WHERE t.key = u.k`,
+        [updates.map((p) => p.key), updates.map((p) => p.value), version],
+      );
+    }
+    if (inserts.length > 0) {
+      // A plain INSERT: a key someone else inserted meanwhile is a unique violation, a lost race.
+      await client.query(
+        `INSERT INTO ${this.#table} (key, value, version) SELECT k, v, $3 FROM unnest($1::text[], $2::text[]) AS u(k, v)`,
+        [inserts.map((p) => p.key), inserts.map((p) => p.value), version],
+      );
+    }
+    if (tx.del.length > 0)
+      await client.query(`DELETE FROM ${this.#table} WHERE key = ANY($1::text[])`, [tx.del]);
+    return true;
   }
 
   /**

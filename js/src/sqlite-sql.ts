@@ -20,9 +20,9 @@ export function sqliteStatements(table: string) {
     put: `INSERT INTO ${table} (key, value, version) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version`,
     del: `DELETE FROM ${table} WHERE key = ?`,
     /** `list` under a prefix: parameters from `listQuery`. */
-    range: `SELECT key, value FROM ${table} WHERE key > ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`,
+    range: `SELECT key, value, version FROM ${table} WHERE key > ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`,
     /** `list` under a prefix with no upper bound (`prefixEnd` is null): parameters from `listQuery`. */
-    from: `SELECT key, value FROM ${table} WHERE key > ? AND key >= ? ORDER BY key LIMIT ?`,
+    from: `SELECT key, value, version FROM ${table} WHERE key > ? AND key >= ? ORDER BY key LIMIT ?`,
   };
 }
 

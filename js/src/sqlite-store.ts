@@ -100,7 +100,11 @@ export class SqliteStore implements Store {
   list(prefix: string, after?: string, limit?: number): Entry[] {
     const { bounded, params } = listQuery(prefix, after, limit);
     const rows = (bounded ? this.#range : this.#from).all(...params);
-    return (rows as Entry[]).map((r) => ({ key: r.key, value: r.value }));
+    return (rows as Required<Entry>[]).map((r) => ({
+      key: r.key,
+      value: r.value,
+      version: Number(r.version),
+    }));
   }
 
   commit(tx: Commit): boolean {

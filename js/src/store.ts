@@ -11,6 +11,12 @@ export interface Versioned {
 export interface Entry {
   key: string;
   value: string;
+  /**
+   * Optional: the entry's version, as `get` would answer it. A store that gives it saves the
+   * Engine reading listed values again with `get` before it answers (an `at-cap` sweep lists every
+   * account). Give it only if it is the version of this very value.
+   */
+  version?: number;
 }
 
 /** What `commit` is asked to apply, all or nothing. */
@@ -35,6 +41,13 @@ export interface Store {
   commit(tx: Commit): MaybePromise<boolean>;
   /** Keys under `prefix`, ascending, strictly after `after`, at most `limit`. */
   list(prefix: string, after?: string, limit?: number): MaybePromise<Entry[]>;
+  /**
+   * Optional, for stores several processes write: runs `work` against a view of this store while
+   * every other writer's commits wait, so a request that keeps losing races to others can finish.
+   * The Engine uses it for a request's tries after its second lost race; without it, the Engine
+   * only backs off and retries.
+   */
+  exclusive?<T>(work: (store: Store) => Promise<T>): Promise<T>;
 }
 
 /**

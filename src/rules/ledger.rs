@@ -183,15 +183,26 @@ pub fn grant_waiters(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
 /// R5 `at-cap`: once the last seat is taken, every premium account that
 /// resolves to `enabled` and holds no seat is capped at once.
 ///
-/// Everything the sweep looks at is read as whole ranges (accounts, holders, domains, classes)
-/// before it decides, so a host answers it in a fixed number of round trips whatever the number
-/// of accounts (reading key by key cost one round trip, and one re-run of the rule, per account).
+/// Everything the sweep looks at is read as whole ranges (accounts, holders, the capped index,
+/// domains, classes), asked for together before it decides, so a host answers it in one round
+/// trip whatever the number of accounts (reading key by key cost one round trip, and one re-run
+/// of the rule, per account; range by range, one re-run of the rule per range).
 fn cap_everyone_waiting_to_claim(ctx: &mut Ctx<'_>, feature: &Feature) -> Result<(), Halt> {
+    let holder_prefix = keys::holder_prefix(feature);
+    // All in one round trip; the capped index too, so the markers written are known absent (or at
+    // their version) without reading each one with `get`.
+    ctx.tx.load_ranges(&[
+        keys::ACCOUNT_PREFIX,
+        &holder_prefix,
+        &keys::capped_prefix(feature),
+        keys::DOMAIN_PREFIX,
+        keys::CLASS_PREFIX,
+    ])?;
     let accounts = ctx.tx.accounts()?;
     // Holder keys in key order (a scan's order), searched without sorting anew.
     let holders: Vec<String> = ctx
         .tx
-        .scan(&keys::holder_prefix(feature))?
+        .scan(&holder_prefix)?
         .into_iter()
         .map(|(key, _)| key)
         .collect();

@@ -126,6 +126,8 @@ pub fn outcome_value(outcome: &Outcome) -> Value {
 pub struct KvStore {
     pub entries: std::collections::BTreeMap<String, (String, u64)>,
     next_version: u64,
+    /// `list` answers carry each entry's version (a store may; SPEC's plain `{key, value}` otherwise).
+    pub versioned_lists: bool,
 }
 
 impl KvStore {
@@ -146,9 +148,10 @@ impl KvStore {
         self.entries
             .range(prefix.to_string()..)
             .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, (v, _))| seatcap::attempt::Entry {
+            .map(|(k, (v, version))| seatcap::attempt::Entry {
                 key: k.clone(),
                 value: v.clone(),
+                version: self.versioned_lists.then_some(*version),
             })
             .collect()
     }

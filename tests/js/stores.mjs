@@ -122,10 +122,10 @@ async function openDurableObjectStore() {
  * DurableObjectStore, in workerd on 127.0.0.1: reached over RPC here, over HTTP from other
  * processes (durable-object-http.mjs).
  */
-export async function storeHostWorker({ scriptPath, modulesRoot, modulesRules }) {
+export async function storeHostWorker({ scriptPath, modulesRoot, modulesRules, modules = true }) {
   const { Miniflare } = await import("miniflare");
   return new Miniflare({
-    modules: true,
+    modules,
     scriptPath,
     modulesRoot,
     modulesRules,

@@ -33,9 +33,12 @@ export class DurableObjectStore implements Store {
   list(prefix: string, after?: string, limit?: number): Entry[] {
     const { bounded, params } = listQuery(prefix, after, limit);
     const rows = this.#sql
-      .exec<{ key: string; value: string }>(bounded ? SQL.range : SQL.from, ...params)
+      .exec<{ key: string; value: string; version: number }>(
+        bounded ? SQL.range : SQL.from,
+        ...params,
+      )
       .toArray();
-    return rows.map((r) => ({ key: r.key, value: r.value }));
+    return rows.map((r) => ({ key: r.key, value: r.value, version: Number(r.version) }));
   }
 
   commit(tx: Commit): boolean {

@@ -20,6 +20,8 @@ export interface Config {
   /** Seed an empty store with the Axigen example and make a local demo vendor key (`npm start`). */
   demo: boolean;
   verifyNewClaims: boolean;
+  /** The Engine on a thread of its own (default) or on the HTTP thread (`--engine-in-process`). */
+  engineThread: boolean;
   /** How credentials are checked with the mail server before anything is written or told (gateway). */
   credentialCheck: "auto" | "options" | "request";
   /** How long credentials the mail server accepted are remembered (ms; 0: never). */
@@ -67,6 +69,8 @@ export const USAGE = `usage: seatcap serve [options]
   --demo                     seed an empty store with the Axigen example and trust a local demo vendor key
   --no-verify-claims         trust the Basic user name without asking the upstream (only behind a front end
                              that authenticates every request itself)
+  --engine-in-process        run the rules on the HTTP thread instead of a thread of their own (profiling;
+                             a costly request, such as an at-cap sweep, then holds every other request)
   --credential-check <mode>  auto (default: OPTIONS probes, once the upstream was seen refusing a made-up
                              credential on OPTIONS), options (trust OPTIONS probes), request (verify a claim
                              by the real request's status; denials then answer 503) (SEATCAP_CREDENTIAL_CHECK)
@@ -126,7 +130,7 @@ const FLAGS_WITH_VALUE = new Set([
   "tls-key",
   "trust-proxy",
 ]);
-const SWITCHES = new Set(["dev", "demo", "no-verify-claims"]);
+const SWITCHES = new Set(["dev", "demo", "no-verify-claims", "engine-in-process"]);
 
 const list = (text: string | undefined) =>
   (text ?? "")
@@ -243,6 +247,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     dev: switches.has("dev") || env.SEATCAP_DEV === "1",
     demo: switches.has("demo"),
     verifyNewClaims: !switches.has("no-verify-claims"),
+    engineThread: !switches.has("engine-in-process"),
     credentialCheck: oneOf(
       "credential-check",
       one("credential-check", "SEATCAP_CREDENTIAL_CHECK") ?? "auto",

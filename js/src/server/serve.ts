@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "n
 import * as path from "node:path";
 import { serve as listen, type HttpBindings, type Http2Bindings } from "@hono/node-server";
 import { Engine, SqliteStore, PostgresStore, version, type Store } from "../node.js";
+import type { EngineApi } from "../engine-calls.js";
+import { startEngineThread, type EngineThreadOptions } from "./engine-thread.js";
 import { Tokens } from "./auth.js";
 import { createHandler } from "./app.js";
 import { boundServer, Limits, nodeServerOptions } from "./limits.js";
@@ -50,7 +52,7 @@ export async function main(
 
 export async function start(config: Config): Promise<Running> {
   mkdirSync(config.data, { recursive: true });
-  const { store, describe, close: closeStore } = await openStore(config);
+  const { store, describe, close: closeStore, thread: where } = await openStore(config);
   const notes: string[] = [];
 
   // Tokens: the configured ones, else one generated on first start and kept (0600) in the data directory.
@@ -95,7 +97,19 @@ export async function start(config: Config): Promise<Running> {
     );
   }
   // Every licence a client installs (upload, import, events) is verified by the core against these keys.
-  const engine = new Engine(store, { licence: { trustedKeys, devMode: config.dev } });
+  const licence = { trustedKeys, devMode: config.dev };
+  let engine: EngineApi;
+  let closeEngine: () => Promise<void>;
+  if (config.engineThread) {
+    // This thread's connection was for seeding; the engine thread opens its own.
+    await closeStore();
+    const thread = await startEngineThread({ store: where, licence });
+    engine = thread.engine;
+    closeEngine = () => thread.close();
+  } else {
+    engine = new Engine(store, { licence });
+    closeEngine = closeStore;
+  }
 
   let upstream = config.upstream;
   let upstreamNote = upstream
@@ -205,7 +219,7 @@ export async function start(config: Config): Promise<Running> {
       await forward.close();
       requestLog.flush();
       demoUpstream?.server.close();
-      await closeStore();
+      await closeEngine();
     },
   };
 }
@@ -238,27 +252,38 @@ function batchedLog(write: (text: string) => void): {
   };
 }
 
-async function openStore(
-  config: Config,
-): Promise<{ store: Store; describe: string; close: () => Promise<void> }> {
+/** The store, for seeding; how to describe it; and where the engine thread opens its own. */
+async function openStore(config: Config): Promise<{
+  store: Store;
+  describe: string;
+  close: () => Promise<void>;
+  thread: EngineThreadOptions["store"];
+}> {
   if (config.postgres) {
     // A pool that outlives its database: requests answer `store-error` while it is away (see PostgresStore.open).
     const timeout = Number(process.env.SEATCAP_POSTGRES_TIMEOUT_MS);
-    const store = await PostgresStore.open(config.postgres, {
+    const options = {
       table: process.env.SEATCAP_POSTGRES_TABLE ?? "seatcap_kv",
       ...(Number.isInteger(timeout) && timeout > 0 ? { timeoutMs: timeout } : {}),
-    });
+    };
+    const store = await PostgresStore.open(config.postgres, options);
     await store.ready();
     const where = new URL(config.postgres);
     return {
       store,
       describe: `PostgreSQL ${where.host}${where.pathname} (table ${store.table})`,
       close: () => store.close(),
+      thread: { kind: "postgres", url: config.postgres, ...options },
     };
   }
   const file = path.join(config.data, "seatcap.db");
   const store = await SqliteStore.open(file);
-  return { store, describe: `SQLite ${file}`, close: async () => store.close() };
+  return {
+    store,
+    describe: `SQLite ${file}`,
+    close: async () => store.close(),
+    thread: { kind: "sqlite", file },
+  };
 }
 
 /** Seeds the Axigen example into an empty store; `false` when the store already holds something. */
