@@ -17,6 +17,11 @@ export interface EngineThreadOptions {
   licence: { trustedKeys: string[]; devMode: boolean };
 }
 
+export interface EngineThreadHooks {
+  /** Told when the thread ends other than by `close` (its calls in flight are refused). */
+  onLost?: (error: Error) => void;
+}
+
 /** What the thread answers: the store is open, a call's result or error, or a startup failure. */
 export type ThreadMessage =
   | { ready: true }
@@ -33,17 +38,24 @@ export interface EngineThread {
 /** Errors an Engine throws (bad arguments), rebuilt on this side with their class. */
 const ERRORS: Record<string, ErrorConstructor> = { TypeError, RangeError };
 
-export async function startEngineThread(options: EngineThreadOptions): Promise<EngineThread> {
+export async function startEngineThread(
+  options: EngineThreadOptions,
+  hooks: EngineThreadHooks = {},
+): Promise<EngineThread> {
   const worker = new Worker(new URL("./engine-thread.mjs", import.meta.url), {
     workerData: options,
   });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let next = 0;
   let gone: Error | undefined;
+  let started = false;
+  let closing = false;
   const fail = (e: Error) => {
-    gone ??= e;
+    if (gone) return;
+    gone = e;
     for (const call of pending.values()) call.reject(e);
     pending.clear();
+    if (started && !closing) hooks.onLost?.(e);
   };
   const ready = new Promise<void>((resolve, reject) => {
     worker.on("message", (m: ThreadMessage) => {
@@ -66,6 +78,7 @@ export async function startEngineThread(options: EngineThreadOptions): Promise<E
     });
   });
   await ready;
+  started = true;
   const engine = remoteEngine(
     (actor, call, args) =>
       new Promise((resolve, reject) => {
@@ -80,6 +93,7 @@ export async function startEngineThread(options: EngineThreadOptions): Promise<E
     async close() {
       while (pending.size > 0 && !gone) await new Promise((r) => setTimeout(r, 10));
       if (gone) return;
+      closing = true;
       const exited = new Promise((resolve) => worker.once("exit", resolve));
       worker.postMessage({ close: true });
       await exited;

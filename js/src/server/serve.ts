@@ -103,7 +103,16 @@ export async function start(config: Config): Promise<Running> {
   if (config.engineThread) {
     // This thread's connection was for seeding; the engine thread opens its own.
     await closeStore();
-    const thread = await startEngineThread({ store: where, licence });
+    const thread = await startEngineThread(
+      { store: where, licence },
+      {
+        // Every decision would now fail: end the process, so its supervisor starts a whole new one.
+        onLost: (e) => {
+          process.stderr.write(`seatcap serve: the engine thread ended (${e.message}); exiting\n`);
+          process.exit(1);
+        },
+      },
+    );
     engine = thread.engine;
     closeEngine = () => thread.close();
   } else {
