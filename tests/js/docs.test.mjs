@@ -22,6 +22,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { root } from "./helpers.mjs";
+import { writeWorkersRuntimeTypes } from "./pack-helpers.mjs";
 
 const DOCS = [
   "README.md",
@@ -255,18 +256,7 @@ test("every TypeScript snippet type-checks against the built package's types (di
       writeFileSync(path.join(dir, name), `${b.code}\nexport {};\n`);
       return { name, block: b };
     });
-    // A Worker project has the runtime's types (@cloudflare/workers-types); this stands in for
-    // the one module `seatcap/cloudflare`'s declarations import from them.
-    writeFileSync(
-      path.join(dir, "workers-runtime.d.ts"),
-      `declare module "cloudflare:workers" {
-  export abstract class DurableObject<Env = unknown> {
-    protected ctx: unknown;
-    protected env: Env;
-    constructor(ctx: any, env: Env);
-  }
-}\n`,
-    );
+    writeWorkersRuntimeTypes(dir);
     const dist = (p) => [path.join(root, "dist", p)];
     writeFileSync(
       path.join(dir, "tsconfig.json"),

@@ -57,3 +57,20 @@ export function installProject(work, tarball, name, type) {
   npm(["install", "--prefer-offline", tarball], dir);
   return dir;
 }
+
+/**
+ * A Worker project has the runtime's types (@cloudflare/workers-types); this stands in for the one
+ * module `seatcap/cloudflare`'s declarations import from them. Written into `dir` as a .d.ts.
+ */
+export function writeWorkersRuntimeTypes(dir) {
+  writeFileSync(
+    path.join(dir, "workers-runtime.d.ts"),
+    `declare module "cloudflare:workers" {
+  export abstract class DurableObject<Env = unknown> {
+    protected ctx: unknown;
+    protected env: Env;
+    constructor(ctx: any, env: Env);
+  }
+}\n`,
+  );
+}

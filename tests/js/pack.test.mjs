@@ -6,7 +6,13 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { root } from "./helpers.mjs";
-import { expected, installProject, packTarball, scenario } from "./pack-helpers.mjs";
+import {
+  expected,
+  installProject,
+  packTarball,
+  scenario,
+  writeWorkersRuntimeTypes,
+} from "./pack-helpers.mjs";
 
 let work;
 let tarball;
@@ -182,17 +188,7 @@ test("a fresh ESM project imports seatcap, and its bin runs", () => {
   `;
   tsc(dir, "check-server.ts", server, "node16", "es2022,dom");
   tsc(dir, "check-server-bundler.ts", server, "esnext", "es2022,dom");
-  // A Worker project has the runtime's types (@cloudflare/workers-types); this stands in for the one module they add.
-  writeFileSync(
-    path.join(dir, "workers-runtime.d.ts"),
-    `declare module "cloudflare:workers" {
-    export abstract class DurableObject<Env = unknown> {
-      protected ctx: unknown;
-      protected env: Env;
-      constructor(ctx: any, env: Env);
-    }
-  }`,
-  );
+  writeWorkersRuntimeTypes(dir);
   const cloudflare = `
     import worker, { SeatLedger, createWorker, DurableObjectStore, remoteEngine, type WorkerEnv } from "seatcap/cloudflare";
     export { SeatLedger };
