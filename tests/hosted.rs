@@ -18,22 +18,9 @@ use serde_json::{json, Value};
 fn replay(scenario: &Value, versioned_lists: bool) -> (Vec<Value>, KvStore) {
     let mut state_only = scenario.clone();
     state_only.as_object_mut().expect("object").remove("events");
-    let text = state_only.to_string();
-    let parsed = Scenario::parse(&text).expect("scenario loads");
-    let start = parsed.start;
     let mut store = KvStore::default();
     store.versioned_lists = versioned_lists;
-    let imported = drive(
-        &mut store,
-        Operation::Import {
-            state: parsed.state,
-            replace: false,
-            admission: Default::default(),
-        },
-        start,
-    );
-    assert!(matches!(imported, Answer::Done), "import: {imported:?}");
-    let mut next = start;
+    let mut next = common::import(&mut store, &state_only);
     let mut results = Vec::new();
     for event in scenario["events"].as_array().cloned().unwrap_or_default() {
         let (op, at) = Operation::event(&event.to_string(), Ok(next));
@@ -75,18 +62,10 @@ fn conformance_cases_over_a_store(versioned_lists: bool) {
 }
 
 fn small_store(seats: u64, accounts: u64) -> KvStore {
-    let scenario = common::axigen(json!(seats), accounts, json!({}), vec![]);
-    let text = scenario.to_string();
-    let parsed = Scenario::parse(&text).expect("loads");
     let mut store = KvStore::default();
-    drive(
+    common::import(
         &mut store,
-        Operation::Import {
-            state: parsed.state,
-            replace: false,
-            admission: Default::default(),
-        },
-        parsed.start,
+        &common::axigen(json!(seats), accounts, json!({}), vec![]),
     );
     store
 }

@@ -314,15 +314,13 @@ proptest! {
         use seatcap::attempt::{Attempt, Loads, Operation, Step};
         use seatcap::time::Timestamp;
         let s = scenario(vec![], policy, licence);
-        let text = s.to_string();
-        let parsed = Scenario::parse(&text).expect("valid scenario");
         // Listings with versions (counted as read at them) or without (read again with `get`).
         let mut store = common::KvStore::default();
         store.versioned_lists = versioned_lists;
-        common::drive(&mut store, Operation::Import { state: parsed.state, replace: false, admission: Default::default() }, parsed.start);
+        let start = common::import(&mut store, &s);
         let initial = store.clone();
         let ops: Vec<(String, Timestamp)> = raw(&events).into_iter().map(|e| {
-            let (_, at) = Operation::event(&e, Ok(parsed.start));
+            let (_, at) = Operation::event(&e, Ok(start));
             (e, at)
         }).collect();
 

@@ -46,19 +46,8 @@ fn licence(seats: u64, serial: u64, issued: &str) -> Value {
 fn seeded() -> KvStore {
     let mut scenario = common::axigen(json!(2), 3, json!({}), vec![]);
     scenario["licence"] = signed_by(licence(2, 5, "2026-01-01T00:00:00Z"), &vendor());
-    let text = scenario.to_string();
-    let parsed = Scenario::parse(&text).expect("scenario");
     let mut store = KvStore::default();
-    let done = drive(
-        &mut store,
-        Operation::Import {
-            state: parsed.state,
-            replace: false,
-            admission: Default::default(),
-        },
-        parsed.start,
-    );
-    assert!(matches!(done, Answer::Done), "{done:?}");
+    common::import(&mut store, &scenario);
     store
 }
 
@@ -556,46 +545,18 @@ fn the_change_log_is_in_commit_order_and_replaying_it_reproduces_the_store() {
 /// now reads ranges: the number of loads does not grow with the number of accounts.
 #[test]
 fn the_at_cap_sweep_takes_the_same_number_of_loads_at_any_size() {
-    use seatcap::attempt::{Loads, Step};
     let loads_for = |accounts: u64| {
-        let text =
-            common::axigen(json!(1), accounts, json!({"capping": "at-cap"}), vec![]).to_string();
-        let parsed = Scenario::parse(&text).expect("scenario");
         let mut store = KvStore::default();
-        drive(
+        let start = common::import(
             &mut store,
-            Operation::Import {
-                state: parsed.state,
-                replace: false,
-                admission: Default::default(),
-            },
-            parsed.start,
+            &common::axigen(json!(1), accounts, json!({"capping": "at-cap"}), vec![]),
         );
-        let mut attempt = Attempt::new(
-            Operation::event(
-                &common::connect(&common::user(1)).to_string(),
-                Ok(parsed.start),
-            )
-            .0,
-            parsed.start,
+        let claim = Operation::event(&common::connect(&common::user(1)).to_string(), Ok(start)).0;
+        let (answer, count) = common::drive_counting(&mut store, Attempt::new(claim, start));
+        assert!(
+            matches!(answer, Answer::Decision(ref d) if d.allowed),
+            "the last seat is claimed: {answer:?}"
         );
-        let (mut loads, mut count) = (None, 0);
-        loop {
-            match attempt.step(loads.take()) {
-                Step::Load { keys, lists } => {
-                    count += 1;
-                    loads = Some(Loads {
-                        got: store.get(&keys),
-                        listed: lists.iter().map(|p| store.list(p)).collect(),
-                    });
-                }
-                Step::Commit { commit, .. } => {
-                    assert!(store.commit(&commit));
-                    break;
-                }
-                Step::Answer { answer } => panic!("expected a commit: {answer:?}"),
-            }
-        }
         let capped = store.list("capped/activesync/").len() as u64;
         assert_eq!(
             capped,
@@ -621,18 +582,8 @@ fn the_at_cap_sweep_is_logged_as_the_engines_own_entry_not_the_admins() {
             "domains": {"a.com": {"settings": {"activesync": "enabled"}}, "b.com": {"settings": {"activesync": "enabled"}}},
             "generate": [{"domain": "a.com", "count": 2, "prefix": "u"}, {"domain": "b.com", "count": 2, "prefix": "u"}]}
     });
-    let text = scenario.to_string();
-    let parsed = Scenario::parse(&text).expect("scenario");
     let mut store = KvStore::default();
-    drive(
-        &mut store,
-        Operation::Import {
-            state: parsed.state,
-            replace: false,
-            admission: Default::default(),
-        },
-        parsed.start,
-    );
+    common::import(&mut store, &scenario);
     let event = json!({"op": "set", "node": "account:u1@a.com", "feature": "activesync", "value": "enabled"});
     let op = Operation::event(&event.to_string(), Ok(Timestamp::from_millis(T))).0;
     let context = LogContext::new("domain-admin:a.com", "req-1").expect("context");

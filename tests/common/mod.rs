@@ -203,11 +203,19 @@ pub fn drive(
 /// As [`drive`], for an attempt the caller built (e.g. one that writes a change-log entry).
 pub fn drive_attempt(
     store: &mut KvStore,
-    mut attempt: seatcap::attempt::Attempt,
+    attempt: seatcap::attempt::Attempt,
 ) -> seatcap::attempt::Answer {
+    drive_counting(store, attempt).0
+}
+
+/// As [`drive_attempt`], also answering how many loads (store round trips) the attempt asked for.
+pub fn drive_counting(
+    store: &mut KvStore,
+    mut attempt: seatcap::attempt::Attempt,
+) -> (seatcap::attempt::Answer, u32) {
     use seatcap::attempt::{Loads, Step};
     let mut loads = None;
-    for _ in 0..1000 {
+    for count in 0..1000 {
         match attempt.step(loads.take()) {
             Step::Load { keys, lists } => {
                 loads = Some(Loads {
@@ -217,12 +225,29 @@ pub fn drive_attempt(
             }
             Step::Commit { commit, answer } => {
                 assert!(store.commit(&commit), "an uncontended commit holds");
-                return answer;
+                return (answer, count);
             }
-            Step::Answer { answer } => return answer,
+            Step::Answer { answer } => return (answer, count),
         }
     }
     panic!("the attempt did not finish in 1000 steps");
+}
+
+/// Imports `scenario`'s state into `store` as a host's first `importScenario` does (the import
+/// must be done: into an empty store), and answers the scenario's start.
+pub fn import(store: &mut KvStore, scenario: &Value) -> seatcap::time::Timestamp {
+    use seatcap::attempt::{Answer, Operation};
+    let text = scenario.to_string();
+    let parsed = Scenario::parse(&text).unwrap_or_else(|e| panic!("scenario rejected: {e}"));
+    let start = parsed.start;
+    let import = Operation::Import {
+        state: parsed.state,
+        replace: false,
+        admission: Default::default(),
+    };
+    let answer = drive(store, import, start);
+    assert!(matches!(answer, Answer::Done), "import: {answer:?}");
+    start
 }
 
 /// An answer as the Outcome's event entry.
