@@ -6,7 +6,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { Engine } from "../workerd.js";
 import { DurableObjectStore } from "./durable-store.js";
-import { isEngineCall } from "../server/remote-engine.js";
+import { runEngineCall } from "../server/remote-engine.js";
 import { parseConfig } from "../server/config.js";
 import type { DurableObjectState } from "./workers.js";
 
@@ -20,12 +20,7 @@ export class SeatLedger extends DurableObject {
 
   /** Runs one Engine call here (see `remoteEngine`). A name that is not an Engine call is refused. */
   async run(actor: string | undefined, call: string, args: unknown[]): Promise<unknown> {
-    if (!isEngineCall(call)) throw new TypeError(`\`${String(call)}\` is not an Engine call`);
-    if (actor !== undefined && typeof actor !== "string")
-      throw new TypeError("the actor is a string");
-    if (!Array.isArray(args)) throw new TypeError("the arguments are an array");
-    const engine = actor === undefined ? this.#engine : this.#engine.by(actor);
-    return (engine[call] as (...a: unknown[]) => Promise<unknown>)(...args);
+    return runEngineCall(this.#engine, actor, call, args);
   }
 }
 

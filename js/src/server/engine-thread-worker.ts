@@ -4,7 +4,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { Engine, PostgresStore, SqliteStore } from "../node.js";
 import type { EngineThreadOptions, ThreadMessage } from "./engine-thread.js";
-import { isEngineCall } from "./remote-engine.js";
+import { runEngineCall } from "./remote-engine.js";
 
 interface Call {
   id: number;
@@ -40,10 +40,7 @@ try {
       return;
     }
     try {
-      if (!isEngineCall(m.call)) throw new TypeError(`\`${String(m.call)}\` is not an Engine call`);
-      const target = m.actor === undefined ? engine : engine.by(m.actor);
-      const run = target[m.call] as (...args: unknown[]) => Promise<unknown>;
-      post({ id: m.id, result: await run.apply(target, m.args) });
+      post({ id: m.id, result: await runEngineCall(engine, m.actor, m.call, m.args) });
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       post({ id: m.id, error: { name: error.name, message: error.message } });
