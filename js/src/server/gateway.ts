@@ -143,8 +143,9 @@ export async function gateway(
     request.headers.get("authorization"),
   );
   if (limited) return limited;
+  // `--no-verify-claims`: the user name is trusted, as the mail server's own front end authenticated it.
   if (options.verifyNewClaims === false)
-    return trusting(request, account, feature, target, options, client);
+    return connectAndForward(request, account, feature, target, options, client);
 
   const peek = await options.engine.peekConnect(account, feature);
   if ("error" in peek) return undecided(peek);
@@ -163,23 +164,28 @@ export async function gateway(
       return claimOnRequest(request, account, feature, target, options, client, check);
     return unverified(verdict.why);
   }
-  const decision: ConnectResult =
-    "pending" in peek ? await options.engine.connect(account, feature) : peek;
-  if ("error" in decision) return undecided(decision);
-  if (!decision.allowed) return deny(account, feature, decision, options);
-  return forwardTo(request, account.toLowerCase(), target, options, client);
+  return connectAndForward(
+    request,
+    account,
+    feature,
+    target,
+    options,
+    client,
+    "pending" in peek ? undefined : peek,
+  );
 }
 
-/** `--no-verify-claims`: the user name is trusted, as the mail server's own front end authenticated it. */
-async function trusting(
+/** Connects (unless `decided` already is the decision), then denies or forwards. */
+async function connectAndForward(
   request: Request,
   account: string,
   feature: string,
   target: URL,
   options: GatewayOptions,
   client: ClientInfo,
+  decided?: ConnectResult,
 ): Promise<Response> {
-  const decision = await options.engine.connect(account, feature);
+  const decision = decided ?? (await options.engine.connect(account, feature));
   if ("error" in decision) return undecided(decision);
   if (!decision.allowed) return deny(account, feature, decision, options);
   return forwardTo(request, account.toLowerCase(), target, options, client);
