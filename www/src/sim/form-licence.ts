@@ -1,8 +1,8 @@
 // The licence (mailboxes, expiry, features with seats) and the policy
 // options of R5, R10, R12.
-import { field, h } from "../ui/dom.js";
+import { type Child, field, h } from "../ui/dom.js";
 import { why } from "../ui/rules.js";
-import type { Capping, Overflow, Shrink } from "../../../js/src/types.js";
+import type { PolicyDraft } from "./draft.js";
 import {
   button,
   checkbox,
@@ -139,6 +139,21 @@ export function licencePanel(ctx: FormContext): HTMLElement {
 
 export function policyPanel(ctx: FormContext): HTMLElement {
   const p = ctx.state.draft.policy;
+  /** A field choosing one of the policy's settings; a change redraws the results. */
+  const choice = <K extends "capping" | "overflow" | "shrink">(
+    label: string,
+    key: K,
+    options: readonly (readonly [PolicyDraft[K], string])[],
+    hints: Child[],
+  ) =>
+    field(
+      label,
+      selectInput<PolicyDraft[K]>(options, p[key], (v) => {
+        p[key] = v;
+        ctx.changed();
+      }),
+      hints,
+    );
   return h(
     "section",
     { class: "panel", "aria-labelledby": "sim-h-policy" },
@@ -146,39 +161,18 @@ export function policyPanel(ctx: FormContext): HTMLElement {
     h(
       "div",
       { class: "grid" },
-      field(
-        "When the cap applies (capping)",
-        selectInput<Capping>(CAPPING, p.capping, (v) => {
-          p.capping = v;
-          ctx.changed();
-        }),
-        [
-          "On attempt: an account is capped when it connects and finds no free seat. At cap: when the last seat goes, every other account with the feature enabled is capped at once.",
-          ...why(5),
-        ],
-      ),
-      field(
-        "What happens past the cap (overflow)",
-        selectInput<Overflow>(OVERFLOW, p.overflow, (v) => {
-          p.overflow = v;
-          ctx.changed();
-        }),
-        [
-          "Disable: a capped account's setting becomes disabled. Waitlist: it is refused and waits in line for the next free seat.",
-          ...why(5, 12),
-        ],
-      ),
-      field(
-        "When the licence shrinks (shrink)",
-        selectInput<Shrink>(SHRINK, p.shrink, (v) => {
-          p.shrink = v;
-          ctx.changed();
-        }),
-        [
-          "Grandfather: holders keep their seats. Evict newest: the latest to take a seat lose theirs first. Evict idle: those not seen for longest lose theirs first.",
-          ...why(10),
-        ],
-      ),
+      choice("When the cap applies (capping)", "capping", CAPPING, [
+        "On attempt: an account is capped when it connects and finds no free seat. At cap: when the last seat goes, every other account with the feature enabled is capped at once.",
+        ...why(5),
+      ]),
+      choice("What happens past the cap (overflow)", "overflow", OVERFLOW, [
+        "Disable: a capped account's setting becomes disabled. Waitlist: it is refused and waits in line for the next free seat.",
+        ...why(5, 12),
+      ]),
+      choice("When the licence shrinks (shrink)", "shrink", SHRINK, [
+        "Grandfather: holders keep their seats. Evict newest: the latest to take a seat lose theirs first. Evict idle: those not seen for longest lose theirs first.",
+        ...why(10),
+      ]),
     ),
     checkbox(
       "Restore capped accounts when the licence grows (restoreOnGrow)",
