@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { after, before, describe, test } from "node:test";
+import { selfSignedCertArgs } from "./helpers.mjs";
 import { api, basic, pool, raw, startServer, startUpstream, tempDir } from "./server-helpers.mjs";
 import {
   ADMIN,
@@ -477,29 +478,7 @@ describe("issue 12 item 2 (TLS): serve --tls-cert/--tls-key, reloaded on SIGHUP"
     const cert = path.join(dir, "cert.pem");
     const key = path.join(dir, "key.pem");
     const make = (cn) =>
-      execFileSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:prime256v1",
-          "-nodes",
-          "-keyout",
-          key,
-          "-out",
-          cert,
-          "-days",
-          "2",
-          "-subj",
-          `/CN=${cn}`,
-          "-addext",
-          "subjectAltName=IP:127.0.0.1",
-        ],
-        { stdio: "ignore" },
-      );
+      execFileSync("openssl", selfSignedCertArgs({ key, cert, cn }), { stdio: "ignore" });
     make("first");
     const upstream = await startUpstream();
     const server = await startServer({

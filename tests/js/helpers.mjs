@@ -111,3 +111,26 @@ export async function launchChromium() {
     },
   };
 }
+
+/** `openssl` arguments for a self-signed EC certificate for 127.0.0.1, valid two days. */
+export function selfSignedCertArgs({ key, cert, cn }) {
+  return [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${cn}`,
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
+  ];
+}

@@ -20,7 +20,7 @@ import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { root } from "./helpers.mjs";
+import { root, selfSignedCertArgs } from "./helpers.mjs";
 import { api, startServer } from "./server-helpers.mjs";
 import { PG_URL } from "./stores.mjs";
 
@@ -255,25 +255,7 @@ export async function startPeers({ users, scenario, gatewayTls = "stunnel", serv
     mkdirSync(path.join(dir, "tls"));
     const cert = path.join(dir, "tls/cert.pem");
     const key = path.join(dir, "tls/key.pem");
-    await run(TOOLS.openssl, [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "2",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ]);
+    await run(TOOLS.openssl, selfSignedCertArgs({ key, cert, cn: "127.0.0.1" }));
     Object.assign(stack, { ca: cert, cert, key });
 
     // memcached (SOGo's session and cache store).
