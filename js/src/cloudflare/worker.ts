@@ -8,8 +8,7 @@ import { createHandler, type Handler } from "../server/app.js";
 import { Tokens } from "../server/auth.js";
 import { ConfigError, parseConfig } from "../server/config.js";
 import { indexPage } from "../server/index-page.js";
-import type { Forward } from "../server/gateway.js";
-import { CredentialCheck } from "../server/credentials.js";
+import { gatewaySettings, type Forward } from "../server/gateway.js";
 import { version } from "../workerd.js";
 import type { EngineCall } from "../engine-calls.js";
 import { remoteEngine } from "../server/remote-engine.js";
@@ -122,18 +121,7 @@ async function handlerFor(env: WorkerEnv, tenant: string): Promise<Handler> {
       upstream: config.upstream,
       forward: workerForward,
       slotsSpanBodies: false,
-      verifyNewClaims: config.verifyNewClaims,
-      credentials: new CredentialCheck({
-        forward: workerForward,
-        mode: config.credentialCheck,
-        cacheTtlMs: config.credentialCacheMs,
-        timeoutMs: config.probeTimeoutMs,
-      }),
-      loginNames: {
-        ...(config.defaultDomain === undefined ? {} : { defaultDomain: config.defaultDomain }),
-        netbios: config.netbios,
-      },
-      feature: config.feature,
+      ...gatewaySettings(config, workerForward),
       warn: (line: string) => console.warn(`[${tenant}] gateway: ${line}`),
     },
     licence: { trustedKeys: config.licenceKeys, devMode: config.dev },

@@ -10,6 +10,7 @@
 import type { ConnectResult } from "../engine.js";
 import type { EngineApi } from "../engine-calls.js";
 import type { Decision, Reason } from "../types.js";
+import type { Config } from "./config.js";
 import { CredentialCheck } from "./credentials.js";
 import { identify, type LoginNames } from "./identity.js";
 
@@ -121,6 +122,30 @@ function checkOf(options: GatewayOptions): CredentialCheck {
     madeChecks.set(options.forward, made);
   }
   return made;
+}
+
+/**
+ * The gateway settings that come from the server's configuration, the same in the Node server and
+ * the Worker: how claims are verified with the mail server over `forward`, login names, the feature.
+ */
+export function gatewaySettings(
+  config: Config,
+  forward: Forward,
+): Pick<GatewayOptions, "verifyNewClaims" | "credentials" | "loginNames" | "feature"> {
+  return {
+    verifyNewClaims: config.verifyNewClaims,
+    credentials: new CredentialCheck({
+      forward,
+      mode: config.credentialCheck,
+      cacheTtlMs: config.credentialCacheMs,
+      timeoutMs: config.probeTimeoutMs,
+    }),
+    loginNames: {
+      ...(config.defaultDomain === undefined ? {} : { defaultDomain: config.defaultDomain }),
+      netbios: config.netbios,
+    },
+    feature: config.feature,
+  };
 }
 
 export async function gateway(

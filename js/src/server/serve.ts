@@ -15,7 +15,7 @@ import { boundServer, Limits, nodeServerOptions } from "./limits.js";
 import { printable } from "../printable.js";
 import { ConfigError, parseConfig, USAGE, type Config } from "./config.js";
 import { nodeForward } from "./node-forward.js";
-import { CredentialCheck } from "./credentials.js";
+import { gatewaySettings } from "./gateway.js";
 import { clientInfo, readTls, reloadOnHangup, trustOf, writeRaw } from "./node-host.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
@@ -143,18 +143,7 @@ export async function start(config: Config): Promise<Running> {
     gateway: {
       upstream,
       forward,
-      verifyNewClaims: config.verifyNewClaims,
-      credentials: new CredentialCheck({
-        forward,
-        mode: config.credentialCheck,
-        cacheTtlMs: config.credentialCacheMs,
-        timeoutMs: config.probeTimeoutMs,
-      }),
-      loginNames: {
-        ...(config.defaultDomain === undefined ? {} : { defaultDomain: config.defaultDomain }),
-        netbios: config.netbios,
-      },
-      feature: config.feature,
+      ...gatewaySettings(config, forward),
       warn: (line) => process.stderr.write(`seatcap gateway: ${line}\n`),
     },
     licence: { trustedKeys, devMode: config.dev },
