@@ -49,7 +49,7 @@ async function shared(kind) {
 }
 
 /** Runs the workers against `target`; answers every request each logged. */
-async function hammer(kind, target, { legacy = false, ops = OPS } = {}) {
+async function hammer(kind, target) {
   const logs = await Promise.all(
     Array.from({ length: WORKERS }, async (_, w) => {
       const job = {
@@ -57,10 +57,9 @@ async function hammer(kind, target, { legacy = false, ops = OPS } = {}) {
         ...target,
         worker: w,
         clients: CLIENTS,
-        opsPerClient: ops,
+        opsPerClient: OPS,
         seed: 1000 + w,
         t0: T0,
-        legacy,
         setShare: 0.1,
         restoreShare: 0.02,
         accounts: [...CONNECT_ONLY, ...MANAGED],
