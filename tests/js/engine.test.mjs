@@ -551,4 +551,26 @@ describe("faults (SPEC Storage callbacks: store-error and conflict change nothin
       assert.equal(result.error.code, "store-error", JSON.stringify(result));
     }
   });
+
+  test("a listing's optional version: a bad one gives store-error, none at all reads as before", async () => {
+    const inner = new MemoryStore();
+    await new Engine(inner).importScenario(domainScenario({ accounts: 3, seats: 2 }));
+    await new Engine(inner).connect("u1@x.com", "activesync", T0);
+    const listing = (version) => ({
+      get: (keys) => inner.get(keys),
+      list: (prefix, after, limit) =>
+        inner.list(prefix, after, limit).map((e) => ({ ...e, version: version(e) })),
+      commit: (tx) => inner.commit(tx),
+    });
+    // An export reads every range through the core.
+    for (const bad of [() => "7", () => -1, () => 1.5]) {
+      const read = await new Engine(listing(bad)).exportScenario();
+      assert.equal(read.error?.code, "store-error", JSON.stringify(read));
+      assert.match(read.error.message, /version is not a whole number/);
+    }
+    const versioned = await new Engine(inner).exportScenario();
+    assert.equal(versioned.type, "success");
+    for (const none of [() => undefined, () => null])
+      assert.deepEqual(await new Engine(listing(none)).exportScenario(), versioned);
+  });
 });
